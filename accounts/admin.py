@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+
+from accounts.forms import UserCreationForm, UserEditForm
+from accounts.models import User
+from adminassistant.admin import AuditedAdminMixin
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
+    """Users. Token columns are never shown: only whether Microsoft 365 is connected."""
+
+    form = UserEditForm
+    add_form = UserCreationForm
+    list_display = ["email", "name", "role", "is_staff", "is_active", "microsoft_connected"]
+    list_filter = ["role", "is_staff", "is_superuser", "is_active"]
+    search_fields = ["email", "name"]
+    ordering = ["email"]
+    readonly_fields = ["microsoft_connected", "last_login", "date_joined"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Profile", {"fields": ["name", "timezone", "profile_photo_url"]}),
+        ("Microsoft 365", {"fields": ["microsoft_connected"]}),
+        (
+            "Permissions",
+            {"fields": ["role", "is_active", "is_staff", "is_superuser", "groups"]},
+        ),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "name", "role", "timezone", "password1", "password2"],
+            },
+        ),
+    ]
+    filter_horizontal = ["groups"]
+
+    @admin.display(boolean=True, description="Microsoft 365 connected")
+    def microsoft_connected(self, obj: User) -> bool:
+        return obj.is_microsoft_connected
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(pk=request.user.pk)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(f"No user with id {object_id!r}.")
+        return obj
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Staff members edit their profile, not their own powers.
+            fields += ["role", "is_active", "is_staff", "is_superuser", "groups"]
+        return fields
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._is_self_or_superuser(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._is_self_or_superuser(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return request.user.is_superuser
+
+    def _is_self_or_superuser(self, request: HttpRequest, obj: Model | None) -> bool:
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        return user.is_superuser or obj is None or obj.pk == user.pk

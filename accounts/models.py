@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+
+from accounts.fields import EncryptedTextField
+from adminassistant.validators import validate_timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        fields.setdefault("role", User.Role.ADMIN)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who bills by time; the email address is the login (case-insensitive)."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MANAGER = "manager", "Manager"
+        MEMBER = "member", "Member"
+
+    email = models.EmailField(
+        max_length=255,
+        unique=True,
+        error_messages={"unique": "A user with this email address already exists."},
+    )
+    name = models.CharField(max_length=255, null=True, blank=True)
+    role = models.CharField(max_length=32, choices=Role.choices, null=True, blank=True)
+    is_active = models.BooleanField(default=True, db_default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="Whether the user can log into the admin site."
+    )
+    ms_access_token = EncryptedTextField(null=True, blank=True, editable=False)
+    ms_refresh_token = EncryptedTextField(null=True, blank=True, editable=False)
+    ms_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    profile_photo_url = models.CharField(max_length=1024, null=True, blank=True)
+    ms_token_cache = EncryptedTextField(null=True, blank=True, editable=False)
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="IANA time zone used for this user's days and timesheets.",
+    )
+    date_joined = models.DateTimeField(auto_now_add=True)
+
+    objects = UserManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        db_table = "users"
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="users_email_ci_unique",
+                violation_error_message="A user with this email address already exists.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["email"], name="idx_users_email"),
+            models.Index(fields=["is_active"], name="idx_users_active"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).strip()
+
+    @property
+    def is_microsoft_connected(self) -> bool:
+        return bool(self.ms_token_cache or self.ms_refresh_token)
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return self.name or self.email

@@ -1,0 +1,27 @@
+"""Abstract models and querysets shared by the apps."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from django.db import models
+from django.db.models.functions import Now
+
+
+class OwnedQuerySet(models.QuerySet):
+    def for_user(self, user: Any) -> Self:
+        """Rows the user may see: their own, or everything for a superuser."""
+        if getattr(user, "is_superuser", False):
+            return self
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(user=user)
+
+
+class Timestamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        abstract = True
+

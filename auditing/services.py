@@ -1,0 +1,206 @@
+"""The one audit service: every state-changing operation records an AuditLog row through it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from auditing.context import current_parent_id, current_request, new_correlation_id
+from auditing.models import ActionLog, AuditLog
+
+MASK = "********"
+SENSITIVE_KEY_PARTS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "authorization",
+    "cookie",
+    "api_key",
+    "apikey",
+    "credential",
+    "code_verifier",
+    "private_key",
+    "encryption_key",
+)
+MAX_STRING = 4000
+
+
+def sanitize(value: Any) -> Any:
+    """A JSON-safe copy with sensitive keys masked and very long strings cut."""
+    return _mask(json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str)))
+
+
+def _mask(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: MASK if _is_sensitive(key) and item not in (None, "") else _mask(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask(item) for item in value]
+    if isinstance(value, str) and len(value) > MAX_STRING:
+        return value[:MAX_STRING] + "…"
+    return value
+
+
+def _is_sensitive(key: Any) -> bool:
+    lowered = str(key).lower()
+    return any(part in lowered for part in SENSITIVE_KEY_PARTS)
+
+
+@dataclass
+class AuditRecorder:
+    """What the code inside `audit_operation` may add to its row before it is closed."""
+
+    status: str = AuditLog.Status.SUCCESS
+    message: str | None = None
+    resource_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    response_data: Any = None
+    entry: AuditLog | None = None
+
+
+def _user_or_none(user: Any) -> Any:
+    return user if getattr(user, "pk", None) is not None else None
+
+
+@contextmanager
+def audit_operation(
+    *,
+    action_type: str,
+    operation: str,
+    user: Any = None,
+    resource_type: str | None = None,
+    resource_id: Any = None,
+    request_data: Mapping[str, Any] | None = None,
+    message: str | None = None,
+    correlation_id: str | None = None,
+) -> Iterator[AuditRecorder]:
+    """Record one operation: a row written when it starts, closed with its outcome.
+
+    Nested operations become children of the innermost open one. An exception marks the row
+    `failure` with the error as message and is re-raised. Long runs should not wrap this in a
+    transaction: the row shares the fate of the caller's transaction on `default`.
+    """
+    context = current_request.get()
+    parent_id = current_parent_id.get()
+    if correlation_id is None and parent_id is not None:
+        correlation_id = (
+            AuditLog.objects.filter(pk=parent_id).values_list("correlation_id", flat=True).first()
+        )
+    correlation_id = correlation_id or (context.correlation_id if context else None)
+    recorder = AuditRecorder(message=message, resource_id=_str_or_none(resource_id))
+    entry = AuditLog(
+        user=_user_or_none(user),
+        action_type=action_type,
+        operation=operation,
+        resource_type=resource_type,
+        resource_id=recorder.resource_id,
+        status=AuditLog.Status.RUNNING,
+        message=message,
+        request_data=sanitize(request_data) if request_data is not None else None,
+        correlation_id=correlation_id or new_correlation_id(),
+        parent_audit_id=parent_id,
+        ip_address=context.ip_address if context else None,
+        user_agent=context.user_agent if context else None,
+    )
+    entry.save(using="default")
+    recorder.entry = entry
+    token = current_parent_id.set(entry.pk)
+    started = time.perf_counter()
+    try:
+        yield recorder
+    except BaseException as error:
+        recorder.status = AuditLog.Status.FAILURE
+        recorder.message = recorder.message or f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        current_parent_id.reset(token)
+        entry.status = recorder.status
+        entry.message = recorder.message
+        entry.resource_id = recorder.resource_id
+        entry.details = sanitize(recorder.details) if recorder.details else None
+        entry.response_data = (
+            sanitize(recorder.response_data) if recorder.response_data is not None else None
+        )
+        entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        entry.save(
+            using="default",
+            update_fields=[
+                "status",
+                "message",
+                "resource_id",
+                "details",
+                "response_data",
+                "duration_ms",
+            ],
+        )
+
+
+def audit_record(
+    *,
+    action_type: str,
+    operation: str,
+    user: Any = None,
+    status: str = AuditLog.Status.SUCCESS,
+    resource_type: str | None = None,
+    resource_id: Any = None,
+    message: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    request_data: Mapping[str, Any] | None = None,
+    response_data: Any = None,
+) -> AuditLog:
+    """Record an operation that has already happened, as one finished row."""
+    context = current_request.get()
+    return AuditLog.objects.using("default").create(
+        user=_user_or_none(user),
+        action_type=action_type,
+        operation=operation,
+        resource_type=resource_type,
+        resource_id=_str_or_none(resource_id),
+        status=status,
+        message=message,
+        details=sanitize(details) if details else None,
+        request_data=sanitize(request_data) if request_data is not None else None,
+        response_data=sanitize(response_data) if response_data is not None else None,
+        correlation_id=(context.correlation_id if context else None) or new_correlation_id(),
+        parent_audit_id=current_parent_id.get(),
+        ip_address=context.ip_address if context else None,
+        user_agent=context.user_agent if context else None,
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)[:128]
+
+
+def action_log_close(*, items: Any, state: str, user: Any) -> int:
+    """Resolve or dismiss open action items; each change is audited. Returns how many changed."""
+    if state not in (ActionLog.State.RESOLVED, ActionLog.State.DISMISSED):
+        raise ValueError(f"An action item can be resolved or dismissed, not set to {state!r}.")
+    changed = 0
+    with transaction.atomic(using="default"):
+        for item in items.select_for_update().filter(state=ActionLog.State.OPEN):
+            item.state = state
+            item.closed_at = timezone.now()
+            item.closed_by = _user_or_none(user)
+            item.save(update_fields=["state", "closed_at", "closed_by", "updated_at"])
+            audit_record(
+                action_type="action_log",
+                operation=state,
+                user=user,
+                resource_type="ActionLog",
+                resource_id=item.pk,
+                message=f"{item.get_state_display()}: {item}",
+            )
+            changed += 1
+    return changed

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+from adminassistant.models import OwnedQuerySet, Timestamped
+
+
+class Calendar(Timestamped):
+    """An Outlook calendar of the user's: a source of appointments or an archive."""
+
+    name = models.CharField(max_length=255)
+    description = models.CharField(max_length=1024, null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendars"
+    )
+    ms_calendar_id = models.CharField(
+        "Microsoft calendar id", max_length=512, null=True, blank=True
+    )
+    is_archive = models.BooleanField(default=False, db_default=False)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "calendars"
+        ordering = ["user", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "ms_calendar_id"],
+                condition=Q(ms_calendar_id__isnull=False),
+                name="calendars_user_ms_calendar_unique",
+                violation_error_message="This user already has this Microsoft calendar.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (archive)" if self.is_archive else self.name
+
+
+class Location(models.Model):
+    name = models.CharField(max_length=255)
+    address = models.CharField(max_length=1024, null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="locations"
+    )
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "locations"
+        ordering = ["user", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                name="locations_user_name_unique",
+                violation_error_message="This user already has a location with this name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    """An Outlook category; `Acme - billable` style names carry the billing customer."""
+
+    name = models.CharField(max_length=255)
+    description = models.CharField(max_length=1024, null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="categories"
+    )
+    ms_category_id = models.CharField(
+        "Microsoft category id", max_length=255, null=True, blank=True
+    )
+    color = models.CharField(max_length=32, null=True, blank=True)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "categories"
+        ordering = ["user", "name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(
+                "user",
+                Lower("name"),
+                name="categories_user_name_ci_unique",
+                violation_error_message="This user already has a category with this name.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AppointmentQuerySet(OwnedQuerySet):
+    def in_period(self, start: object, end: object) -> AppointmentQuerySet:
+        """Appointments that overlap [start, end)."""
+        return self.filter(start_time__lt=end, end_time__gt=start)
+
+
+class Appointment(Timestamped):
+    """One Outlook event of the user's, as archived."""
+
+    class ShowAs(models.TextChoices):
+        FREE = "free", "Free"
+        TENTATIVE = "tentative", "Tentative"
+        BUSY = "busy", "Busy"
+        OOF = "oof", "Out of office"
+        WORKING_ELSEWHERE = "workingElsewhere", "Working elsewhere"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Sensitivity(models.TextChoices):
+        NORMAL = "normal", "Normal"
+        PERSONAL = "personal", "Personal"
+        PRIVATE = "private", "Private"
+        CONFIDENTIAL = "confidential", "Confidential"
+
+    class Importance(models.TextChoices):
+        LOW = "low", "Low"
+        NORMAL = "normal", "Normal"
+        HIGH = "high", "High"
+
+    class BillingType(models.TextChoices):
+        BILLABLE = "billable", "Billable"
+        NON_BILLABLE = "non-billable", "Non-billable"
+
+    ms_event_id = models.CharField("Microsoft event id", max_length=512, null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appointments"
+    )
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    subject = models.CharField(max_length=1024, null=True, blank=True)
+    location = models.ForeignKey(
+        Location,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
+    )
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
+    )
+    timesheet = models.ForeignKey(
+        "timesheets.Timesheet",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
+    )
+    recurrence = models.CharField(
+        max_length=1024, null=True, blank=True, help_text="RFC 5545 RRULE of the series."
+    )
+    ms_event_data = models.JSONField("Microsoft event data", null=True, blank=True)
+    is_private = models.BooleanField(default=False, db_default=False)
+    is_archived = models.BooleanField(default=False, db_default=False)
+    is_out_of_office = models.BooleanField(default=False, db_default=False)
+
+    # Beyond the seed: what the archive run and the billing rules read.
+    calendar = models.ForeignKey(
+        Calendar,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
+    )
+    is_all_day = models.BooleanField(default=False, db_default=False)
+    show_as = models.CharField(
+        max_length=32, choices=ShowAs.choices, default=ShowAs.BUSY, db_default=ShowAs.BUSY
+    )
+    sensitivity = models.CharField(
+        max_length=32,
+        choices=Sensitivity.choices,
+        default=Sensitivity.NORMAL,
+        db_default=Sensitivity.NORMAL,
+    )
+    importance = models.CharField(
+        max_length=16,
+        choices=Importance.choices,
+        default=Importance.NORMAL,
+        db_default=Importance.NORMAL,
+    )
+    categories = models.JSONField(
+        default=list, blank=True, help_text="Outlook category names, in Outlook's order."
+    )
+    customer = models.CharField(
+        "billing customer", max_length=255, null=True, blank=True, db_index=True
+    )
+    billing_type = models.CharField(
+        max_length=16, choices=BillingType.choices, null=True, blank=True
+    )
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        db_table = "appointments"
+        ordering = ["start_time", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")),
+                name="appointments_end_after_start",
+                violation_error_message="The end time must be after the start time.",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "ms_event_id"],
+                condition=Q(ms_event_id__isnull=False),
+                name="appointments_user_ms_event_unique",
+                violation_error_message="This user already has an appointment for this event.",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "start_time", "end_time"], name="idx_appointments_user_time"
+            ),
+            models.Index(fields=["is_archived"], name="idx_appointments_archived"),
+            models.Index(fields=["ms_event_id"], name="idx_appointments_ms_event"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or "(no subject)"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "The end time must be after the start time."})
+        for field in ("location", "category", "calendar", "timesheet"):
+            related = getattr(self, field, None)
+            if related is not None and self.user_id and related.user_id != self.user_id:
+                raise ValidationError({field: f"This {field} belongs to another user."})
+
+    @property
+    def duration_hours(self) -> float:
+        return (self.end_time - self.start_time).total_seconds() / 3600
