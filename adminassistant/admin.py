@@ -147,6 +147,12 @@ class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
                     setattr(self.instance, owner_field, request.user)
                 super()._post_clean()
 
+            def _get_validation_exclusions(self) -> set[str]:
+                # The owner is not on the form, yet (user, name)-style constraints need it.
+                exclusions = super()._get_validation_exclusions()
+                exclusions.discard(owner_field)
+                return exclusions
+
         OwnedForm.__name__ = form_class.__name__
         return OwnedForm
 

@@ -26,7 +26,12 @@ if DJANGO_ENV not in {"development", "production"}:
     )
 PRODUCTION = DJANGO_ENV == "production"
 
-VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+def _project_path(name: str, default: str) -> Path:
+    """A path from the environment; relative ones are taken from the project folder."""
+    return BASE_DIR / env.str(name, default=default)
+
+
+VAR_DIR = _project_path("VAR_DIR", "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -62,6 +67,16 @@ FIELD_ENCRYPTION_KEYS = [
     ).split(",")
     if key.strip()
 ]
+
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.encode())
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe "
+            "base64-encoded bytes each); generate one with `python -c \"from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`."
+        ) from _error
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -170,9 +185,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = _project_path("STATIC_ROOT", "staticfiles")
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_ROOT = _project_path("MEDIA_ROOT", "media")
 
 # django-q2: the queue, results and schedules live on the `web` database (the router agrees).
 Q_CLUSTER = {

@@ -42,7 +42,7 @@ class Timesheet(models.Model):
 
     def __str__(self) -> str:
         customer = self.customer or "all customers"
-        return f"{customer}: {self.start_date:%d %b %Y} – {self.end_date:%d %b %Y}"
+        return f"{customer}: {self.start_date:%d %b %Y} to {self.end_date:%d %b %Y}"
 
     def clean(self) -> None:
         super().clean()

@@ -1,0 +1,33 @@
+"""Account workflows that are not tied to one request."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import transaction
+
+from accounts.fields import EncryptedTextField
+
+
+def encryption_keys_rotate(*, batch_size: int = 500) -> int:
+    """Re-encrypt every encrypted value under the first key of FIELD_ENCRYPTION_KEYS.
+
+    Values are read with all the keys and written back with the first, so after this the older
+    keys can be removed. Returns how many values were re-encrypted.
+    """
+    rotated = 0
+    for model in apps.get_models():
+        fields = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        if not fields:
+            continue
+        manager = model._base_manager
+        with transaction.atomic(using=manager.db):
+            ids = list(manager.order_by("pk").values_list("pk", flat=True))
+            for start in range(0, len(ids), batch_size):
+                rows = list(
+                    manager.select_for_update()
+                    .filter(pk__in=ids[start : start + batch_size])
+                    .only("pk", *fields)
+                )
+                rotated += sum(1 for row in rows for name in fields if getattr(row, name))
+                manager.bulk_update(rows, fields)
+    return rotated

@@ -1,0 +1,93 @@
+"""Every admin page a superuser can reach answers 200."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from archiving.models import ArchiveConfiguration, JobConfiguration
+from auditing.models import ActionLog
+from auditing.services import audit_record
+from calendars.models import Appointment, Calendar
+from timesheets.models import Timesheet
+
+pytestmark = pytest.mark.django_db(databases=["default", "web"])
+
+REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
+OURS = [
+    m
+    for m in REGISTERED
+    if m._meta.app_label in {"accounts", "calendars", "archiving", "timesheets", "auditing"}
+]
+
+
+@pytest.fixture
+def one_of_everything(alice: User, alice_appointment: Appointment) -> None:
+    Calendar.objects.create(user=alice, name="Calendar")
+    config = ArchiveConfiguration.objects.create(
+        user=alice,
+        name="Daily",
+        source_calendar_uri="msgraph://calendars/Calendar",
+        destination_calendar_uri='msgraph://calendars/"Billable Archive"',
+        timezone="Europe/London",
+    )
+    JobConfiguration.objects.create(user=alice, archive_configuration=config, schedule_type="daily")
+    Timesheet.objects.create(
+        user=alice, customer="Acme", start_date="2025-05-01", end_date="2025-05-31"
+    )
+    ActionLog.objects.create(user=alice, event_type="overlap", description="Two meetings")
+    audit_record(action_type="test", operation="seed", user=alice)
+
+
+def test_every_model_of_ours_is_registered() -> None:
+    ours = {"accounts", "calendars", "archiving", "timesheets", "auditing"}
+
+    expected = {m for m in apps.get_models() if m._meta.app_label in ours}
+    assert expected <= set(admin.site._registry)
+
+
+def test_admin_index_lists_every_app(admin_client: Client) -> None:
+    response = admin_client.get(reverse("admin:index"))
+
+    assert response.status_code == 200
+    for heading in ("Accounts", "Calendars", "Archiving", "Timesheets", "Auditing"):
+        assert heading in response.text
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
+def test_changelist_answers_200(admin_client: Client, one_of_everything: None, model: type) -> None:
+    opts = model._meta
+    response = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
+def test_add_page_answers_200_or_is_not_offered(
+    admin_client: Client, one_of_everything: None, model: type
+) -> None:
+    opts = model._meta
+    model_admin = admin.site._registry[model]
+    response = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+
+    if model_admin.has_add_permission(response.wsgi_request):
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("model", OURS, ids=lambda m: m._meta.label)
+def test_change_page_of_an_existing_row_answers_200(
+    admin_client: Client, one_of_everything: None, model: type
+) -> None:
+    opts = model._meta
+    obj = model._default_manager.first()
+    response = admin_client.get(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    )
+
+    assert response.status_code == 200
