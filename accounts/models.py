@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 
 from accounts.fields import EncryptedTextField
 from adminassistant.validators import validate_timezone
@@ -50,8 +50,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=32, choices=Role.choices, null=True, blank=True)
     is_active = models.BooleanField(default=True, db_default=True)
     is_staff = models.BooleanField(
-        default=False, help_text="Whether the user can log into the admin site."
+        default=False, db_default=False, help_text="Whether the user can log into the admin site."
     )
+    is_superuser = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Whether the user has every permission and sees every user's rows.",
+    )
+    # A row inserted without a password (from SQL written against the seed) cannot log in.
+    password = models.CharField(max_length=128, db_default="!")
     ms_access_token = EncryptedTextField(null=True, blank=True, editable=False)
     ms_refresh_token = EncryptedTextField(null=True, blank=True, editable=False)
     ms_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -60,10 +67,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     timezone = models.CharField(
         max_length=64,
         default="UTC",
+        db_default="UTC",
         validators=[validate_timezone],
         help_text="IANA time zone used for this user's days and timesheets.",
     )
-    date_joined = models.DateTimeField(auto_now_add=True)
+    date_joined = models.DateTimeField(auto_now_add=True, db_default=Now())
 
     objects = UserManager()
 

@@ -24,4 +24,3 @@ class Timestamped(models.Model):
 
     class Meta:
         abstract = True
-

@@ -26,6 +26,7 @@ if DJANGO_ENV not in {"development", "production"}:
     )
 PRODUCTION = DJANGO_ENV == "production"
 
+
 def _project_path(name: str, default: str) -> Path:
     """A path from the environment; relative ones are taken from the project folder."""
     return BASE_DIR / env.str(name, default=default)
@@ -55,9 +56,7 @@ def _required_in_production(name: str, file_name: str, make: Callable[[], str]) 
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
-SECRET_KEY = _required_in_production(
-    "SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50)
-)
+SECRET_KEY = _required_in_production("SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50))
 
 # Comma-separated Fernet keys: the first encrypts, all of them decrypt (key rotation).
 FIELD_ENCRYPTION_KEYS = [
@@ -74,8 +73,8 @@ for _key in FIELD_ENCRYPTION_KEYS:
     except ValueError as _error:
         raise ImproperlyConfigured(
             "FIELD_ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe "
-            "base64-encoded bytes each); generate one with `python -c \"from "
-            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`."
+            'base64-encoded bytes each); generate one with `python -c "from '
+            'cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.'
         ) from _error
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])

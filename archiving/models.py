@@ -21,7 +21,7 @@ class ArchiveConfiguration(Timestamped):
     source_calendar_uri = models.CharField(
         max_length=1024,
         validators=[validate_calendar_uri],
-        help_text='msgraph://[account/]calendars/<name or id>, e.g. msgraph://calendars/Calendar',
+        help_text="msgraph://[account/]calendars/<name or id>, e.g. msgraph://calendars/Calendar",
     )
     destination_calendar_uri = models.CharField(
         max_length=1024,

@@ -94,4 +94,3 @@ class AppointmentAdmin(OwnedModelAdmin):
             {"classes": ["collapse"], "fields": ["ms_event_data", "created_at", "updated_at"]},
         ),
     ]
-

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 
 from adminassistant.models import OwnedQuerySet, Timestamped
@@ -189,7 +189,10 @@ class Appointment(Timestamped):
         db_default=Importance.NORMAL,
     )
     categories = models.JSONField(
-        default=list, blank=True, help_text="Outlook category names, in Outlook's order."
+        default=list,
+        db_default=Value([], output_field=models.JSONField()),
+        blank=True,
+        help_text="Outlook category names, in Outlook's order.",
     )
     customer = models.CharField(
         "billing customer", max_length=255, null=True, blank=True, db_index=True

@@ -58,9 +58,7 @@ def _parse_account(part: str) -> str | None:
         raise CalendarURIError("Separate the account from 'calendars/' with a slash.")
     account = unquote(part[:-1])
     if not _ACCOUNT.match(account):
-        raise CalendarURIError(
-            f"The account {account!r} is not an email address or 'me'."
-        )
+        raise CalendarURIError(f"The account {account!r} is not an email address or 'me'.")
     return account
 
 
@@ -73,9 +71,7 @@ def _parse_name(part: str) -> str:
             raise CalendarURIError("A quoted calendar name cannot contain another double quote.")
     else:
         if '"' in part:
-            raise CalendarURIError(
-                "Quote the whole calendar name: calendars/\"My Calendar\"."
-            )
+            raise CalendarURIError('Quote the whole calendar name: calendars/"My Calendar".')
         if "/" in part:
             raise CalendarURIError(
                 "The calendar name contains '/': quote it (calendars/\"A/B\") "

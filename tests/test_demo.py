@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import router
 from django.test import Client
 from django.utils import timezone
@@ -227,3 +227,12 @@ def test_rerun_removes_stale_demo_appointments_but_keeps_the_users_own() -> None
 
     assert not Appointment.objects.filter(pk=stale.pk).exists()
     assert Appointment.objects.filter(pk=own.pk).exists()
+
+
+def test_demo_refuses_to_run_in_production(settings: Settings) -> None:
+    settings.PRODUCTION = True
+
+    with pytest.raises(CommandError, match="does not run with DJANGO_ENV=production"):
+        call_command("demo", "--days", "1")
+
+    assert not User.objects.filter(email="admin@example.com").exists()

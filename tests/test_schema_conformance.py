@@ -8,7 +8,7 @@ say (an exact `String(N)` length, Python-side defaults).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 import pytest
@@ -575,3 +575,24 @@ def test_updated_at_moves_forward_when_the_row_is_saved(alice: User, table: str)
     row.refresh_from_db()
     assert row.updated_at > an_hour_ago
     assert row.created_at <= row.updated_at
+
+
+def test_rows_written_with_only_the_seeds_columns_are_accepted() -> None:
+    """SQL written from the seed alone works: our extra columns all have database defaults."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute("INSERT INTO users (email) VALUES ('seed-only@example.com')")
+        cursor.execute("SELECT id FROM users WHERE email = 'seed-only@example.com'")
+        (user_id,) = cursor.fetchone()
+        cursor.execute(
+            "INSERT INTO appointments (user_id, start_time, end_time) VALUES (%s, %s, %s)",
+            [user_id, datetime(2025, 5, 8, 9, tzinfo=UTC), datetime(2025, 5, 8, 10, tzinfo=UTC)],
+        )
+
+    user = User.objects.get(email="seed-only@example.com")
+    appointment = Appointment.objects.get(user=user)
+    assert (user.is_active, user.is_staff, user.has_usable_password()) == (True, False, False)
+    assert (appointment.categories, appointment.show_as, appointment.is_private) == (
+        [],
+        "busy",
+        False,
+    )

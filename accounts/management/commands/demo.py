@@ -233,7 +233,8 @@ def _working_day(day: date, zone: ZoneInfo, rng: random.Random) -> list[PlannedA
     plan: list[PlannedAppointment] = []
     for start, end in slots:
         had_lunch = any(item.subject == LUNCH.subject for item in plan)
-        if 12 * 60 <= start <= 13 * 60 + 30 and not had_lunch and rng.random() < 0.6:
+        lunchtime = 12 * 60 <= start <= 13 * 60 + 30 and end - start <= 60
+        if lunchtime and not had_lunch and rng.random() < 0.6:
             lunch = _work_item(LUNCH, at(day, start, zone), at(day, end, zone), rng)
             lunch.show_as = rng.choice(["free", "busy"])
             lunch.importance = Appointment.Importance.NORMAL
@@ -491,6 +492,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, days: int, password: str | None, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError(
+                "demo creates a superuser with a known password; it does not run with "
+                "DJANGO_ENV=production."
+            )
         if days < 1:
             raise CommandError("--days must be at least 1.")
         password = password or settings.DEMO_PASSWORD
