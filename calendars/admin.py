@@ -60,6 +60,7 @@ class AppointmentAdmin(OwnedModelAdmin):
     ]
     search_fields = ["subject", "customer", "ms_event_id", "location__name", "category__name"]
     date_hierarchy = "start_time"
+    ordering = ["-start_time", "-id"]
     list_select_related = ["user", "location", "category", "timesheet", "calendar"]
     autocomplete_fields = ["location", "category"]
     raw_id_fields = ["timesheet"]

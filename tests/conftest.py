@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
@@ -65,7 +64,7 @@ def admin_client(admin_user: User) -> Client:
 
 
 def make_appointment(user: User, **fields: Any) -> Appointment:
-    start = fields.pop("start_time", None) or timezone.make_aware(datetime(2025, 5, 8, 9, 0))
+    start = fields.pop("start_time", None) or datetime(2025, 5, 8, 9, 0, tzinfo=UTC)
     fields.setdefault("end_time", start + timedelta(hours=1))
     fields.setdefault("subject", "Workshop")
     return Appointment.objects.create(user=user, start_time=start, **fields)

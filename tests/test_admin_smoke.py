@@ -54,7 +54,7 @@ def test_admin_index_lists_every_app(admin_client: Client) -> None:
     response = admin_client.get(reverse("admin:index"))
 
     assert response.status_code == 200
-    for heading in ("Accounts", "Calendars", "Archiving", "Timesheets", "Auditing"):
+    for heading in ("Users", "Calendars", "Archiving", "Timesheets", "Auditing"):
         assert heading in response.text
 
 
@@ -91,3 +91,14 @@ def test_change_page_of_an_existing_row_answers_200(
     )
 
     assert response.status_code == 200
+
+
+def test_times_show_in_the_signed_in_users_time_zone(
+    alice_client: Client, alice_appointment: Appointment
+) -> None:
+    # 09:00 UTC on 8 May 2025 is 10:00 in London (BST).
+    response = alice_client.get(
+        reverse("admin:calendars_appointment_change", args=[alice_appointment.pk])
+    )
+
+    assert 'name="start_time_1" value="10:00:00"' in response.text

@@ -4,6 +4,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 from pytest_django.fixtures import Settings
 
 from accounts.fields import DecryptionError
@@ -94,3 +96,28 @@ def test_a_value_under_a_dropped_key_is_a_clear_error(
         User.objects.get(pk=connected_alice.pk)
     with pytest.raises(CommandError, match="FIELD_ENCRYPTION_KEYS"):
         call_command("rotate_encryption_keys")
+
+
+@pytest.mark.django_db(databases=["default", "web"])
+def test_user_page_shows_connection_state_but_never_a_token(
+    connected_alice: User, admin_client: Client
+) -> None:
+    response = admin_client.get(reverse("admin:accounts_user_change", args=[connected_alice.pk]))
+
+    assert response.status_code == 200
+    assert "Microsoft 365 connected" in response.text
+    for secret in (ACCESS, REFRESH, "cache-plaintext", "ms_access_token", "ms_token_cache"):
+        assert secret not in response.text
+    raw_access = raw_token_columns(connected_alice)[0]
+    assert raw_access not in response.text
+
+
+@pytest.mark.django_db(databases=["default", "web"])
+def test_user_list_shows_who_is_connected(
+    connected_alice: User, bob: User, admin_client: Client
+) -> None:
+    response = admin_client.get(reverse("admin:accounts_user_changelist"))
+
+    assert response.status_code == 200
+    assert response.text.count('alt="True"') >= 1
+    assert ACCESS not in response.text
