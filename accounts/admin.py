@@ -2,12 +2,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
+from accounts import views
 from accounts.forms import UserCreationForm, UserEditForm
+from accounts.microsoft import microsoft_disconnect
 from accounts.models import User
 from adminassistant.admin import AuditedAdminMixin
 
@@ -43,6 +47,49 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         ),
     ]
     filter_horizontal = ["groups"]
+    actions = ["disconnect_microsoft"]
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "<int:user_id>/microsoft/connect/",
+                self.admin_site.admin_view(views.microsoft_connect),
+                name="accounts_user_microsoft_connect",
+            ),
+            path(
+                "<int:user_id>/microsoft/disconnect/",
+                self.admin_site.admin_view(require_POST(self.disconnect_view)),
+                name="accounts_user_microsoft_disconnect",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "can_connect_microsoft": request.user.is_superuser
+            or str(request.user.pk) == str(object_id),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def disconnect_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+        user = views.connectable_user(request, user_id)
+        microsoft_disconnect(user=user, by=request.user)
+        messages.success(request, f"Microsoft 365 disconnected for {user.email}.")
+        return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
+
+    @admin.action(description="Disconnect Microsoft 365")
+    def disconnect_microsoft(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        users = list(queryset)
+        for user in users:
+            microsoft_disconnect(user=user, by=request.user)
+        self.message_user(request, f"Microsoft 365 disconnected for {len(users)} user(s).")
 
     @admin.display(boolean=True, description="Microsoft 365 connected")
     def microsoft_connected(self, obj: User) -> bool:

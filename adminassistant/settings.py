@@ -128,6 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.microsoft",
             ],
         },
     },
@@ -220,6 +221,28 @@ MS_TENANT_ID = env.str("MS_TENANT_ID", default="common")
 MS_AUTHORITY_HOST = env.str("MS_AUTHORITY_HOST", default="https://login.microsoftonline.com")
 MS_GRAPH_URL = env.str("MS_GRAPH_URL", default="https://graph.microsoft.com/v1.0")
 MS_CA_BUNDLE = env.str("MS_CA_BUNDLE", default="")
+MS_SCOPES = env.str("MS_SCOPES", default="Calendars.ReadWrite Files.ReadWrite User.Read").split()
+# Where Microsoft sends the browser back after "Connect Microsoft 365"; built from the request
+# when empty. Register it (and /accounts/microsoft/login/callback/) in the Azure app.
+MS_REDIRECT_URI = env.str("MS_REDIRECT_URI", default="")
+# Email domains whose Microsoft sign-ins may log into existing users with that email. With a
+# specific MS_TENANT_ID every address of that tenant is trusted; with common/organizations only
+# these domains are.
+MS_SIGNIN_DOMAINS = env.list("MS_SIGNIN_DOMAINS", default=[])
+
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_AUTO_SIGNUP = False
+# allauth would keep tokens in plain text; the encrypted msal cache holds them instead.
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_PROVIDERS = {
+    "microsoft": {
+        "SCOPE": ["openid", "profile", "email", "offline_access", *MS_SCOPES],
+        "AUTH_PARAMS": {"prompt": "select_account"},
+    }
+}
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-admin-2025")
 

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
+from accounts.microsoft import microsoft_problem
 from adminassistant.admin import OwnedModelAdmin
 from calendars.models import Appointment, Calendar, Category, Location
+from calendars.services import categories_sync
 
 
 @admin.register(Calendar)
@@ -29,6 +34,29 @@ class CategoryAdmin(OwnedModelAdmin):
     list_filter = ["color", "user"]
     search_fields = ["name", "description"]
     list_select_related = ["user"]
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "sync/",
+                self.admin_site.admin_view(require_POST(self.sync_view)),
+                name="calendars_category_sync",
+            ),
+            *super().get_urls(),
+        ]
+
+    def sync_view(self, request: HttpRequest) -> HttpResponse:
+        """Sync the signed-in user's own Outlook categories."""
+        try:
+            result = categories_sync(user=request.user)
+        except Exception as error:
+            problem = microsoft_problem(error)
+            if problem is None:
+                raise
+            messages.error(request, f"Categories were not synced: {problem}")
+        else:
+            messages.success(request, f"Outlook categories synced: {result}.")
+        return HttpResponseRedirect(reverse("admin:calendars_category_changelist"))
 
 
 @admin.register(Appointment)

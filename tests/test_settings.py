@@ -19,6 +19,8 @@ CONFIG_VARIABLES = (
     "ALLOWED_HOSTS",
     "DATABASE_URL",
     "WEB_DATABASE_URL",
+    "MS_CLIENT_ID",
+    "MS_CLIENT_SECRET",
 )
 
 
@@ -44,6 +46,8 @@ def production_secrets() -> dict[str, str]:
         "SECRET_KEY": Fernet.generate_key().decode() + Fernet.generate_key().decode(),
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "admin.example.com",
+        "MS_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
+        "MS_CLIENT_SECRET": "client-secret-for-the-check",
     }
 
 

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any
+
+import msal
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.microsoft import (
+    MicrosoftNotConfigured,
+    MicrosoftTokenError,
+    microsoft_connect_complete,
+    microsoft_scopes,
+    msal_app,
+)
+from accounts.models import User
+
+
+class Command(BaseCommand):
+    help = (
+        "Connect a user's Microsoft 365 with the device-code flow (for headless servers): "
+        "prints a URL and a code to enter there, then waits for the sign-in."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("email", help="The user's email address.")
+
+    def handle(self, *args: Any, email: str, **options: Any) -> None:
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            raise CommandError(f"No user has the email address {email}.")
+        cache = msal.SerializableTokenCache()
+        try:
+            app = msal_app(cache)
+        except MicrosoftNotConfigured as error:
+            raise CommandError(str(error)) from error
+        flow = app.initiate_device_flow(scopes=microsoft_scopes())
+        if "user_code" not in flow:
+            raise CommandError(
+                f"Microsoft refused to start a device sign-in: "
+                f"{flow.get('error_description') or flow.get('error') or flow}"
+            )
+        self.stdout.write(flow["message"])
+        self.stdout.flush()
+        result = app.acquire_token_by_device_flow(flow)
+        try:
+            microsoft_connect_complete(user=user, cache=cache, result=result)
+        except MicrosoftTokenError as error:
+            raise CommandError(f"Microsoft 365 was not connected: {error}") from error
+        account = (result.get("id_token_claims") or {}).get("preferred_username", "?")
+        self.stdout.write(self.style.SUCCESS(f"Connected Microsoft 365 for {email} as {account}."))

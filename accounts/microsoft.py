@@ -1,0 +1,271 @@
+"""Microsoft 365 connection: msal apps, each user's encrypted token cache, and Graph clients.
+
+Every user has one msal `SerializableTokenCache`, Fernet-encrypted in `users.ms_token_cache`.
+Before any Graph work the token comes from `acquire_token_silent` on that cache, and the cache is
+saved back whenever msal changed it. A refresh token Microsoft no longer accepts becomes an open
+ActionLog item ("reconnect Microsoft 365") and a `MicrosoftReconnectRequired` error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import msal
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from adminassistant.graph import GraphClient, RetryPolicy, http_session
+from auditing.models import ActionLog
+from auditing.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+RECONNECT_EVENT = "reconnect_microsoft"
+# Errors after which only the person can help: they must sign in again.
+RECONNECT_ERRORS = frozenset(
+    {"invalid_grant", "interaction_required", "consent_required", "login_required"}
+)
+
+
+class MicrosoftNotConfigured(Exception):
+    """MS_CLIENT_ID / MS_CLIENT_SECRET are not set."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Microsoft 365 is not configured: set MS_CLIENT_ID and MS_CLIENT_SECRET "
+            "(see the README)."
+        )
+
+
+class MicrosoftNotConnected(Exception):
+    """The user has never connected Microsoft 365, or disconnected it."""
+
+
+class MicrosoftReconnectRequired(Exception):
+    """Microsoft refused the user's refresh token; the user must connect again."""
+
+
+class MicrosoftTokenError(Exception):
+    """Getting a token failed for a reason a later retry may fix."""
+
+
+def microsoft_problem(error: BaseException) -> str | None:
+    """A message a person can act on for a Microsoft failure; None for a programming error."""
+    from adminassistant.graph import GraphError
+
+    if isinstance(
+        error,
+        MicrosoftNotConfigured
+        | MicrosoftNotConnected
+        | MicrosoftReconnectRequired
+        | MicrosoftTokenError
+        | GraphError,
+    ):
+        return str(error)
+    return None
+
+
+def microsoft_configured() -> bool:
+    return bool(settings.MS_CLIENT_ID and settings.MS_CLIENT_SECRET)
+
+
+def microsoft_scopes() -> list[str]:
+    # msal adds openid, profile and offline_access itself and refuses them if passed.
+    reserved = {"openid", "profile", "offline_access"}
+    return [scope for scope in settings.MS_SCOPES if scope.lower() not in reserved]
+
+
+def microsoft_http_session() -> requests.Session:
+    return http_session(ca_bundle=settings.MS_CA_BUNDLE or None)
+
+
+def msal_app(
+    cache: msal.SerializableTokenCache | None = None,
+    *,
+    session: requests.Session | None = None,
+) -> msal.ConfidentialClientApplication:
+    if not microsoft_configured():
+        raise MicrosoftNotConfigured()
+    return msal.ConfidentialClientApplication(
+        settings.MS_CLIENT_ID,
+        client_credential=settings.MS_CLIENT_SECRET,
+        authority=f"{settings.MS_AUTHORITY_HOST.rstrip('/')}/{settings.MS_TENANT_ID}",
+        token_cache=cache,
+        http_client=session or microsoft_http_session(),
+        # Tenant discovery goes to MS_AUTHORITY_HOST itself, never to a Microsoft host.
+        instance_discovery=False,
+    )
+
+
+def user_token_cache(user: User) -> msal.SerializableTokenCache:
+    cache = msal.SerializableTokenCache()
+    if user.ms_token_cache:
+        cache.deserialize(user.ms_token_cache)
+    return cache
+
+
+def token_cache_save(
+    *, user: User, cache: msal.SerializableTokenCache, result: dict | None = None
+) -> None:
+    """Store the cache (encrypted) when msal changed it, and the token columns from `result`."""
+    if not cache.has_state_changed and not result:
+        return
+    fields = ["ms_token_cache"]
+    user.ms_token_cache = cache.serialize()
+    if result and result.get("access_token"):
+        user.ms_access_token = result["access_token"]
+        user.ms_token_expires_at = timezone.now() + timedelta(
+            seconds=int(result.get("expires_in") or 0)
+        )
+        fields += ["ms_access_token", "ms_token_expires_at"]
+        if result.get("refresh_token"):
+            user.ms_refresh_token = result["refresh_token"]
+            fields.append("ms_refresh_token")
+    user.save(update_fields=fields)
+    cache.has_state_changed = False
+
+
+def microsoft_connect_complete(
+    *, user: User, cache: msal.SerializableTokenCache, result: dict
+) -> None:
+    """Finish any connection flow: store the tokens, the profile, and close reconnect items."""
+    if "access_token" not in result:
+        raise MicrosoftTokenError(_describe(result))
+    with transaction.atomic():
+        token_cache_save(user=user, cache=cache, result=result)
+        claims = result.get("id_token_claims") or {}
+        oid = claims.get("oid")
+        if oid:
+            user.profile_photo_url = f"{settings.MS_GRAPH_URL.rstrip('/')}/users/{oid}/photo/$value"
+            user.save(update_fields=["profile_photo_url"])
+        ActionLog.objects.filter(
+            user=user, event_type=RECONNECT_EVENT, state=ActionLog.State.OPEN
+        ).update(state=ActionLog.State.RESOLVED, closed_at=timezone.now())
+        audit_record(
+            action_type="microsoft",
+            operation="connect",
+            user=user,
+            resource_type="User",
+            resource_id=user.pk,
+            message=f"Connected Microsoft 365 as {claims.get('preferred_username') or '?'}",
+            details={"scopes": result.get("scope"), "microsoft_user": claims.get("oid")},
+        )
+
+
+def microsoft_disconnect(*, user: User, by: Any = None) -> None:
+    user.ms_access_token = None
+    user.ms_refresh_token = None
+    user.ms_token_expires_at = None
+    user.ms_token_cache = None
+    user.save(
+        update_fields=[
+            "ms_access_token",
+            "ms_refresh_token",
+            "ms_token_expires_at",
+            "ms_token_cache",
+        ]
+    )
+    audit_record(
+        action_type="microsoft",
+        operation="disconnect",
+        user=by or user,
+        resource_type="User",
+        resource_id=user.pk,
+        message=f"Disconnected Microsoft 365 for {user.email}",
+    )
+
+
+def microsoft_access_token(
+    *, user: User, force_refresh: bool = False, session: requests.Session | None = None
+) -> str:
+    """A valid access token for the user, refreshed silently when needed."""
+    cache = user_token_cache(user)
+    app = msal_app(cache, session=session)
+    accounts = app.get_accounts()
+    if not accounts:
+        raise MicrosoftNotConnected(
+            f"{user.email} has not connected Microsoft 365: use 'Connect Microsoft 365' on "
+            f"their user page or `manage.py connect_microsoft {user.email}`."
+        )
+    result = app.acquire_token_silent_with_error(
+        microsoft_scopes(), account=accounts[0], force_refresh=force_refresh
+    )
+    if not result or "access_token" not in result:
+        error = (result or {}).get("error")
+        if result is None or error in RECONNECT_ERRORS:
+            _reconnect_required(user, result)
+        raise MicrosoftTokenError(
+            f"Could not get a Microsoft token for {user.email}: {_describe(result)}"
+        )
+    token_cache_save(user=user, cache=cache, result=result if cache.has_state_changed else None)
+    return result["access_token"]
+
+
+def _reconnect_required(user: User, result: dict | None) -> None:
+    description = _describe(result) if result else "no refresh token in the cache"
+    with transaction.atomic():
+        already_open = (
+            ActionLog.objects.select_for_update()
+            .filter(user=user, event_type=RECONNECT_EVENT, state=ActionLog.State.OPEN)
+            .exists()
+        )
+        if not already_open:
+            ActionLog.objects.create(
+                user=user,
+                event_type=RECONNECT_EVENT,
+                description="Reconnect Microsoft 365: Microsoft no longer accepts the saved "
+                "sign-in.",
+                details={"error": (result or {}).get("error"), "description": description},
+                recommendations=[
+                    "Open your user page in the admin and choose 'Connect Microsoft 365'.",
+                    f"Or run: manage.py connect_microsoft {user.email}",
+                ],
+            )
+        audit_record(
+            action_type="microsoft",
+            operation="token_refresh",
+            user=user,
+            status="failure",
+            resource_type="User",
+            resource_id=user.pk,
+            message=f"Microsoft refused the refresh token: {description}",
+        )
+    raise MicrosoftReconnectRequired(
+        f"Microsoft 365 must be reconnected for {user.email}: {description}"
+    )
+
+
+def _describe(result: dict | None) -> str:
+    if not result:
+        return "no answer"
+    text = result.get("error_description") or result.get("error") or "unknown error"
+    return text.splitlines()[0][:300]
+
+
+def graph_client(
+    *,
+    user: User,
+    timezone_name: str | None = None,
+    retry: RetryPolicy | None = None,
+    session: requests.Session | None = None,
+) -> GraphClient:
+    """A Graph client for one user's run: one session, tokens from the user's cache."""
+    if not microsoft_configured():
+        raise MicrosoftNotConfigured()
+    session = session or microsoft_http_session()
+    token: Callable[[bool], str] = lambda refresh: microsoft_access_token(  # noqa: E731
+        user=user, force_refresh=refresh, session=session
+    )
+    return GraphClient(
+        base_url=settings.MS_GRAPH_URL,
+        token=token,
+        session=session,
+        timezone=timezone_name,
+        retry=retry,
+    )
