@@ -184,8 +184,11 @@ class GraphClient:
         timezone: str | None = None,
         timeout: tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy | None = None,
+        mailbox: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # "me", or another mailbox the user may open (msgraph://alice@example.com/calendars/X).
+        self.mailbox = "me" if mailbox in (None, "", "me") else f"users/{quote(mailbox, safe='@')}"
         self._token = token
         self._access_token: str | None = None
         self.session = session or http_session()
@@ -408,13 +411,13 @@ class GraphClient:
 
     def me(self) -> dict:
         return self.request(
-            "GET", "me", params={"$select": "id,displayName,mail,userPrincipalName"}
+            "GET", self.mailbox, params={"$select": "id,displayName,mail,userPrincipalName"}
         )
 
     def list_calendars(self) -> list[dict]:
         return list(
             self.paged(
-                "me/calendars",
+                f"{self.mailbox}/calendars",
                 {"$select": "id,name,isDefaultCalendar,canEdit,owner", "$top": 100},
             )
         )
@@ -433,14 +436,16 @@ class GraphClient:
         return matches[0] if len(matches) == 1 else None
 
     def create_calendar(self, name: str) -> dict:
-        return self.request("POST", "me/calendars", json={"name": name})
+        return self.request("POST", f"{self.mailbox}/calendars", json={"name": name})
 
     def list_master_categories(self) -> list[dict]:
-        return list(self.paged("me/outlook/masterCategories"))
+        return list(self.paged(f"{self.mailbox}/outlook/masterCategories"))
 
     def create_master_category(self, name: str, color: str = "preset0") -> dict:
         return self.request(
-            "POST", "me/outlook/masterCategories", json={"displayName": name, "color": color}
+            "POST",
+            f"{self.mailbox}/outlook/masterCategories",
+            json={"displayName": name, "color": color},
         )
 
     def calendar_view(
@@ -455,9 +460,9 @@ class GraphClient:
         if start.tzinfo is None or end.tzinfo is None:
             raise ValueError("calendarView needs timezone-aware start and end datetimes.")
         path = (
-            f"me/calendars/{quote(calendar_id, safe='')}/calendarView"
+            f"{self.mailbox}/calendars/{quote(calendar_id, safe='')}/calendarView"
             if calendar_id
-            else ("me/calendarView")
+            else (f"{self.mailbox}/calendarView")
         )
         return self.paged(
             path,
@@ -473,7 +478,7 @@ class GraphClient:
         self, calendar_id: str, events: Sequence[Mapping[str, Any]]
     ) -> list[BatchResponse]:
         """Create events in batches; give each a `transactionId` so retries never duplicate."""
-        url = f"/me/calendars/{quote(calendar_id, safe='')}/events"
+        url = f"/{self.mailbox}/calendars/{quote(calendar_id, safe='')}/events"
         return self.batch([BatchRequest("POST", url, body=dict(event)) for event in events])
 
     def update_events(
@@ -481,7 +486,9 @@ class GraphClient:
     ) -> list[BatchResponse]:
         return self.batch(
             [
-                BatchRequest("PATCH", f"/me/events/{quote(event_id, safe='')}", body=dict(patch))
+                BatchRequest(
+                    "PATCH", f"/{self.mailbox}/events/{quote(event_id, safe='')}", body=dict(patch)
+                )
                 for event_id, patch in changes
             ]
         )
@@ -491,7 +498,7 @@ class GraphClient:
         escaped = source_id.replace("'", "''")
         return list(
             self.paged(
-                f"me/calendars/{quote(calendar_id, safe='')}/events",
+                f"{self.mailbox}/calendars/{quote(calendar_id, safe='')}/events",
                 {
                     "$filter": (
                         f"singleValueExtendedProperties/Any(ep: ep/id eq '{SOURCE_ID_PROPERTY}' "
@@ -507,7 +514,7 @@ class GraphClient:
 
     def upload_file(self, path: str, content: bytes) -> dict:
         """Put a file in the user's OneDrive at `path` (folders are created), replacing it."""
-        target = "me/drive/root:/" + quote(path.strip("/"), safe="/") + ":"
+        target = f"{self.mailbox}/drive/root:/" + quote(path.strip("/"), safe="/") + ":"
         if len(content) < SIMPLE_UPLOAD_LIMIT:
             return self.request(
                 "PUT",

@@ -1,9 +1,31 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django_q.models import Schedule
 
 from adminassistant.admin import OwnedModelAdmin
+from archiving.forms import ArchiveNowForm
 from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.services import (
+    archive_enqueue,
+    job_schedule_remove,
+    job_schedule_sync,
+    schedule_name,
+    today_in,
+)
+from auditing.models import AuditLog
+
+
+def audit_link(correlation_id: str) -> str:
+    url = reverse("admin:auditing_auditlog_changelist") + f"?correlation_id={correlation_id}"
+    return format_html('<a href="{}">audit log</a>', url)
 
 
 @admin.register(ArchiveConfiguration)
@@ -15,12 +37,93 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
         "timezone",
         "is_active",
         "allow_overlaps",
+        "last_run",
         "user",
     ]
     list_filter = ["is_active", "allow_overlaps", "timezone", "user"]
     search_fields = ["name", "source_calendar_uri", "destination_calendar_uri"]
     list_select_related = ["user"]
     readonly_fields = ["created_at", "updated_at"]
+    actions = ["archive_now"]
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "<int:pk>/archive-now/",
+                self.admin_site.admin_view(self.archive_now_view),
+                name="archiving_archiveconfiguration_archive_now",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Last run")
+    def last_run(self, obj: ArchiveConfiguration) -> str:
+        row = getattr(obj, "_last_run", None)
+        return f"{row.created_at:%d %b %H:%M} {row.status}" if row else "never"
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        rows = changelist.result_list
+        last = {}
+        for entry in AuditLog.objects.filter(
+            action_type="archive",
+            operation="run",
+            resource_type="ArchiveConfiguration",
+            resource_id__in=[str(c.pk) for c in rows],
+        ).order_by("resource_id", "-created_at"):
+            last.setdefault(entry.resource_id, entry)
+        for configuration in rows:
+            configuration._last_run = last.get(str(configuration.pk))
+        return changelist
+
+    @admin.action(description="Archive now (yesterday)")
+    def archive_now(self, request: HttpRequest, queryset: QuerySet[ArchiveConfiguration]) -> None:
+        for configuration in queryset:
+            dates = ArchiveNowForm({"dates": "yesterday"}, today=today_in(configuration.timezone))
+            dates.is_valid()
+            correlation_id = archive_enqueue(
+                configuration=configuration, dates=dates.cleaned_data["dates"]
+            )
+            messages.success(
+                request,
+                format_html(
+                    "Archive of “{}” for {} queued; follow it in the {}.",
+                    configuration,
+                    dates.cleaned_data["dates"],
+                    audit_link(correlation_id),
+                ),
+            )
+
+    def archive_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        configuration = self.get_object(request, str(pk))
+        form = ArchiveNowForm(request.POST or None, today=today_in(configuration.timezone))
+        if request.method == "POST" and form.is_valid():
+            correlation_id = archive_enqueue(
+                configuration=configuration, dates=form.cleaned_data["dates"]
+            )
+            messages.success(
+                request,
+                format_html(
+                    "Archive of “{}” for {} queued; follow it in the {}.",
+                    configuration,
+                    form.cleaned_data["dates"],
+                    audit_link(correlation_id),
+                ),
+            )
+            return HttpResponseRedirect(
+                reverse("admin:archiving_archiveconfiguration_change", args=[pk])
+            )
+        return TemplateResponse(
+            request,
+            "admin/archiving/archiveconfiguration/archive_now.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": configuration,
+                "form": form,
+                "title": f"Archive “{configuration}” now",
+            },
+        )
 
 
 @admin.register(JobConfiguration)
@@ -34,10 +137,74 @@ class JobConfigurationAdmin(OwnedModelAdmin):
         "schedule_day_of_week",
         "archive_window_days",
         "is_active",
+        "next_run",
+        "last_result",
         "user",
     ]
     list_filter = ["schedule_type", "is_active", "user"]
     search_fields = ["archive_configuration__name"]
     list_select_related = ["user", "archive_configuration"]
     autocomplete_fields = ["archive_configuration"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["next_run", "last_result", "created_at", "updated_at"]
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        jobs = changelist.result_list
+        runs = {
+            s.name: s.next_run
+            for s in Schedule.objects.filter(name__in=[schedule_name(j.pk) for j in jobs])
+        }
+        last = {}
+        for entry in AuditLog.objects.filter(
+            action_type="archive",
+            operation="run",
+            resource_type="ArchiveConfiguration",
+            resource_id__in=[str(j.archive_configuration_id) for j in jobs],
+        ).order_by("resource_id", "-created_at"):
+            last.setdefault(entry.resource_id, entry)
+        for job in jobs:
+            job._next_run = runs.get(schedule_name(job.pk))
+            job._last_run = last.get(str(job.archive_configuration_id))
+        return changelist
+
+    @admin.display(description="Next run")
+    def next_run(self, obj: JobConfiguration) -> Any:
+        if not hasattr(obj, "_next_run"):
+            schedule = Schedule.objects.filter(name=schedule_name(obj.pk)).first()
+            obj._next_run = schedule.next_run if schedule else None
+        return obj._next_run or "—"
+
+    @admin.display(description="Last run")
+    def last_result(self, obj: JobConfiguration) -> str:
+        if not hasattr(obj, "_last_run"):
+            obj._last_run = (
+                AuditLog.objects.filter(
+                    action_type="archive",
+                    operation="run",
+                    resource_type="ArchiveConfiguration",
+                    resource_id=str(obj.archive_configuration_id),
+                )
+                .order_by("-created_at")
+                .first()
+            )
+        row = obj._last_run
+        if row is None:
+            return "never"
+        return f"{row.created_at:%d %b %Y %H:%M}: {row.status} — {row.message or ''}"[:200]
+
+    def save_model(
+        self, request: HttpRequest, obj: JobConfiguration, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        job_schedule_sync(job=obj)
+
+    def delete_model(self, request: HttpRequest, obj: JobConfiguration) -> None:
+        job_id = obj.pk
+        super().delete_model(request, obj)
+        job_schedule_remove(job_id=job_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[JobConfiguration]) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        for job_id in ids:
+            job_schedule_remove(job_id=job_id)

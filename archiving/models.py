@@ -36,7 +36,14 @@ class ArchiveConfiguration(Timestamped):
     )
 
     # Beyond the seed: copy every non-free appointment even when they overlap.
-    allow_overlaps = models.BooleanField(default=False, db_default=False)
+    allow_overlaps = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Copy every non-free appointment, even overlapping ones.",
+    )
+    # One run per configuration at a time: a lease taken with a conditional UPDATE.
+    run_lock_owner = models.CharField(max_length=255, null=True, blank=True, editable=False)
+    run_lock_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = OwnedQuerySet.as_manager()
 

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
+from archiving.services import OverlapResolutionError, overlap_resolve
 from auditing.models import ActionLog, AuditLog
 from auditing.services import action_log_close
 
@@ -41,6 +44,48 @@ class ActionLogAdmin(OwnedModelAdmin):
     readonly_fields = ["closed_at", "closed_by", "created_at", "updated_at"]
     show_full_result_count = False
     actions = ["resolve", "dismiss"]
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "<int:pk>/resolve-overlap/",
+                self.admin_site.admin_view(self.resolve_overlap_view),
+                name="auditing_actionlog_resolve_overlap",
+            ),
+            *super().get_urls(),
+        ]
+
+    def resolve_overlap_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Keep one or several of an overlap's appointments; the rest are dropped."""
+        item = self.get_object(request, str(pk))
+        error = None
+        if request.method == "POST":
+            keep = [int(v) for v in request.POST.getlist("keep") if v.isdigit()]
+            try:
+                overlap_resolve(item=item, keep_ids=keep, user=request.user)
+            except OverlapResolutionError as problem:
+                error = str(problem)
+            else:
+                self.message_user(
+                    request,
+                    f"Overlap resolved: {len(keep)} appointment(s) kept; the archive "
+                    "calendar is being updated.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:auditing_actionlog_changelist"))
+        return TemplateResponse(
+            request,
+            "admin/auditing/actionlog/resolve_overlap.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": item,
+                "members": (item.details or {}).get("appointments", []),
+                "recommendations": item.recommendations or [],
+                "error": error,
+                "title": item.description,
+            },
+        )
 
     @admin.action(description="Resolve selected items")
     def resolve(self, request: HttpRequest, queryset: QuerySet[ActionLog]) -> None:

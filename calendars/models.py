@@ -128,6 +128,14 @@ class Appointment(Timestamped):
         BILLABLE = "billable", "Billable"
         NON_BILLABLE = "non-billable", "Non-billable"
 
+    class OverlapState(models.TextChoices):
+        NONE = "", "No overlap"
+        WINNER = "winner", "Kept (won the overlap)"
+        LOSER = "loser", "Dropped (lost the overlap)"
+        CONFLICT = "conflict", "Conflict (needs a decision)"
+        KEPT = "kept", "Kept by the user"
+        DISCARDED = "discarded", "Dropped by the user"
+
     ms_event_id = models.CharField("Microsoft event id", max_length=512, null=True, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appointments"
@@ -200,6 +208,20 @@ class Appointment(Timestamped):
     billing_type = models.CharField(
         max_length=16, choices=BillingType.choices, null=True, blank=True
     )
+    is_travel = models.BooleanField(default=False, db_default=False)
+    is_cancelled = models.BooleanField(default=False, db_default=False)
+    overlap_state = models.CharField(
+        max_length=16,
+        choices=OverlapState.choices,
+        default=OverlapState.NONE,
+        db_default=OverlapState.NONE,
+        blank=True,
+        help_text="How overlap resolution treated this appointment.",
+    )
+    overlap_reason = models.CharField(max_length=255, null=True, blank=True)
+    # The copy in the archive calendar, and a digest of what was copied (to skip unchanged ones).
+    archive_event_id = models.CharField(max_length=512, null=True, blank=True, editable=False)
+    archive_digest = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     objects = AppointmentQuerySet.as_manager()
 

@@ -114,6 +114,7 @@ class Billing:
     is_personal: bool
     markers: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    category: str | None = None  # the category name that decided, as written
 
 
 def billing_from_categories(categories: Sequence[str]) -> Billing:
@@ -128,6 +129,7 @@ def billing_from_categories(categories: Sequence[str]) -> Billing:
     if not categories:
         return Billing(customer=None, billing_type=None, is_personal=True)
     chosen: BillingCategory | None = None
+    chosen_name: str | None = None
     markers: list[str] = []
     problems: list[str] = []
     for name in categories:
@@ -142,7 +144,7 @@ def billing_from_categories(categories: Sequence[str]) -> Billing:
             problems.append(str(error))
             continue
         if chosen is None:
-            chosen = category
+            chosen, chosen_name = category, name.strip()
     if chosen is None and not problems:
         problems.append(
             f"No billing category: only the marker(s) {', '.join(markers)}; add one such as "
@@ -154,6 +156,7 @@ def billing_from_categories(categories: Sequence[str]) -> Billing:
         is_personal=False,
         markers=tuple(markers),
         problems=tuple(problems),
+        category=chosen_name,
     )
 
 

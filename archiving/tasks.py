@@ -1,0 +1,64 @@
+"""django-q2 tasks: thin wrappers that call the archive services."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from django_q.models import Schedule
+
+from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.phrases import DateRange
+from archiving.run import ArchiveAlreadyRunning, archive_run
+from archiving.services import job_next_run, schedule_name, today_in
+
+logger = logging.getLogger(__name__)
+
+
+def archive_task(
+    configuration_id: int, start: str, end: str, correlation_id: str | None = None
+) -> dict[str, Any]:
+    configuration = ArchiveConfiguration.objects.select_related("user").get(pk=configuration_id)
+    dates = DateRange(date.fromisoformat(start), date.fromisoformat(end))
+    return _summary(configuration, dates, correlation_id)
+
+
+def scheduled_archive(job_id: int) -> dict[str, Any]:
+    """Archive the last `archive_window_days` days ending today, for a scheduled job."""
+    job = (
+        JobConfiguration.objects.select_related("archive_configuration__user")
+        .filter(pk=job_id)
+        .first()
+    )
+    if job is None:
+        Schedule.objects.filter(name=schedule_name(job_id)).delete()
+        return {"status": "skipped", "reason": "the job no longer exists"}
+    # django-q2 advances the schedule by whole days in the server's zone; put it back on the
+    # job's local time so DST changes in the configuration's zone never shift it.
+    Schedule.objects.filter(name=schedule_name(job.pk)).update(next_run=job_next_run(job=job))
+    if not (job.is_active and job.archive_configuration.is_active):
+        return {"status": "skipped", "reason": "the job or its configuration is inactive"}
+    configuration = job.archive_configuration
+    today = today_in(configuration.timezone)
+    dates = DateRange(today - timedelta(days=job.archive_window_days - 1), today)
+    return _summary(configuration, dates, None)
+
+
+def _summary(
+    configuration: ArchiveConfiguration, dates: DateRange, correlation_id: str | None
+) -> dict[str, Any]:
+    try:
+        result = archive_run(
+            configuration=configuration, dates=dates, correlation_id=correlation_id
+        )
+    except ArchiveAlreadyRunning as error:
+        logger.info("%s", error)
+        return {"status": "skipped", "reason": str(error)}
+    return {
+        "status": result.status,
+        "dates": str(dates),
+        "counts": result.counts.as_dict(),
+        "audit_id": result.audit_id,
+        "correlation_id": result.correlation_id,
+    }
