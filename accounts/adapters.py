@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import msal
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.microsoft import (
+    UserTokenCache,
     microsoft_configured,
     microsoft_connect_complete,
     microsoft_http_session,
@@ -58,7 +58,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             and token.token_secret
         ):
             return
-        cache = msal.SerializableTokenCache()
+        cache = UserTokenCache()
         result = msal_app(cache).acquire_token_by_refresh_token(
             token.token_secret, scopes=microsoft_scopes()
         )

@@ -8,7 +8,9 @@ ActionLog item ("reconnect Microsoft 365") and a `MicrosoftReconnectRequired` er
 
 from __future__ import annotations
 
+import json
 import logging
+import warnings
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -85,39 +87,85 @@ def microsoft_http_session() -> requests.Session:
     return http_session(ca_bundle=settings.MS_CA_BUNDLE or None)
 
 
+CONFIDENTIAL = "confidential"
+PUBLIC = "public"
+
+
+class UserTokenCache(msal.SerializableTokenCache):
+    """A user's msal cache, remembering which kind of client obtained its tokens.
+
+    Entra ID binds a refresh token to the flow that issued it: tokens from the device-code flow
+    (a public client, no secret) must be refreshed without the secret, and tokens from the web
+    sign-in only with it. The kind is stored next to msal's own JSON.
+    """
+
+    def __init__(self, client_kind: str = CONFIDENTIAL) -> None:
+        super().__init__()
+        self.client_kind = client_kind
+
+    def dump(self) -> str:
+        return json.dumps({"client": self.client_kind, "msal": self.serialize()})
+
+    @classmethod
+    def load(cls, stored: str | None) -> UserTokenCache:
+        cache = cls()
+        if not stored:
+            return cache
+        wrapper = json.loads(stored)
+        if isinstance(wrapper, dict) and "msal" in wrapper:
+            cache.client_kind = wrapper.get("client") or CONFIDENTIAL
+            cache.deserialize(wrapper["msal"])
+        else:
+            cache.deserialize(stored)
+        return cache
+
+
 def msal_app(
     cache: msal.SerializableTokenCache | None = None,
     *,
     session: requests.Session | None = None,
-) -> msal.ConfidentialClientApplication:
+    public: bool | None = None,
+) -> msal.ClientApplication:
+    """The msal app for a cache: public for device-code tokens, confidential otherwise."""
     if not microsoft_configured():
         raise MicrosoftNotConfigured()
-    return msal.ConfidentialClientApplication(
-        settings.MS_CLIENT_ID,
-        client_credential=settings.MS_CLIENT_SECRET,
-        authority=f"{settings.MS_AUTHORITY_HOST.rstrip('/')}/{settings.MS_TENANT_ID}",
-        token_cache=cache,
-        http_client=session or microsoft_http_session(),
+    if public is None:
+        public = getattr(cache, "client_kind", CONFIDENTIAL) == PUBLIC
+    options: dict[str, Any] = {
+        "authority": f"{settings.MS_AUTHORITY_HOST.rstrip('/')}/{settings.MS_TENANT_ID}",
+        "token_cache": cache,
+        "http_client": session or microsoft_http_session(),
         # Tenant discovery goes to MS_AUTHORITY_HOST itself, never to a Microsoft host.
-        instance_discovery=False,
+        "instance_discovery": False,
+    }
+    if public:
+        return msal.PublicClientApplication(settings.MS_CLIENT_ID, **options)
+    return msal.ConfidentialClientApplication(
+        settings.MS_CLIENT_ID, client_credential=settings.MS_CLIENT_SECRET, **options
     )
 
 
-def user_token_cache(user: User) -> msal.SerializableTokenCache:
-    cache = msal.SerializableTokenCache()
-    if user.ms_token_cache:
-        cache.deserialize(user.ms_token_cache)
-    return cache
+def initiate_auth_code_flow(app: msal.ClientApplication, **options: Any) -> dict[str, Any]:
+    """msal's auth-code flow with the answer in the query string.
+
+    msal recommends form_post, but a cross-site POST carries no SameSite=Lax session cookie, so
+    the flow kept in the session would be lost; state and PKCE still protect the query mode.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*response_mode.*")
+        return app.initiate_auth_code_flow(microsoft_scopes(), **options)
 
 
-def token_cache_save(
-    *, user: User, cache: msal.SerializableTokenCache, result: dict | None = None
-) -> None:
+def user_token_cache(user: User) -> UserTokenCache:
+    return UserTokenCache.load(user.ms_token_cache)
+
+
+def token_cache_save(*, user: User, cache: UserTokenCache, result: dict | None = None) -> None:
     """Store the cache (encrypted) when msal changed it, and the token columns from `result`."""
     if not cache.has_state_changed and not result:
         return
     fields = ["ms_token_cache"]
-    user.ms_token_cache = cache.serialize()
+    user.ms_token_cache = cache.dump()
     if result and result.get("access_token"):
         user.ms_access_token = result["access_token"]
         user.ms_token_expires_at = timezone.now() + timedelta(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-import msal
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -16,6 +15,8 @@ from django.views.decorators.http import require_GET
 from accounts.microsoft import (
     MicrosoftNotConfigured,
     MicrosoftTokenError,
+    UserTokenCache,
+    initiate_auth_code_flow,
     microsoft_connect_complete,
     microsoft_scopes,
     msal_app,
@@ -49,8 +50,8 @@ def microsoft_connect(request: HttpRequest, user_id: int) -> HttpResponse:
     except MicrosoftNotConfigured as error:
         messages.error(request, str(error))
         return HttpResponseRedirect(user_page(user))
-    flow = app.initiate_auth_code_flow(
-        microsoft_scopes(),
+    flow = initiate_auth_code_flow(
+        app,
         redirect_uri=redirect_uri(request),
         login_hint=user.email,
         prompt="select_account",
@@ -71,7 +72,7 @@ def microsoft_callback(request: HttpRequest) -> HttpResponse:
         )
         return HttpResponseRedirect(reverse("admin:index"))
     user = connectable_user(request, pending["user_id"])
-    cache = msal.SerializableTokenCache()
+    cache = UserTokenCache()
     try:
         result = msal_app(cache).acquire_token_by_auth_code_flow(
             pending["flow"], request.GET.dict(), scopes=microsoft_scopes()

@@ -203,13 +203,16 @@ class GraphClient:
     def url(self, path: str) -> str:
         return path if path.startswith("https://") else f"{self.base_url}/{path.lstrip('/')}"
 
-    def headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def prefer(self) -> str:
         prefer = ['IdType="ImmutableId"']
         if self.timezone:
             prefer.append(f'outlook.timezone="{self.timezone}"')
+        return ", ".join(prefer)
+
+    def headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = {
             "Authorization": f"Bearer {self._current_token()}",
-            "Prefer": ", ".join(prefer),
+            "Prefer": self.prefer(),
             "Accept": "application/json",
         }
         headers.update(extra or {})
@@ -368,31 +371,7 @@ class GraphClient:
     def _send_batch(
         self, indexes: Sequence[int], requests_: Sequence[BatchRequest]
     ) -> dict[int, BatchResponse]:
-        payload = {
-            "requests": [
-                {
-                    "id": str(index),
-                    "method": requests_[index].method,
-                    "url": "/" + requests_[index].url.lstrip("/"),
-                    **(
-                        {
-                            "body": requests_[index].body,
-                            "headers": {
-                                "Content-Type": "application/json",
-                                **requests_[index].headers,
-                            },
-                        }
-                        if requests_[index].body is not None
-                        else (
-                            {"headers": requests_[index].headers}
-                            if requests_[index].headers
-                            else {}
-                        )
-                    ),
-                }
-                for index in indexes
-            ]
-        }
+        payload = {"requests": [self._batch_item(index, requests_[index]) for index in indexes]}
         answer = self._send("POST", self.url("$batch"), json=payload).json()
         responses = {
             int(item["id"]): BatchResponse(
@@ -406,6 +385,20 @@ class GraphClient:
         if missing:
             raise GraphError(f"$batch answered no result for {len(missing)} request(s).")
         return responses
+
+    def _batch_item(self, index: int, request: BatchRequest) -> dict[str, Any]:
+        # Sub-requests do not inherit the outer request's headers: each carries its own.
+        headers = {"Prefer": self.prefer(), **request.headers}
+        item: dict[str, Any] = {
+            "id": str(index),
+            "method": request.method,
+            "url": "/" + request.url.lstrip("/"),
+            "headers": headers,
+        }
+        if request.body is not None:
+            headers.setdefault("Content-Type", "application/json")
+            item["body"] = request.body
+        return item
 
     # -- operations ------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from pytest_django.fixtures import Settings
 from accounts.models import User
 from calendars.models import Appointment, Category, Location
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import msal
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.microsoft import (
+    PUBLIC,
     MicrosoftNotConfigured,
     MicrosoftTokenError,
+    UserTokenCache,
     microsoft_connect_complete,
     microsoft_scopes,
     msal_app,
@@ -28,7 +29,8 @@ class Command(BaseCommand):
         user = User.objects.filter(email__iexact=email).first()
         if user is None:
             raise CommandError(f"No user has the email address {email}.")
-        cache = msal.SerializableTokenCache()
+        # The device-code flow is a public-client flow: no secret, now or at refresh.
+        cache = UserTokenCache(PUBLIC)
         try:
             app = msal_app(cache)
         except MicrosoftNotConfigured as error:
