@@ -9,8 +9,17 @@ import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings
 
+from accounts.microsoft import (
+    UserTokenCache,
+    graph_client,
+    microsoft_connect_complete,
+    microsoft_scopes,
+    msal_app,
+)
 from accounts.models import User
+from adminassistant.graph import GraphClient, RetryPolicy
 from calendars.models import Appointment, Category, Location
+from tests.fakes.microsoft import FakeMicrosoft
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
@@ -85,3 +94,47 @@ def alice_appointment(alice: User) -> Appointment:
         billing_type=Appointment.BillingType.BILLABLE,
         categories=["Acme - billable"],
     )
+
+
+@pytest.fixture
+def fake_alice(fake_microsoft: FakeMicrosoft, alice: User) -> FakeMicrosoft:
+    """Alice has a Microsoft 365 mailbox in the fake."""
+    fake_microsoft.add_user(alice.email, name=alice.name)
+    return fake_microsoft
+
+
+def connect_microsoft(fake: FakeMicrosoft, user: User) -> User:
+    """Connect a user the way "Sign in with Microsoft" does: seed msal from a refresh token."""
+    cache = UserTokenCache()
+    answer = fake.sign_in(user.email, tuple(microsoft_scopes()))
+    result = msal_app(cache).acquire_token_by_refresh_token(
+        answer["refresh_token"], scopes=microsoft_scopes()
+    )
+    microsoft_connect_complete(user=user, cache=cache, result=result)
+    user.refresh_from_db()
+    return user
+
+
+@pytest.fixture
+def connected_alice(fake_alice: FakeMicrosoft, alice: User) -> User:
+    return connect_microsoft(fake_alice, alice)
+
+
+class RecordedSleep:
+    """An injectable sleep: records the waits asked for instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def recorded_sleep() -> RecordedSleep:
+    return RecordedSleep()
+
+
+@pytest.fixture
+def alice_graph(connected_alice: User, recorded_sleep: RecordedSleep) -> GraphClient:
+    return graph_client(user=connected_alice, retry=RetryPolicy(sleep=recorded_sleep))

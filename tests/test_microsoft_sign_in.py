@@ -1,0 +1,84 @@
+"""'Sign in with Microsoft' (django-allauth) logs existing users in and connects them."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from allauth.socialaccount.models import SocialToken
+from django.test import Client
+
+from accounts.models import User
+from tests.fakes.microsoft import FakeMicrosoft
+
+pytestmark = pytest.mark.django_db(databases=["default", "web"])
+
+
+@pytest.fixture
+def sign_in_allowed(fake_microsoft: FakeMicrosoft, settings: object) -> FakeMicrosoft:
+    settings.MS_SIGNIN_DOMAINS = ["example.com"]
+    return fake_microsoft
+
+
+def sign_in_with_microsoft(client: Client, fake: FakeMicrosoft, email: str) -> object:
+    started = client.post("/accounts/microsoft/login/?process=login&next=/admin/")
+    assert started.status_code == 302
+    fake.next_sign_in = email
+    callback = urlsplit(fake.authorize_url_response(started["Location"]))
+    query = {key: values[0] for key, values in parse_qs(callback.query).items()}
+    return client.get(callback.path, query)
+
+
+def test_the_admin_login_page_offers_microsoft_when_configured(
+    client: Client, fake_microsoft: FakeMicrosoft
+) -> None:
+    response = client.get("/admin/login/")
+
+    assert "Sign in with Microsoft" in response.text
+
+
+def test_the_admin_login_page_hides_microsoft_when_not_configured(
+    client: Client, settings: object
+) -> None:
+    settings.MS_CLIENT_ID = ""
+
+    assert "Sign in with Microsoft" not in client.get("/admin/login/").text
+
+
+def test_an_existing_user_signs_in_and_is_connected_without_tokens_in_allauth(
+    client: Client, alice: User, sign_in_allowed: FakeMicrosoft
+) -> None:
+    sign_in_allowed.add_user(alice.email, name=alice.name)
+
+    response = sign_in_with_microsoft(client, sign_in_allowed, alice.email)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    alice.refresh_from_db()
+    assert alice.is_microsoft_connected
+    assert not SocialToken.objects.exists()
+
+
+def test_an_unknown_microsoft_account_cannot_sign_up(
+    client: Client, sign_in_allowed: FakeMicrosoft
+) -> None:
+    sign_in_allowed.add_user("stranger@example.com")
+
+    response = sign_in_with_microsoft(client, sign_in_allowed, "stranger@example.com")
+
+    assert not User.objects.filter(email="stranger@example.com").exists()
+    assert client.get("/admin/").status_code == 302  # still asked to log in
+    assert response.status_code == 200
+
+
+def test_an_untrusted_domain_does_not_log_into_a_matching_user(
+    client: Client, alice: User, fake_microsoft: FakeMicrosoft
+) -> None:
+    fake_microsoft.add_user(alice.email)
+
+    sign_in_with_microsoft(client, fake_microsoft, alice.email)
+
+    assert client.get("/admin/").status_code == 302
+    alice.refresh_from_db()
+    assert not alice.is_microsoft_connected
