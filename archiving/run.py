@@ -435,7 +435,48 @@ class _Run:
                 )
                 for appointment in to_create:
                     appointment.pk = ids[appointment.ms_event_id]
+            self._flag_uncategorised(result)
         return result
+
+    def _flag_uncategorised(self, appointments: list[Appointment]) -> None:
+        """One open item per appointment whose categories name no billing customer."""
+        problems = {
+            a.ms_event_id: a
+            for a in appointments
+            if not a.customer and not a._is_personal  # type: ignore[attr-defined]
+        }
+        if not problems:
+            return
+        known = set(
+            ActionLog.objects.filter(
+                user=self.user, event_type="uncategorised", state=ActionLog.State.OPEN
+            ).values_list("details__source_event_id", flat=True)
+        )
+        zone = zoneinfo.ZoneInfo(self.configuration.timezone)
+        ActionLog.objects.bulk_create(
+            [
+                ActionLog(
+                    user=self.user,
+                    event_type="uncategorised",
+                    description=(
+                        f"“{a.subject}” on {a.start_time.astimezone(zone):%a %d %b %Y %H:%M} "
+                        "has no billing category"
+                    ),
+                    details={
+                        "appointment": a.pk,
+                        "source_event_id": key,
+                        "categories": a.categories,
+                        "problems": list(a._billing_problems),  # type: ignore[attr-defined]
+                    },
+                    recommendations=[
+                        "Give it a category such as 'Acme - billable' in Outlook; the next "
+                        "archive run picks it up."
+                    ],
+                )
+                for key, a in problems.items()
+                if key not in known
+            ]
+        )
 
     def _fill(
         self,
