@@ -1,0 +1,168 @@
+"""Double bookings: resolved automatically where the rules decide, by the user where not."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django_q.conf import Conf
+
+from accounts.models import User
+from archiving.models import ArchiveConfiguration
+from auditing.models import ActionLog
+from calendars.models import Appointment
+from tests.archive_helpers import add_event, archive_copies, make_configuration, run_archive
+from tests.fakes.microsoft import FakeMicrosoft
+
+pytestmark = pytest.mark.django_db(databases=["default", "web"])
+
+
+@pytest.fixture
+def config(connected_alice: User) -> ArchiveConfiguration:
+    return make_configuration(connected_alice)
+
+
+def copied_subjects(fake: FakeMicrosoft, user: User) -> list[str]:
+    return sorted(c["subject"] for c in archive_copies(fake, user))
+
+
+def test_the_confirmed_booking_wins_over_a_tentative_one(
+    config: ArchiveConfiguration, fake_alice: FakeMicrosoft, connected_alice: User
+) -> None:
+    add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00", showAs="busy")
+    add_event(fake_alice, connected_alice, "Globex maybe", "2025-05-08T10:30", showAs="tentative")
+
+    run_archive(config)
+
+    assert copied_subjects(fake_alice, connected_alice) == ["Acme review"]
+    states = dict(Appointment.objects.values_list("subject", "overlap_state"))
+    assert states == {"Acme review": "winner", "Globex maybe": "loser"}
+
+
+def test_higher_importance_wins(
+    config: ArchiveConfiguration, fake_alice: FakeMicrosoft, connected_alice: User
+) -> None:
+    add_event(fake_alice, connected_alice, "Routine", "2025-05-08T10:00", importance="normal")
+    add_event(fake_alice, connected_alice, "Escalation", "2025-05-08T10:15", importance="high")
+
+    run_archive(config)
+
+    assert copied_subjects(fake_alice, connected_alice) == ["Escalation"]
+
+
+def test_back_to_back_appointments_do_not_overlap(
+    config: ArchiveConfiguration, fake_alice: FakeMicrosoft, connected_alice: User
+) -> None:
+    add_event(fake_alice, connected_alice, "First", "2025-05-08T10:00", 60)
+    add_event(fake_alice, connected_alice, "Second", "2025-05-08T11:00", 60)
+
+    run_archive(config)
+
+    assert copied_subjects(fake_alice, connected_alice) == ["First", "Second"]
+    assert set(Appointment.objects.values_list("overlap_state", flat=True)) == {""}
+
+
+def test_a_tie_is_a_conflict_nothing_is_copied_and_one_item_lists_the_group(
+    config: ArchiveConfiguration, fake_alice: FakeMicrosoft, connected_alice: User
+) -> None:
+    add_event(fake_alice, connected_alice, "Acme workshop", "2025-05-08T09:00", 180)
+    add_event(fake_alice, connected_alice, "Globex call", "2025-05-08T09:30", 30)
+    add_event(fake_alice, connected_alice, "Initech sync", "2025-05-08T11:00", 30)
+
+    result = run_archive(config)
+    run_archive(config)
+
+    assert result.counts.conflicts == 1
+    assert copied_subjects(fake_alice, connected_alice) == []
+    item = ActionLog.objects.get(event_type="overlap")
+    assert [m["subject"] for m in item.details["appointments"]] == [
+        "Acme workshop",
+        "Globex call",
+        "Initech sync",
+    ]
+    assert "Keep" in item.recommendations[0]
+    assert not Appointment.objects.filter(is_archived=True).exists()
+
+
+def test_resolving_a_conflict_in_the_admin_copies_the_kept_appointments(
+    config: ArchiveConfiguration,
+    fake_alice: FakeMicrosoft,
+    connected_alice: User,
+    alice_client: Client,
+    django_capture_on_commit_callbacks: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(Conf, "SYNC", True)  # django-q2 runs the queued task in-process
+    add_event(fake_alice, connected_alice, "Acme workshop", "2025-05-08T09:00", 120)
+    add_event(fake_alice, connected_alice, "Globex call", "2025-05-08T09:30", 30)
+    run_archive(config)
+    item = ActionLog.objects.get(event_type="overlap")
+    workshop = Appointment.objects.get(subject="Acme workshop")
+
+    page = alice_client.get(reverse("admin:auditing_actionlog_resolve_overlap", args=[item.pk]))
+    assert "Globex call" in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            reverse("admin:auditing_actionlog_resolve_overlap", args=[item.pk]),
+            {"keep": [workshop.pk]},
+            follow=True,
+        )
+
+    assert "Overlap resolved: 1 appointment(s) kept" in response.text
+    item.refresh_from_db()
+    assert item.state == "resolved"
+    states = dict(Appointment.objects.values_list("subject", "overlap_state"))
+    assert states == {"Acme workshop": "kept", "Globex call": "discarded"}
+    assert copied_subjects(fake_alice, connected_alice) == ["Acme workshop"]
+
+
+def test_keeping_nothing_is_refused(
+    config: ArchiveConfiguration,
+    fake_alice: FakeMicrosoft,
+    connected_alice: User,
+    alice_client: Client,
+) -> None:
+    add_event(fake_alice, connected_alice, "A", "2025-05-08T09:00", 60)
+    add_event(fake_alice, connected_alice, "B", "2025-05-08T09:30", 60)
+    run_archive(config)
+    item = ActionLog.objects.get(event_type="overlap")
+
+    response = alice_client.post(
+        reverse("admin:auditing_actionlog_resolve_overlap", args=[item.pk]), {}
+    )
+
+    assert "Choose at least one appointment to keep." in response.text
+    item.refresh_from_db()
+    assert item.state == "open"
+
+
+def test_another_user_cannot_resolve_alices_conflict(
+    config: ArchiveConfiguration,
+    fake_alice: FakeMicrosoft,
+    connected_alice: User,
+    bob_client: Client,
+) -> None:
+    add_event(fake_alice, connected_alice, "A", "2025-05-08T09:00", 60)
+    add_event(fake_alice, connected_alice, "B", "2025-05-08T09:30", 60)
+    run_archive(config)
+    item = ActionLog.objects.get(event_type="overlap")
+
+    response = bob_client.post(
+        reverse("admin:auditing_actionlog_resolve_overlap", args=[item.pk]),
+        {"keep": [Appointment.objects.first().pk]},
+    )
+
+    assert response.status_code == 404
+
+
+def test_with_overlaps_allowed_every_non_free_appointment_is_copied(
+    connected_alice: User, fake_alice: FakeMicrosoft
+) -> None:
+    config = make_configuration(connected_alice, allow_overlaps=True)
+    add_event(fake_alice, connected_alice, "A", "2025-05-08T09:00", 60)
+    add_event(fake_alice, connected_alice, "B", "2025-05-08T09:30", 60, showAs="tentative")
+    add_event(fake_alice, connected_alice, "C", "2025-05-08T09:45", 60, showAs="free")
+
+    run_archive(config)
+
+    assert copied_subjects(fake_alice, connected_alice) == ["A", "B"]
