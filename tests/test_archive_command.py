@@ -70,7 +70,10 @@ def test_dry_run_reports_and_writes_nothing(
     ("args", "message"),
     [
         (["Nope"], "No archive configuration has the id or name “Nope”"),
-        (["Daily archive", "--date", "fortnight ago"], "is not a date phrase this archive understands"),
+        (
+            ["Daily archive", "--date", "fortnight ago"],
+            "is not a date phrase this archive understands",
+        ),
         (["Daily archive", "--date", "2025-05-09 to 2025-05-01"], "before"),
     ],
 )
