@@ -200,6 +200,9 @@ Q_CLUSTER = {
     "queue_limit": 50,
     "bulk": 10,
     "catch_up": False,
+    # Seconds between the guard's checks; django-q2 looks for due schedules once these add up
+    # to 30 s.
+    "guard_cycle": env.float("Q_GUARD_CYCLE", default=0.5),
     "orm": "web",
 }
 if env.str("REDIS_URL", default=""):
@@ -243,6 +246,11 @@ SOCIALACCOUNT_PROVIDERS = {
         "AUTH_PARAMS": {"prompt": "select_account"},
     }
 }
+
+# OneDrive folder for uploaded timesheets; {customer} becomes the customer's display name.
+ONEDRIVE_FOLDER = env.str("ONEDRIVE_FOLDER", default="Timesheets/{customer}")
+# Exports of more appointments than this render their PDF in a django-q2 task.
+TIMESHEET_PDF_SYNC_LIMIT = env.int("TIMESHEET_PDF_SYNC_LIMIT", default=2000)
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-admin-2025")
 

@@ -14,7 +14,9 @@ from adminassistant.admin import OwnedModelAdmin
 from archiving.forms import ArchiveNowForm
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.services import (
+    archive_dates,
     archive_enqueue,
+    configuration_schedules_sync,
     job_schedule_remove,
     job_schedule_sync,
     schedule_name,
@@ -56,6 +58,30 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
             *super().get_urls(),
         ]
 
+    def save_model(
+        self, request: HttpRequest, obj: ArchiveConfiguration, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        configuration_schedules_sync(configuration=obj)
+
+    def delete_model(self, request: HttpRequest, obj: ArchiveConfiguration) -> None:
+        job_ids = list(obj.job_configurations.values_list("pk", flat=True))
+        super().delete_model(request, obj)
+        for job_id in job_ids:
+            job_schedule_remove(job_id=job_id)
+
+    def delete_queryset(
+        self, request: HttpRequest, queryset: QuerySet[ArchiveConfiguration]
+    ) -> None:
+        job_ids = list(
+            JobConfiguration.objects.filter(archive_configuration__in=queryset).values_list(
+                "pk", flat=True
+            )
+        )
+        super().delete_queryset(request, queryset)
+        for job_id in job_ids:
+            job_schedule_remove(job_id=job_id)
+
     @admin.display(description="Last run")
     def last_run(self, obj: ArchiveConfiguration) -> str:
         row = getattr(obj, "_last_run", None)
@@ -79,37 +105,28 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
     @admin.action(description="Archive now (yesterday)")
     def archive_now(self, request: HttpRequest, queryset: QuerySet[ArchiveConfiguration]) -> None:
         for configuration in queryset:
-            dates = ArchiveNowForm({"dates": "yesterday"}, today=today_in(configuration.timezone))
-            dates.is_valid()
-            correlation_id = archive_enqueue(
-                configuration=configuration, dates=dates.cleaned_data["dates"]
-            )
-            messages.success(
-                request,
-                format_html(
-                    "Archive of “{}” for {} queued; follow it in the {}.",
-                    configuration,
-                    dates.cleaned_data["dates"],
-                    audit_link(correlation_id),
-                ),
-            )
+            dates = archive_dates(configuration=configuration, phrase="yesterday")
+            self._queued(request, configuration, dates)
+
+    def _queued(
+        self, request: HttpRequest, configuration: ArchiveConfiguration, dates: Any
+    ) -> None:
+        correlation_id = archive_enqueue(configuration=configuration, dates=dates)
+        messages.success(
+            request,
+            format_html(
+                "Archive of “{}” for {} queued; follow it in the {}.",
+                configuration,
+                dates,
+                audit_link(correlation_id),
+            ),
+        )
 
     def archive_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         configuration = self.get_object(request, str(pk))
         form = ArchiveNowForm(request.POST or None, today=today_in(configuration.timezone))
         if request.method == "POST" and form.is_valid():
-            correlation_id = archive_enqueue(
-                configuration=configuration, dates=form.cleaned_data["dates"]
-            )
-            messages.success(
-                request,
-                format_html(
-                    "Archive of “{}” for {} queued; follow it in the {}.",
-                    configuration,
-                    form.cleaned_data["dates"],
-                    audit_link(correlation_id),
-                ),
-            )
+            self._queued(request, configuration, form.cleaned_data["dates"])
             return HttpResponseRedirect(
                 reverse("admin:archiving_archiveconfiguration_change", args=[pk])
             )

@@ -86,6 +86,7 @@ class ArchiveCounts:
     not_copied: int = 0
     conflicts: int = 0
     disappeared: int = 0
+    locked: int = 0
     errors: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -343,11 +344,15 @@ class _Run:
             return Calendar(
                 user=self.user, name=found["name"], ms_calendar_id=found["id"], is_archive=archive
             )
-        calendar, _ = Calendar.objects.update_or_create(
+        name = found.get("name") or parsed.calendar
+        calendar, created = Calendar.objects.get_or_create(
             user=self.user,
             ms_calendar_id=found["id"],
-            defaults={"name": found.get("name") or parsed.calendar, "is_archive": archive},
+            defaults={"name": name, "is_archive": archive},
         )
+        if not created and (calendar.name, calendar.is_archive) != (name, archive):
+            calendar.name, calendar.is_archive = name, archive
+            calendar.save(update_fields=["name", "is_archive", "updated_at"])
         return calendar
 
     # Reading --------------------------------------------------------------------------------
@@ -412,6 +417,10 @@ class _Run:
             changed = self._fill(appointment, event, source, locations, categories)
             if appointment.pk is None:
                 to_create.append(appointment)
+            elif changed and appointment.timesheet_id:
+                # Billed on an issued timesheet: the database keeps what was billed until the
+                # timesheet is voided; the archive copy still follows Outlook.
+                self.counts.locked += 1
             elif changed:
                 to_update.append(appointment)
             else:
@@ -579,12 +588,13 @@ class _Run:
             for a in appointments
             if a.overlap_state not in decided
         ]
+        conflicts = []
         for resolution in resolve_overlaps(slots):
             if resolution.conflict:
                 self.counts.conflicts += 1
                 for slot in resolution.group:
                     states[slot.key] = (Appointment.OverlapState.CONFLICT, None)
-                self._conflict_item(resolution, [by_key[s.key] for s in resolution.group])
+                conflicts.append((resolution, [by_key[s.key] for s in resolution.group]))
                 continue
             for slot in resolution.kept:
                 states[slot.key] = (Appointment.OverlapState.WINNER, None)
@@ -596,46 +606,61 @@ class _Run:
             if (appointment.overlap_state, appointment.overlap_reason) != (state, reason):
                 appointment.overlap_state, appointment.overlap_reason = state, reason
                 changed.append(appointment)
-        if changed and not self.dry_run:
+        if self.dry_run:
+            return
+        if changed:
             Appointment.objects.bulk_update(
                 changed, ["overlap_state", "overlap_reason"], batch_size=500
             )
+        self._conflict_items(conflicts)
 
-    def _conflict_item(self, resolution: Any, members: list[Appointment]) -> None:
-        if self.dry_run:
+    def _conflict_items(self, conflicts: list[tuple[Any, list[Appointment]]]) -> None:
+        """One open item per conflict group, read and written in bulk."""
+        if not conflicts:
             return
-        ids = sorted(a.pk for a in members)
-        key = ",".join(str(i) for i in ids)
-        if ActionLog.objects.filter(
-            user=self.user, event_type="overlap", state=ActionLog.State.OPEN, details__key=key
-        ).exists():
-            return
-        zone = zoneinfo.ZoneInfo(self.configuration.timezone)
-        first = min(a.start_time for a in members).astimezone(zone)
-        ActionLog.objects.create(
-            user=self.user,
-            event_type="overlap",
-            description=(
-                f"{len(members)} overlapping appointments on {first:%a %d %b %Y} need a decision"
-            ),
-            details={
-                "key": key,
-                "configuration": self.configuration.pk,
-                "appointments": [
-                    {
-                        "id": a.pk,
-                        "subject": a.subject,
-                        "start": a.start_time.astimezone(zone).isoformat(),
-                        "end": a.end_time.astimezone(zone).isoformat(),
-                        "show_as": a.show_as,
-                        "importance": a.importance,
-                        "customer": a.customer,
-                    }
-                    for a in sorted(members, key=lambda a: (a.start_time, a.pk))
-                ],
-            },
-            recommendations=[resolution.recommendation] if resolution.recommendation else None,
+        known = set(
+            ActionLog.objects.filter(
+                user=self.user, event_type="overlap", state=ActionLog.State.OPEN
+            ).values_list("details__key", flat=True)
         )
+        zone = zoneinfo.ZoneInfo(self.configuration.timezone)
+        items = []
+        for resolution, members in conflicts:
+            key = ",".join(str(i) for i in sorted(a.pk for a in members))
+            if key in known:
+                continue
+            known.add(key)
+            first = min(a.start_time for a in members).astimezone(zone)
+            items.append(
+                ActionLog(
+                    user=self.user,
+                    event_type="overlap",
+                    description=(
+                        f"{len(members)} overlapping appointments on {first:%a %d %b %Y} "
+                        "need a decision"
+                    ),
+                    details={
+                        "key": key,
+                        "configuration": self.configuration.pk,
+                        "appointments": [
+                            {
+                                "id": a.pk,
+                                "subject": a.subject,
+                                "start": a.start_time.astimezone(zone).isoformat(),
+                                "end": a.end_time.astimezone(zone).isoformat(),
+                                "show_as": a.show_as,
+                                "importance": a.importance,
+                                "customer": a.customer,
+                            }
+                            for a in sorted(members, key=lambda a: (a.start_time, a.pk))
+                        ],
+                    },
+                    recommendations=(
+                        [resolution.recommendation] if resolution.recommendation else None
+                    ),
+                )
+            )
+        ActionLog.objects.bulk_create(items, batch_size=500)
 
     # Disappeared source events ------------------------------------------------------------
 
@@ -659,20 +684,28 @@ class _Run:
         self.counts.disappeared = len(gone)
         if self.dry_run or not gone:
             return
-        for appointment in gone:
-            ActionLog.objects.create(
-                user=self.user,
-                event_type="source_deleted",
-                description=(
-                    f"“{appointment.subject}” was archived but is no longer in the source "
-                    "calendar; its archive copy was kept"
-                ),
-                details={"appointment": appointment.pk, "source_event_id": appointment.ms_event_id},
-                recommendations=[
-                    "If the meeting did not happen, delete the archive copy and the appointment.",
-                    "If it did, nothing needs doing.",
-                ],
-            )
+        ActionLog.objects.bulk_create(
+            [
+                ActionLog(
+                    user=self.user,
+                    event_type="source_deleted",
+                    description=(
+                        f"“{appointment.subject}” was archived but is no longer in the source "
+                        "calendar; its archive copy was kept"
+                    ),
+                    details={
+                        "appointment": appointment.pk,
+                        "source_event_id": appointment.ms_event_id,
+                    },
+                    recommendations=[
+                        "If the meeting did not happen, delete the archive copy and the "
+                        "appointment.",
+                        "If it did, nothing needs doing.",
+                    ],
+                )
+                for appointment in gone
+            ]
+        )
         Appointment.objects.filter(pk__in=[a.pk for a in gone]).update(is_cancelled=True)
 
     # Copying --------------------------------------------------------------------------------

@@ -134,6 +134,12 @@ def job_schedule_remove(*, job_id: int) -> None:
     Schedule.objects.filter(name=schedule_name(job_id)).delete()
 
 
+def configuration_schedules_sync(*, configuration: ArchiveConfiguration) -> None:
+    """After a configuration changes (time zone, active), its jobs' schedules follow."""
+    for job in configuration.job_configurations.select_related("archive_configuration"):
+        job_schedule_sync(job=job)
+
+
 def schedules_sync(*, now: datetime | None = None) -> dict[str, int]:
     """Reconcile every job with its schedule; remove schedules whose job is gone."""
     jobs = list(JobConfiguration.objects.select_related("archive_configuration"))

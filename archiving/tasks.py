@@ -6,6 +6,7 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import router, transaction
 from django_q.models import Schedule
 
 from archiving.models import ArchiveConfiguration, JobConfiguration
@@ -35,8 +36,14 @@ def scheduled_archive(job_id: int) -> dict[str, Any]:
         Schedule.objects.filter(name=schedule_name(job_id)).delete()
         return {"status": "skipped", "reason": "the job no longer exists"}
     # django-q2 advances the schedule by whole days in the server's zone; put it back on the
-    # job's local time so DST changes in the configuration's zone never shift it.
-    Schedule.objects.filter(name=schedule_name(job.pk)).update(next_run=job_next_run(job=job))
+    # job's local time so DST changes in the configuration's zone never shift it. After the
+    # scheduler's transaction commits: when the task runs inside it (sync mode), the scheduler
+    # saves its own next_run after the task returns and would overwrite an earlier correction.
+    next_run = job_next_run(job=job)
+    transaction.on_commit(
+        lambda: Schedule.objects.filter(name=schedule_name(job.pk)).update(next_run=next_run),
+        using=router.db_for_write(Schedule),
+    )
     if not (job.is_active and job.archive_configuration.is_active):
         return {"status": "skipped", "reason": "the job or its configuration is inactive"}
     configuration = job.archive_configuration

@@ -18,8 +18,8 @@ class RequestContext:
 
 
 current_request: ContextVar[RequestContext | None] = ContextVar("current_request", default=None)
-# The id of the innermost open audit row, so nested operations become its children.
-current_parent_id: ContextVar[int | None] = ContextVar("current_parent_id", default=None)
+# The innermost open audit row (id, correlation id), so nested operations become its children.
+current_parent: ContextVar[tuple[int, str] | None] = ContextVar("current_parent", default=None)
 
 
 def new_correlation_id() -> str:

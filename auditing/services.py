@@ -13,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from auditing.context import current_parent_id, current_request, new_correlation_id
+from auditing.context import current_parent, current_request, new_correlation_id
 from auditing.models import ActionLog, AuditLog
 
 MASK = "********"
@@ -92,11 +92,10 @@ def audit_operation(
     transaction: the row shares the fate of the caller's transaction on `default`.
     """
     context = current_request.get()
-    parent_id = current_parent_id.get()
-    if correlation_id is None and parent_id is not None:
-        correlation_id = (
-            AuditLog.objects.filter(pk=parent_id).values_list("correlation_id", flat=True).first()
-        )
+    parent = current_parent.get()
+    parent_id = parent[0] if parent else None
+    if correlation_id is None and parent is not None:
+        correlation_id = parent[1]
     correlation_id = correlation_id or (context.correlation_id if context else None)
     recorder = AuditRecorder(message=message, resource_id=_str_or_none(resource_id))
     entry = AuditLog(
@@ -115,7 +114,7 @@ def audit_operation(
     )
     entry.save(using="default")
     recorder.entry = entry
-    token = current_parent_id.set(entry.pk)
+    token = current_parent.set((entry.pk, entry.correlation_id))
     started = time.perf_counter()
     try:
         yield recorder
@@ -124,7 +123,7 @@ def audit_operation(
         recorder.message = recorder.message or f"{type(error).__name__}: {error}"
         raise
     finally:
-        current_parent_id.reset(token)
+        current_parent.reset(token)
         entry.status = recorder.status
         entry.message = recorder.message
         entry.resource_id = recorder.resource_id
@@ -161,6 +160,7 @@ def audit_record(
 ) -> AuditLog:
     """Record an operation that has already happened, as one finished row."""
     context = current_request.get()
+    parent = current_parent.get()
     return AuditLog.objects.using("default").create(
         user=_user_or_none(user),
         action_type=action_type,
@@ -172,8 +172,10 @@ def audit_record(
         details=sanitize(details) if details else None,
         request_data=sanitize(request_data) if request_data is not None else None,
         response_data=sanitize(response_data) if response_data is not None else None,
-        correlation_id=(context.correlation_id if context else None) or new_correlation_id(),
-        parent_audit_id=current_parent_id.get(),
+        correlation_id=(parent[1] if parent else None)
+        or (context.correlation_id if context else None)
+        or new_correlation_id(),
+        parent_audit_id=parent[0] if parent else None,
         ip_address=context.ip_address if context else None,
         user_agent=context.user_agent if context else None,
     )

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -9,6 +12,8 @@ from accounts.microsoft import microsoft_problem
 from adminassistant.admin import OwnedModelAdmin
 from calendars.models import Appointment, Calendar, Category, Location
 from calendars.services import categories_sync
+from timesheets.exports import appointments_export
+from timesheets.services import TimesheetError, appointment_locked
 
 
 @admin.register(Calendar)
@@ -95,11 +100,24 @@ class AppointmentAdmin(OwnedModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     show_full_result_count = False
     list_per_page = 100
+    actions = ["export_pdf", "export_csv", "export_xlsx"]
     fieldsets = [
         (None, {"fields": ["user", "subject", "start_time", "end_time", "is_all_day"]}),
         (
             "Billing",
-            {"fields": ["customer", "billing_type", "category", "categories", "timesheet"]},
+            {
+                "fields": [
+                    "customer",
+                    "billing_type",
+                    "billable_override",
+                    "is_travel",
+                    "category",
+                    "categories",
+                    "timesheet",
+                    "overlap_state",
+                    "overlap_reason",
+                ]
+            },
         ),
         (
             "Outlook",
@@ -123,3 +141,57 @@ class AppointmentAdmin(OwnedModelAdmin):
             {"classes": ["collapse"], "fields": ["ms_event_data", "created_at", "updated_at"]},
         ),
     ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Appointment | None = None) -> list:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and appointment_locked(obj):
+            # Billed on an issued timesheet: void the timesheet to change it.
+            fields += [f.name for f in self.opts.fields if f.name not in fields]
+        return fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
+        if obj is not None and appointment_locked(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if appointment_locked(obj) and request.method == "GET":
+            messages.info(
+                request,
+                f"Billed on timesheet “{obj.timesheet}”: read-only until that timesheet is void.",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        locked = queryset.filter(timesheet__isnull=False).count()
+        if locked:
+            messages.warning(
+                request, f"{locked} billed appointment(s) were kept: void their timesheet first."
+            )
+        super().delete_queryset(request, queryset.filter(timesheet__isnull=True))
+
+    def _export(self, request: HttpRequest, queryset: QuerySet[Appointment], fmt: str) -> Any:
+        try:
+            return appointments_export(request=request, appointments=queryset, fmt=fmt)
+        except TimesheetError as error:
+            messages.error(request, str(error))
+            return None
+
+    @admin.action(description="Export timesheet (PDF)")
+    def export_pdf(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> Any:
+        return self._export(request, queryset, "pdf")
+
+    @admin.action(description="Export timesheet (CSV)")
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> Any:
+        return self._export(request, queryset, "csv")
+
+    @admin.action(description="Export timesheet (Excel)")
+    def export_xlsx(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> Any:
+        return self._export(request, queryset, "xlsx")

@@ -209,6 +209,11 @@ class Appointment(Timestamped):
         max_length=16, choices=BillingType.choices, null=True, blank=True
     )
     is_travel = models.BooleanField(default=False, db_default=False)
+    billable_override = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Bill this appointment (yes) or not (no) whatever its category says.",
+    )
     is_cancelled = models.BooleanField(default=False, db_default=False)
     overlap_state = models.CharField(
         max_length=16,

@@ -13,7 +13,7 @@ from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog
 from auditing.services import audit_record
 from calendars.models import Appointment, Calendar
-from timesheets.models import Timesheet
+from timesheets.models import CustomerSettings, Timesheet
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -40,6 +40,7 @@ def one_of_everything(alice: User, alice_appointment: Appointment) -> None:
         user=alice, customer="Acme", start_date="2025-05-01", end_date="2025-05-31"
     )
     ActionLog.objects.create(user=alice, event_type="overlap", description="Two meetings")
+    CustomerSettings.objects.create(user=alice, customer="Acme", display_name="Acme Ltd")
     audit_record(action_type="test", operation="seed", user=alice)
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django_q.conf import Conf
-from django_q.models import OrmQ
+from django_q.models import OrmQ, Schedule
 
 from accounts.models import User
-from archiving.models import ArchiveConfiguration
+from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.services import job_schedule_sync, schedule_name
 from calendars.models import Appointment
 from tests.archive_helpers import add_event, archive_copies, make_configuration, writes
 from tests.fakes.microsoft import FakeMicrosoft
@@ -164,3 +167,44 @@ def test_bob_cannot_archive_alices_configuration(
     )
 
     assert response.status_code == 404
+
+
+def test_the_archive_now_action_queues_yesterday_for_each_selected_configuration(
+    config: ArchiveConfiguration,
+    alice_client: Client,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            reverse("admin:archiving_archiveconfiguration_changelist"),
+            {"action": "archive_now", "_selected_action": [config.pk]},
+            follow=True,
+        )
+
+    assert "Archive of “Daily archive” for" in response.text
+    assert OrmQ.objects.using("web").count() == 1
+
+
+def test_changing_a_configurations_time_zone_moves_its_jobs_schedule(
+    config: ArchiveConfiguration, alice_client: Client
+) -> None:
+    job = JobConfiguration.objects.create(
+        user=config.user, archive_configuration=config, schedule_type="daily"
+    )
+    job_schedule_sync(job=job)
+    before = Schedule.objects.get(name=schedule_name(job.pk)).next_run
+
+    alice_client.post(
+        reverse("admin:archiving_archiveconfiguration_change", args=[config.pk]),
+        {
+            "name": config.name,
+            "source_calendar_uri": config.source_calendar_uri,
+            "destination_calendar_uri": config.destination_calendar_uri,
+            "timezone": "Australia/Sydney",
+            "is_active": "on",
+        },
+    )
+
+    after = Schedule.objects.get(name=schedule_name(job.pk)).next_run
+    assert after != before
+    assert after.astimezone(zoneinfo.ZoneInfo("Australia/Sydney")).hour == 23

@@ -87,6 +87,7 @@ class Command(BaseCommand):
             "not_copied": "Not copied (free, lost an overlap, conflict)",
             "conflicts": "Overlap conflicts for you to decide",
             "disappeared": "Gone from the source since archived",
+            "locked": "Changed in Outlook but billed (kept as billed)",
             "errors": "Errors",
         }
         width = max(len(label) for label in labels.values())

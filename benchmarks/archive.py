@@ -1,0 +1,319 @@
+"""The archive run against the fake Graph: a 30-day window of 2,000 events (recurring series and
+overlapping bookings among them), archived once and then again with nothing changed.
+
+    .venv/bin/python benchmarks/archive.py
+
+Uses DATABASE_URL / WEB_DATABASE_URL when set (the script migrates them and adds its own users),
+else fresh SQLite files in a temporary folder. Prints, for each run, the Graph requests (reads and
+writes, and the sub-requests inside $batch), the database queries on both aliases and the wall
+time. The same is done with 1,000 events, and the query counts of both sizes are set side by side,
+by kind, to show what grows with the number of events. Targets: a first run makes at most 1 write
+request per 15 events and no database query per event; a re-run makes only read requests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fakes.microsoft import FakeMicrosoft
+
+ZONE = "Europe/London"
+FIRST_DAY = date(2025, 5, 1)
+DAYS = 30
+SLOT = timedelta(minutes=15)  # events start on quarter hours and last 10 minutes
+SLOTS_PER_DAY = 96
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+
+
+@dataclass
+class Figures:
+    events: int
+    fetched: int
+    conflicts: int
+    seconds: float
+    graph: Counter[str]
+    queries: dict[str, int]
+    query_writes: int
+    query_kinds: Counter[str]
+
+    @property
+    def write_requests(self) -> int:
+        return self.graph["POST"] + self.graph["PATCH"] + self.graph["DELETE"]
+
+    @property
+    def total_queries(self) -> int:
+        return sum(self.queries.values())
+
+
+def django_setup(fake: FakeMicrosoft, scratch: Path) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adminassistant.settings")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'core.sqlite3'}")
+    os.environ.setdefault("WEB_DATABASE_URL", f"sqlite:///{scratch / 'web.sqlite3'}")
+    os.environ.setdefault("VAR_DIR", str(scratch / "var"))
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.update(
+        {
+            "MS_CLIENT_ID": fake.client_id,
+            "MS_CLIENT_SECRET": fake.client_secret,
+            "MS_TENANT_ID": fake.tenant,
+            "MS_AUTHORITY_HOST": fake.authority_host,
+            "MS_GRAPH_URL": fake.graph_url,
+            "MS_CA_BUNDLE": fake.ca_bundle,
+        }
+    )
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    for alias in ("default", "web"):
+        call_command("migrate", database=alias, verbosity=0)
+    call_command("createcachetable", database="web", verbosity=0)
+
+
+def local(day: date, slot: int) -> dict[str, str]:
+    moment = datetime.combine(day, datetime.min.time()) + slot * SLOT
+    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": ZONE}
+
+
+def later(value: dict[str, str], minutes: int) -> dict[str, str]:
+    moment = datetime.fromisoformat(value["dateTime"]) + timedelta(minutes=minutes)
+    return {**value, "dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def seed(fake: FakeMicrosoft, email: str, events: int) -> None:
+    """`events` occurrences over DAYS days: a fifth from weekday series, and overlaps.
+
+    Each series is Monday to Friday at its own quarter hour; single events fill the other quarter
+    hours of each day from midnight, the same number every day, so the mix is the same for any
+    `events`. Every 25th single lasts 40 minutes and overlaps the next two: a tentative one loses
+    automatically, every 50th is busy and makes a conflict for a human. Every 17th is free (never
+    copied) and a third are personal (copied as private).
+    """
+    days = [FIRST_DAY + timedelta(days=n) for n in range(DAYS)]
+    per_series = sum(1 for day in days if day.weekday() < 5)
+    series = events // 5 // per_series
+    series_slots = {4 * n + 2 for n in range(series)}
+    for n in range(series):
+        start = local(FIRST_DAY, 4 * n + 2)
+        fake.add_event(
+            email,
+            subject=f"Stand-up {n}",
+            start=start,
+            end=later(start, 10),
+            categories=["Acme - billable"],
+            recurrence={
+                "pattern": {
+                    "type": "weekly",
+                    "interval": 1,
+                    "daysOfWeek": WEEKDAYS,
+                    "firstDayOfWeek": "monday",
+                },
+                "range": {
+                    "type": "endDate",
+                    "startDate": FIRST_DAY.isoformat(),
+                    "endDate": days[-1].isoformat(),
+                    "recurrenceTimeZone": ZONE,
+                },
+            },
+        )
+    singles = events - series * per_series
+    free_slots = [slot for slot in range(SLOTS_PER_DAY) if slot not in series_slots]
+    per_day = -(-singles // DAYS)
+    if per_day > len(free_slots):
+        raise SystemExit(f"{events} events do not fit in {DAYS} days of quarter hours")
+    categories: list[list[str]] = [["Acme - billable"], ["Globex - non-billable", "Online"], []]
+    for n in range(singles):
+        start = local(days[n // per_day], free_slots[n % per_day])
+        long = n % 25 == 0
+        fields: dict[str, Any] = {
+            "subject": f"Meeting {n}",
+            "start": start,
+            "end": later(start, 40 if long else 10),
+            "categories": categories[n % 3],
+            "showAs": "free" if n % 17 == 0 else ("tentative" if long and n % 50 else "busy"),
+        }
+        if n % 5 == 0:
+            fields["location"] = {"displayName": f"Room {n % 7}"}
+        fake.add_event(email, **fields)
+
+
+def connect(fake: FakeMicrosoft, email: str) -> Any:
+    """A user connected the way "Sign in with Microsoft" does, and their configuration."""
+    from accounts.microsoft import (
+        UserTokenCache,
+        microsoft_connect_complete,
+        microsoft_scopes,
+        msal_app,
+    )
+    from accounts.models import User
+    from archiving.models import ArchiveConfiguration
+
+    fake.add_user(email, name="Bench Mark")
+    user = User.objects.create_user(email, None, name="Bench Mark", timezone=ZONE)
+    cache = UserTokenCache()
+    answer = fake.sign_in(email, tuple(microsoft_scopes()))
+    result = msal_app(cache).acquire_token_by_refresh_token(
+        answer["refresh_token"], scopes=microsoft_scopes()
+    )
+    microsoft_connect_complete(user=user, cache=cache, result=result)
+    return ArchiveConfiguration.objects.create(
+        user=user,
+        name="Benchmark",
+        source_calendar_uri="msgraph://calendars/Calendar",
+        destination_calendar_uri="msgraph://calendars/Archive",
+        timezone=ZONE,
+    )
+
+
+def measure(fake: FakeMicrosoft, configuration: Any, events: int) -> Figures:
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from archiving.phrases import DateRange
+    from archiving.run import archive_run
+
+    dates = DateRange(FIRST_DAY, FIRST_DAY + timedelta(days=DAYS - 1))
+    seen = len(fake.requests)
+    with ExitStack() as stack:
+        captured = {
+            alias: stack.enter_context(CaptureQueriesContext(connections[alias]))
+            for alias in ("default", "web")
+        }
+        began = time.perf_counter()
+        result = archive_run(configuration=configuration, dates=dates)
+        seconds = time.perf_counter() - began
+    if result.status != "success":
+        raise SystemExit(f"the run ended {result.status}: {result.errors[:3]}")
+    graph: Counter[str] = Counter()
+    for request in fake.requests[seen:]:
+        if request.kind == "identity":
+            graph["identity"] += 1
+        elif request.in_batch:
+            graph[f"batched {request.method}"] += 1
+        else:
+            graph[request.method] += 1
+            if request.path.endswith("/$batch"):
+                graph["$batch"] += 1
+    statements = [q["sql"] for c in captured.values() for q in c]
+    return Figures(
+        events=events,
+        fetched=result.counts.fetched,
+        conflicts=result.counts.conflicts,
+        seconds=seconds,
+        graph=graph,
+        queries={alias: len(c) for alias, c in captured.items()},
+        query_writes=sum(
+            sql.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+            for sql in statements
+        ),
+        query_kinds=Counter(query_kind(sql) for sql in statements),
+    )
+
+
+QUERY_KINDS = (
+    ("transaction", re.compile(r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", re.I)),
+    ("appointment insert", re.compile(r'^INSERT INTO "appointments"', re.I)),
+    ("appointment update", re.compile(r'^UPDATE "appointments"', re.I)),
+    ("action item", re.compile(r'"action_log"', re.I)),
+    ("audit row", re.compile(r'"audit_log"', re.I)),
+    ("run lock", re.compile(r'^UPDATE "archive_configurations"', re.I)),
+)
+
+
+def query_kind(sql: str) -> str:
+    """What a query is for, to show where the count grows."""
+    text = sql.lstrip()
+    return next((kind for kind, pattern in QUERY_KINDS if pattern.search(text)), "other")
+
+
+def report(title: str, figures: Figures) -> None:
+    g = figures.graph
+    print(
+        f"{title}: {figures.fetched:,} events fetched, {figures.conflicts} overlap conflicts, "
+        f"{figures.seconds:.2f} s"
+    )
+    print(
+        f"  Graph requests: {g['GET']} reads (GET), {figures.write_requests} writes "
+        f"(POST {g['POST']}, PATCH {g['PATCH']}; $batch {g['$batch']}) carrying "
+        f"{g['batched POST']:,} created and {g['batched PATCH']:,} updated events; "
+        f"{g['identity']} identity requests"
+    )
+    print(
+        f"  database queries: {figures.total_queries} (default {figures.queries['default']}, "
+        f"web {figures.queries['web']}), {figures.query_writes} of them writes"
+    )
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="archive-benchmark-") as scratch:
+        run_benchmark(Path(scratch))
+
+
+def run_benchmark(scratch: Path) -> None:
+    sizes = (2000, 1000)
+    results: dict[int, tuple[Figures, Figures]] = {}
+    with FakeMicrosoft() as fake:
+        fake.max_page_size = 1000  # Graph's own cap for calendarView pages
+        django_setup(fake, scratch)
+        for events in sizes:
+            email = f"bench-{events}-{uuid.uuid4().hex[:8]}@example.com"
+            configuration = connect(fake, email)
+            seed(fake, email, events)
+            first = measure(fake, configuration, events)
+            again = measure(fake, configuration, events)
+            results[events] = (first, again)
+            report(f"{events:,} events, first run", first)
+            report(f"{events:,} events, re-run   ", again)
+            if first.fetched != events:
+                raise SystemExit(f"expected {events} events in the window, got {first.fetched}")
+            copies = len(fake.events(email, "Archive"))
+            allowed = events / 15
+            print(
+                f"  target: first run <= {allowed:.0f} write requests (1 per 15 events): "
+                f"{first.write_requests} ({first.write_requests / events:.4f} per event, "
+                f"{copies:,} copies) {verdict(first.write_requests <= allowed)}"
+            )
+            print(
+                f"  target: re-run only reads: {again.graph['GET']} reads, "
+                f"{again.write_requests} writes "
+                f"{verdict(again.write_requests == 0 and again.graph['batched POST'] == 0)}"
+            )
+            print()
+    small, big = (results[size] for size in sorted(sizes))
+    for run, title in ((0, "first run"), (1, "re-run")):
+        growth = (big[run].total_queries - small[run].total_queries) / (
+            big[run].events - small[run].events
+        )
+        print(
+            f"database queries, {title}: {small[run].events:,} events {small[run].total_queries}, "
+            f"{big[run].events:,} events {big[run].total_queries}: "
+            f"{growth:.3f} more per extra event"
+        )
+        kinds = sorted(set(small[run].query_kinds) | set(big[run].query_kinds))
+        for kind in kinds:
+            print(f"  {kind:<20} {small[run].query_kinds[kind]:>4} {big[run].query_kinds[kind]:>5}")
+        print(
+            "  target: the query count does not follow the number of events "
+            f"(at most 1 more query per 10 more events): {verdict(growth <= 0.1)}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""Billing arithmetic: pure functions from appointments to timesheet rows and totals.
+
+No ORM here. Hours are `Decimal`; raw times are kept and each row's hours are rounded by the
+customer's policy; totals are the sums of the rounded rows.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+PRIVATE_TEXT = "Private appointment"
+HOUR = Decimal(3600)
+DEFAULT_TRAVEL_RATE = Decimal("0.50")
+
+
+class RoundingMode:
+    NONE = "none"
+    UP = "up"
+    NEAREST = "nearest"
+    DOWN = "down"
+    ALL = ("none", "up", "nearest", "down")
+
+
+@dataclass(frozen=True)
+class Rounding:
+    interval_minutes: int = 0
+    mode: str = RoundingMode.NONE
+
+    def __post_init__(self) -> None:
+        if self.mode not in RoundingMode.ALL:
+            raise ValueError(f"Rounding mode must be one of {', '.join(RoundingMode.ALL)}.")
+        if self.interval_minutes < 0:
+            raise ValueError("The rounding interval cannot be negative.")
+
+
+def round_hours(hours: Decimal, rounding: Rounding) -> Decimal:
+    """Hours rounded to the policy's interval (in minutes), up, down or to the nearest."""
+    if rounding.mode == RoundingMode.NONE or rounding.interval_minutes == 0:
+        return hours
+    step = Decimal(rounding.interval_minutes) / 60
+    units = hours / step
+    method = {
+        RoundingMode.UP: ROUND_CEILING,
+        RoundingMode.DOWN: ROUND_FLOOR,
+        RoundingMode.NEAREST: ROUND_HALF_UP,
+    }[rounding.mode]
+    return (units.quantize(Decimal(1), rounding=method) * step).normalize() + Decimal(0)
+
+
+@dataclass(frozen=True)
+class BillableItem:
+    """One appointment as billing sees it (already filtered: no free, cancelled, OOO...)."""
+
+    key: int
+    start: datetime
+    end: datetime
+    subject: str
+    categories: tuple[str, ...] = ()
+    location: str = ""
+    billing_type: str = "billable"
+    is_travel: bool = False
+    is_private: bool = False
+    billable_override: bool | None = None
+    comments: str = ""
+
+    @property
+    def hours(self) -> Decimal:
+        return Decimal((self.end - self.start).total_seconds()) / HOUR
+
+
+@dataclass(frozen=True)
+class EffortRow:
+    key: int
+    date: date
+    time: time
+    effort: Decimal
+    billable: Decimal
+    subject: str
+    categories: str
+    location: str
+    comments: str
+
+
+@dataclass(frozen=True)
+class TravelRow:
+    key: int
+    date: date
+    time: time
+    duration: Decimal
+    billable: Decimal
+    notes: str
+    categories: str
+
+
+@dataclass
+class TimesheetData:
+    """Everything a timesheet document shows, in the order it shows it."""
+
+    customer: str
+    customer_display_name: str
+    consultant: str
+    report_date: date
+    start_date: date
+    end_date: date
+    effort_rows: list[EffortRow] = field(default_factory=list)
+    travel_rows: list[TravelRow] = field(default_factory=list)
+    legal_name: str = ""
+
+    @property
+    def effort_total(self) -> Decimal:
+        return sum((row.effort for row in self.effort_rows), Decimal(0))
+
+    @property
+    def effort_billable_total(self) -> Decimal:
+        return sum((row.billable for row in self.effort_rows), Decimal(0))
+
+    @property
+    def travel_total(self) -> Decimal:
+        return sum((row.duration for row in self.travel_rows), Decimal(0))
+
+    @property
+    def travel_billable_total(self) -> Decimal:
+        return sum((row.billable for row in self.travel_rows), Decimal(0))
+
+    @property
+    def billable_total(self) -> Decimal:
+        return self.effort_billable_total + self.travel_billable_total
+
+    @property
+    def file_stem(self) -> str:
+        """`<Consultant> timesheet for <Customer> <D Mon YY>` (the end of the period)."""
+        end = f"{self.end_date.day} {self.end_date:%b %y}"
+        return f"{self.consultant} timesheet for {self.customer_display_name} {end}"
+
+
+def billable_hours(item: BillableItem, hours: Decimal, travel_rate: Decimal) -> Decimal:
+    if item.billable_override is not None:
+        billable = item.billable_override
+    else:
+        billable = item.billing_type == "billable"
+    if not billable:
+        return Decimal(0)
+    return hours * travel_rate if item.is_travel else hours
+
+
+def timesheet_row(
+    item: BillableItem,
+    *,
+    zone: zoneinfo.ZoneInfo,
+    travel_rate: Decimal = DEFAULT_TRAVEL_RATE,
+    rounding: Rounding = Rounding(),
+) -> EffortRow | TravelRow:
+    """One appointment's row: travel rows for travel, effort rows for everything else."""
+    local = item.start.astimezone(zone)
+    hours = round_hours(item.hours, rounding)
+    # Travel bills the rate times the rounded duration, not rounded again: a quarter-hour
+    # policy must not turn half of 15 minutes into nothing.
+    billable = billable_hours(item, hours, travel_rate)
+    subject = PRIVATE_TEXT if item.is_private else item.subject
+    categories = ", ".join(item.categories)
+    start_time = local.time().replace(second=0, microsecond=0)
+    if item.is_travel:
+        return TravelRow(
+            key=item.key,
+            date=local.date(),
+            time=start_time,
+            duration=hours,
+            billable=billable,
+            notes=subject,
+            categories=categories,
+        )
+    return EffortRow(
+        key=item.key,
+        date=local.date(),
+        time=start_time,
+        effort=hours,
+        billable=billable,
+        subject=subject,
+        categories=categories,
+        location=PRIVATE_TEXT if item.is_private and item.location else item.location,
+        comments=item.comments,
+    )
+
+
+def timesheet_rows(
+    items: Iterable[BillableItem],
+    *,
+    timezone: str,
+    travel_rate: Decimal = DEFAULT_TRAVEL_RATE,
+    rounding: Rounding = Rounding(),
+) -> tuple[list[EffortRow], list[TravelRow]]:
+    """Effort rows (non-travel) and travel rows, sorted by local date and time."""
+    zone = zoneinfo.ZoneInfo(timezone)
+    effort: list[EffortRow] = []
+    travel: list[TravelRow] = []
+    for item in sorted(items, key=lambda i: (i.start, i.end, i.key)):
+        row = timesheet_row(item, zone=zone, travel_rate=travel_rate, rounding=rounding)
+        (travel if isinstance(row, TravelRow) else effort).append(row)
+    return effort, travel
+
+
+_FRACTIONS = {
+    Decimal("0.25"): "1/4",
+    Decimal("0.5"): "1/2",
+    Decimal("0.75"): "3/4",
+}
+
+
+def format_hours(hours: Decimal) -> str:
+    """`29 1/2 hrs`, `1 1/4 hrs`, `3/4 hrs`, `2 hrs`; other values to 2 decimal places."""
+    hours = Decimal(hours)
+    sign = "-" if hours < 0 else ""
+    hours = abs(hours)
+    whole = int(hours)
+    fraction = (hours - whole).normalize()
+    if fraction == 0:
+        text = f"{whole}"
+    elif fraction in _FRACTIONS:
+        text = f"{whole} {_FRACTIONS[fraction]}" if whole else _FRACTIONS[fraction]
+    else:
+        text = f"{hours.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
+    return f"{sign}{text} hrs"
+
+
+def format_long_date(day: date) -> str:
+    """`Thursday, 24 April 2025`."""
+    return f"{day:%A}, {day.day} {day:%B %Y}"
+
+
+def format_short_date(day: date) -> str:
+    """`08-May-25`."""
+    return f"{day:%d-%b-%y}"

@@ -1,0 +1,269 @@
+"""Timesheet documents: the PDF a customer accepts, and CSV and XLSX files with its rows and totals.
+
+Renderers take a `TimesheetData` (billing's pure result) and return bytes; nothing here reads the
+database. The PDF is the `timesheets/timesheet.html` template rendered by WeasyPrint; the CSV and
+XLSX columns are the django-import-export resources of `timesheets.resources`.
+
+Hours print in the PDF as billing's fractions: rows without the unit (`1 1/2`, `3/4`, `0.33`),
+totals with it (`29 1/2 hrs`). CSV carries the same hours as 2-decimal numbers (`1.50`), XLSX as
+numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import time
+from typing import Any
+
+from django.template.loader import render_to_string
+from import_export import widgets
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from timesheets.billing import (
+    EffortRow,
+    TimesheetData,
+    TravelRow,
+    format_hours,
+    format_long_date,
+    format_short_date,
+)
+from timesheets.resources import (
+    EffortResource,
+    HoursWidget,
+    TimesheetTableResource,
+    TravelResource,
+    effort_dataset,
+    travel_dataset,
+)
+
+TEMPLATE = "timesheets/timesheet.html"
+CSV_CHUNK_ROWS = 500
+HOURS_UNIT = " hrs"
+XLSX_DATE_FORMAT = "dd-mmm-yy"
+XLSX_TIME_FORMAT = "hh:mm"
+XLSX_HOURS_FORMAT = "0.00"
+# Excel column widths (characters) by header; other columns take WIDE_COLUMN.
+XLSX_WIDTHS = {"Date": 11, "Time": 7, "Effort": 9, "Duration": 9, "Billable": 9}
+WIDE_COLUMN = 36
+BOLD = Font(bold=True)
+
+RESOURCES: dict[str, type[TimesheetTableResource]] = {
+    "effort": EffortResource,
+    "travel": TravelResource,
+}
+
+
+def row_hours(hours: Any) -> str:
+    """A row's hours as the PDF prints them: the total's fractions without the unit."""
+    return format_hours(hours).removesuffix(HOURS_UNIT)
+
+
+def _clock(moment: time) -> str:
+    return f"{moment:%H:%M}"
+
+
+def timesheet_context(data: TimesheetData) -> dict[str, Any]:
+    """What the template shows, formatted once here: a 1,000-row loop stays plain."""
+    legal_name = data.legal_name if data.legal_name != data.customer_display_name else ""
+    return {
+        "data": data,
+        "title": data.file_stem,
+        "legal_name": legal_name,
+        "report_date": format_long_date(data.report_date),
+        "start_date": format_long_date(data.start_date),
+        "end_date": format_long_date(data.end_date),
+        "effort_rows": [
+            (
+                format_short_date(row.date),
+                _clock(row.time),
+                row_hours(row.effort),
+                row_hours(row.billable),
+                row.subject,
+                row.categories,
+                row.location,
+                row.comments,
+            )
+            for row in data.effort_rows
+        ],
+        "effort_total": format_hours(data.effort_total),
+        "effort_billable_total": format_hours(data.effort_billable_total),
+        "travel_rows": [
+            (
+                format_short_date(row.date),
+                _clock(row.time),
+                row_hours(row.duration),
+                row_hours(row.billable),
+                row.notes,
+                row.categories,
+            )
+            for row in data.travel_rows
+        ],
+        "travel_total": format_hours(data.travel_total),
+        "travel_billable_total": format_hours(data.travel_billable_total),
+    }
+
+
+def local_url_fetcher() -> URLFetcher:
+    """Fetches `file:` and `data:` URLs only: a timesheet never waits on, or leaks to, the web."""
+    return URLFetcher(allowed_protocols={"file", "data"})
+
+
+def render_html(data: TimesheetData) -> str:
+    return render_to_string(TEMPLATE, timesheet_context(data))
+
+
+def render_pdf(data: TimesheetData, *, base_url: str | None = None) -> bytes:
+    """The timesheet as an A4 landscape PDF."""
+    document = HTML(string=render_html(data), base_url=base_url, url_fetcher=local_url_fetcher())
+    return document.write_pdf()
+
+
+def render_csv(data: TimesheetData) -> bytes:
+    """The effort table, then (when there was travel) a blank line and the travel table.
+
+    Each table has its header and a Total row: the PDF's rows and totals.
+    """
+    text = effort_dataset(data.effort_rows).export("csv")
+    if data.travel_rows:
+        text += "\r\n" + travel_dataset(data.travel_rows).export("csv")
+    return text.encode()
+
+
+def csv_stream(rows: Iterable[EffortRow | TravelRow], *, kind: str) -> Iterator[bytes]:
+    """One table of `render_csv` (`kind` is "effort" or "travel") as encoded chunks.
+
+    Reads `rows` once and holds one chunk at a time, for a `StreamingHttpResponse` of 50,000 rows.
+    """
+    resource = RESOURCES[kind]()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for count, cells in enumerate(resource.export_rows(rows), start=1):
+        writer.writerow(cells)
+        if count % CSV_CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+def render_xlsx(data: TimesheetData) -> bytes:
+    """A workbook with an "Effort" sheet and, when there was travel, a "Travel" sheet.
+
+    Cells are typed: dates, times and hours are numbers with formats, and each sheet ends with a
+    Total row of numbers. Built in openpyxl's write-only mode from the resources' rows, as
+    tablib's XLSX export keeps every cell in memory and cannot set the date format.
+    """
+    workbook = Workbook(write_only=True)
+    workbook.properties.title = data.file_stem
+    workbook.properties.creator = data.consultant
+    _write_sheet(workbook, "Effort", EffortResource(), data.effort_rows)
+    if data.travel_rows:
+        _write_sheet(workbook, "Travel", TravelResource(), data.travel_rows)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _number_formats(resource: TimesheetTableResource) -> list[str | None]:
+    formats: list[str | None] = []
+    for field in resource.get_export_fields():
+        if isinstance(field.widget, widgets.DateWidget):
+            formats.append(XLSX_DATE_FORMAT)
+        elif isinstance(field.widget, widgets.TimeWidget):
+            formats.append(XLSX_TIME_FORMAT)
+        elif isinstance(field.widget, HoursWidget):
+            formats.append(XLSX_HOURS_FORMAT)
+        else:
+            formats.append(None)
+    return formats
+
+
+def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> str | WriteOnlyCell:
+    """Text stays text: a subject like `=HYPERLINK(...)` from an invitation is not a formula."""
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if not text.startswith("="):
+        return text
+    cell = WriteOnlyCell(sheet, text)
+    cell.data_type = "s"
+    return cell
+
+
+def _bold_cells(
+    sheet: WriteOnlyWorksheet, values: Sequence[Any], formats: Sequence[str | None]
+) -> list[WriteOnlyCell]:
+    cells = []
+    for value, number_format in zip(values, formats, strict=True):
+        cell = WriteOnlyCell(sheet)
+        cell.font = BOLD
+        if number_format and not isinstance(value, str):
+            cell.number_format = number_format
+        cell.value = value
+        cells.append(cell)
+    return cells
+
+
+def _write_sheet(
+    workbook: Workbook,
+    title: str,
+    resource: TimesheetTableResource,
+    rows: Iterable[EffortRow | TravelRow],
+) -> None:
+    sheet = workbook.create_sheet(title)
+    formats = _number_formats(resource)
+    exported = resource.export_rows(rows, force_native_type=True)
+    header = next(exported)
+    for letter, column_name in zip("ABCDEFGHIJ", header, strict=False):
+        sheet.column_dimensions[letter].width = XLSX_WIDTHS.get(column_name, WIDE_COLUMN)
+    sheet.freeze_panes = "A2"
+    sheet.append(_bold_cells(sheet, header, [None] * len(header)))
+    previous: list[Any] | None = None
+    for cells in exported:
+        # The last row exported is the Total row, written bold once the loop has seen it.
+        if previous is not None:
+            sheet.append(_typed_cells(sheet, previous, formats))
+        previous = cells
+    if previous is not None:
+        sheet.append(_bold_cells(sheet, previous, formats))
+
+
+def _typed_cells(
+    sheet: WriteOnlyWorksheet, values: Sequence[Any], formats: Sequence[str | None]
+) -> list[Any]:
+    cells: list[Any] = []
+    for value, number_format in zip(values, formats, strict=True):
+        if number_format is not None and value is not None:
+            # The format first: a date value would otherwise take openpyxl's default on the way.
+            cell = WriteOnlyCell(sheet)
+            cell.number_format = number_format
+            cell.value = value
+            cells.append(cell)
+        elif isinstance(value, str):
+            cells.append(_text_cell(sheet, value))
+        else:
+            cells.append(value)
+    return cells
+
+
+def zip_files(files: dict[str, bytes]) -> bytes:
+    """Several documents in one zip (an export that spans several customers)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def file_name(data: TimesheetData, fmt: str) -> str:
+    """`<Consultant> timesheet for <Customer> <D Mon YY>.<fmt>`."""
+    return f"{data.file_stem}.{fmt}"

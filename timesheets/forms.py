@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import User
+
+
+class GenerateTimesheetForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    customer = forms.CharField(max_length=255)
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, request_user: User, customers: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.request_user = request_user
+        if request_user.is_superuser:
+            self.fields["user"].queryset = User.objects.order_by("email")
+            self.fields["user"].initial = request_user.pk
+            self.fields["user"].help_text = "Whose appointments are billed."
+        else:
+            del self.fields["user"]
+        self.fields["customer"].widget.attrs["list"] = "customers"
+        self.customers = customers
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The end date cannot be before the start date.")
+        return data
+
+    def owner(self) -> User:
+        return self.cleaned_data.get("user") or self.request_user

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.microsoft import microsoft_problem
+from accounts.models import User
+from archiving.phrases import DatePhraseError, parse_date_phrase
+from timesheets.billing import format_hours
+from timesheets.services import (
+    FORMATS,
+    TimesheetError,
+    timesheet_file,
+    timesheet_generate,
+    timesheet_upload_onedrive,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Issue a customer's timesheet for a period: bills and locks the appointments, stores "
+        "the files, optionally writes them to a folder and uploads them to OneDrive."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("email", help="The consultant's email address.")
+        parser.add_argument("--customer", required=True, help="The billing customer, e.g. Acme.")
+        parser.add_argument("--start", required=True, help="First day, e.g. 2025-05-01.")
+        parser.add_argument("--end", required=True, help="Last day, e.g. 2025-05-31.")
+        parser.add_argument(
+            "--format", default="pdf,csv,xlsx", help="Comma-separated: pdf, csv, xlsx."
+        )
+        parser.add_argument("--output", help="Also write the files to this folder.")
+        parser.add_argument(
+            "--upload", choices=["onedrive"], help="Upload the files to the user's OneDrive."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = User.objects.filter(email__iexact=options["email"]).first()
+        if user is None:
+            raise CommandError(f"No user has the email address {options['email']}.")
+        start, end = _day(options["start"], "--start"), _day(options["end"], "--end")
+        formats = [f.strip().lower() for f in options["format"].split(",") if f.strip()]
+        unknown = sorted(set(formats) - set(FORMATS))
+        if unknown:
+            raise CommandError(f"Unknown format(s) {', '.join(unknown)}: use pdf, csv, xlsx.")
+        output = Path(options["output"]) if options["output"] else None
+        if output and not output.is_dir():
+            raise CommandError(f"The output folder {output} does not exist.")
+        try:
+            generation = timesheet_generate(
+                user=user, customer=options["customer"], start=start, end=end, formats=formats
+            )
+        except TimesheetError as error:
+            raise CommandError(str(error)) from error
+        timesheet, data = generation.timesheet, generation.data
+        self.stdout.write(
+            f"Timesheet {timesheet.pk} for {data.customer_display_name}, {start} to {end}: "
+            f"{len(data.effort_rows)} effort and {len(data.travel_rows)} travel row(s), "
+            f"{format_hours(data.billable_total)} billable."
+        )
+        for note in generation.messages:
+            self.stdout.write(self.style.WARNING(note))
+        if output:
+            for fmt in formats:
+                name, content = timesheet_file(timesheet=timesheet, fmt=fmt)
+                (output / name).write_bytes(content)
+                self.stdout.write(f"Wrote {output / name}")
+        if options["upload"] == "onedrive":
+            try:
+                uploaded = timesheet_upload_onedrive(timesheet=timesheet, user=user)
+            except Exception as error:
+                problem = microsoft_problem(error)
+                if problem is None:
+                    raise
+                raise CommandError(
+                    f"The timesheet was issued but the OneDrive upload failed: {problem}"
+                ) from error
+            for path in uploaded:
+                self.stdout.write(f"Uploaded to OneDrive: {path}")
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        dates = parse_date_phrase(text, today=date.today())
+    except DatePhraseError as error:
+        raise CommandError(f"{option}: {error.reason}") from error
+    if dates.start != dates.end:
+        raise CommandError(f"{option} takes one day, not {dates}.")
+    return dates.start

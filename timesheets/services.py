@@ -1,0 +1,396 @@
+"""Timesheet workflows: generate (issue and lock), regenerate files, void, upload to OneDrive."""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.microsoft import graph_client
+from accounts.models import User
+from auditing.models import ActionLog
+from auditing.services import audit_operation
+from calendars.models import Appointment
+from timesheets.billing import BillableItem, TimesheetData, format_hours, timesheet_rows
+from timesheets.models import CustomerSettings, Timesheet
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("pdf", "csv", "xlsx")
+PATH_FIELDS = {"pdf": "pdf_path", "csv": "csv_path", "xlsx": "excel_path"}
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
+}
+MAX_PERIOD_DAYS = 366
+EXCLUDED_OVERLAP_STATES = (
+    Appointment.OverlapState.LOSER,
+    Appointment.OverlapState.CONFLICT,
+    Appointment.OverlapState.DISCARDED,
+)
+
+
+class TimesheetError(Exception):
+    """Bad input or a state that forbids the operation; the message says which."""
+
+
+@dataclass
+class TimesheetGeneration:
+    timesheet: Timesheet
+    data: TimesheetData
+    late_items: int = 0
+    blocked_by_conflicts: int = 0
+    messages: list[str] = field(default_factory=list)
+
+
+def customer_settings_for(*, user: User, customer: str) -> CustomerSettings:
+    """The customer's settings, created with defaults on first use."""
+    existing = CustomerSettings.objects.filter(user=user, customer__iexact=customer).first()
+    if existing:
+        return existing
+    return CustomerSettings.objects.create(user=user, customer=customer, display_name=customer)
+
+
+def period_bounds(*, start: date, end: date, zone: str) -> tuple[datetime, datetime]:
+    tz = zoneinfo.ZoneInfo(zone)
+    return (
+        datetime.combine(start, time.min, tzinfo=tz),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+    )
+
+
+def billable_appointments(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """What a timesheet may bill: no free, cancelled, out-of-office, personal, overlap losers or
+    unresolved conflicts."""
+    return (
+        appointments.exclude(show_as=Appointment.ShowAs.FREE)
+        .exclude(is_cancelled=True)
+        .exclude(is_out_of_office=True)
+        .exclude(customer__isnull=True)
+        .exclude(customer="")
+        .exclude(overlap_state__in=EXCLUDED_OVERLAP_STATES)
+    )
+
+
+def billing_items(appointments: Iterable[Appointment]) -> list[BillableItem]:
+    return [
+        BillableItem(
+            key=a.pk,
+            start=a.start_time,
+            end=a.end_time,
+            subject=a.subject or "",
+            categories=tuple(a.categories or ()),
+            location=a.location.name if a.location_id else "",
+            billing_type=a.billing_type or "billable",
+            is_travel=a.is_travel,
+            is_private=a.is_private,
+            billable_override=a.billable_override,
+        )
+        for a in appointments
+    ]
+
+
+def timesheet_data(
+    *,
+    user: User,
+    customer: str,
+    start: date,
+    end: date,
+    appointments: Iterable[Appointment],
+    customer_settings: CustomerSettings | None = None,
+) -> TimesheetData:
+    customer_settings = customer_settings or customer_settings_for(user=user, customer=customer)
+    effort, travel = timesheet_rows(
+        billing_items(appointments),
+        timezone=user.timezone,
+        travel_rate=customer_settings.travel_rate,
+        rounding=customer_settings.rounding(),
+    )
+    return TimesheetData(
+        customer=customer,
+        customer_display_name=customer_settings.display_name or customer,
+        legal_name=customer_settings.legal_name,
+        consultant=user.name or user.email,
+        report_date=timezone.now().astimezone(zoneinfo.ZoneInfo(user.timezone)).date(),
+        start_date=start,
+        end_date=end,
+        effort_rows=effort,
+        travel_rows=travel,
+    )
+
+
+def render_documents(data: TimesheetData, formats: Iterable[str] = FORMATS) -> dict[str, bytes]:
+    from timesheets import documents
+
+    renderers = {
+        "pdf": documents.render_pdf,
+        "csv": documents.render_csv,
+        "xlsx": documents.render_xlsx,
+    }
+    return {fmt: renderers[fmt](data) for fmt in formats}
+
+
+def _validate_period(start: date, end: date) -> None:
+    if end < start:
+        raise TimesheetError("The end date cannot be before the start date.")
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise TimesheetError(f"A timesheet covers at most {MAX_PERIOD_DAYS} days.")
+
+
+def _late_items(user: User, customer: str, before: date) -> Q:
+    """Unbilled appointments dated in a period this customer was already billed for."""
+    periods = Timesheet.objects.filter(
+        user=user,
+        customer__iexact=customer,
+        status=Timesheet.Status.ISSUED,
+        start_date__lt=before,
+    ).values_list("start_date", "end_date")
+    late = Q(pk__in=[])
+    for period_start, period_end in periods:
+        low, high = period_bounds(
+            start=period_start, end=min(period_end, before - timedelta(days=1)), zone=user.timezone
+        )
+        late |= Q(start_time__gte=low, start_time__lt=high)
+    return late
+
+
+def timesheet_generate(
+    *,
+    user: User,
+    customer: str,
+    start: date,
+    end: date,
+    formats: Iterable[str] = FORMATS,
+) -> TimesheetGeneration:
+    """Issue a timesheet: bill the period's appointments, lock them, store the files."""
+    customer = (customer or "").strip()
+    if not customer:
+        raise TimesheetError("Name the customer the timesheet is for.")
+    _validate_period(start, end)
+    formats = [fmt for fmt in FORMATS if fmt in set(formats)]
+    if not formats:
+        raise TimesheetError("Choose at least one of pdf, csv, xlsx.")
+    low, high = period_bounds(start=start, end=end, zone=user.timezone)
+    with audit_operation(
+        action_type="timesheet",
+        operation="generate",
+        user=user,
+        resource_type="Timesheet",
+        request_data={"customer": customer, "start": start, "end": end, "formats": formats},
+    ) as audit:
+        mine = Appointment.objects.filter(user=user, customer__iexact=customer)
+        in_period = Q(start_time__gte=low, start_time__lt=high)
+        conflicts = mine.filter(in_period, overlap_state=Appointment.OverlapState.CONFLICT)
+        blocked = conflicts.count()
+        with transaction.atomic():
+            candidates = (
+                billable_appointments(mine)
+                .filter(timesheet__isnull=True)
+                .filter(in_period | _late_items(user, customer, start))
+                .select_related("location")
+                .select_for_update(of=("self",))
+                .order_by("start_time", "pk")
+            )
+            appointments = list(candidates)
+            late = sum(1 for a in appointments if a.start_time < low)
+            customer_settings = customer_settings_for(user=user, customer=customer)
+            data = timesheet_data(
+                user=user,
+                customer=customer,
+                start=start,
+                end=end,
+                appointments=appointments,
+                customer_settings=customer_settings,
+            )
+            messages = []
+            if late:
+                messages.append(
+                    f"{late} appointment(s) archived after their period was billed are included."
+                )
+            if blocked:
+                messages.append(
+                    f"{blocked} appointment(s) in unresolved overlap conflicts are left out; "
+                    "resolve them in the action log and bill them in a later timesheet."
+                )
+            timesheet = Timesheet.objects.create(
+                user=user,
+                customer=customer,
+                start_date=start,
+                end_date=end,
+                notes={"late_items": late, "blocked_by_conflicts": blocked, "messages": messages},
+            )
+            Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(
+                timesheet=timesheet, updated_at=timezone.now()
+            )
+            _store_files(timesheet, data, formats)
+        audit.resource_id = str(timesheet.pk)
+        audit.message = (
+            f"Timesheet {timesheet.pk} for {customer} {start} to {end}: {len(appointments)} "
+            f"appointment(s), {format_hours(data.billable_total)} billable"
+        )
+        audit.details = {"appointments": len(appointments), "late": late, "blocked": blocked}
+    return TimesheetGeneration(
+        timesheet=timesheet,
+        data=data,
+        late_items=late,
+        blocked_by_conflicts=blocked,
+        messages=messages,
+    )
+
+
+def _store_files(timesheet: Timesheet, data: TimesheetData, formats: Iterable[str]) -> None:
+    documents = render_documents(data, formats)
+    for fmt, content in documents.items():
+        old = getattr(timesheet, PATH_FIELDS[fmt])
+        name = default_storage.save(
+            f"timesheets/{timesheet.user_id}/{timesheet.pk}/{data.file_stem}.{fmt}",
+            ContentFile(content),
+        )
+        if old and old != name:
+            default_storage.delete(old)
+        setattr(timesheet, PATH_FIELDS[fmt], name)
+    timesheet.save(update_fields=[PATH_FIELDS[fmt] for fmt in documents])
+
+
+def timesheet_billed(timesheet: Timesheet) -> TimesheetData:
+    """The timesheet's data as billed: its linked appointments."""
+    appointments = timesheet.appointments.select_related("location").order_by("start_time", "pk")
+    return timesheet_data(
+        user=timesheet.user,
+        customer=timesheet.customer or "",
+        start=timesheet.start_date,
+        end=timesheet.end_date,
+        appointments=appointments,
+    )
+
+
+def timesheet_regenerate_files(*, timesheet: Timesheet, user: User) -> None:
+    if timesheet.status == Timesheet.Status.VOID:
+        raise TimesheetError("A void timesheet has no files to regenerate.")
+    with audit_operation(
+        action_type="timesheet",
+        operation="regenerate",
+        user=user,
+        resource_type="Timesheet",
+        resource_id=timesheet.pk,
+    ):
+        _store_files(timesheet, timesheet_billed(timesheet), FORMATS)
+
+
+def timesheet_void(*, timesheet: Timesheet, user: User) -> int:
+    """Void an issued timesheet and release its appointments; returns how many."""
+    if timesheet.status == Timesheet.Status.VOID:
+        raise TimesheetError(f"Timesheet {timesheet.pk} is already void.")
+    with (
+        audit_operation(
+            action_type="timesheet",
+            operation="void",
+            user=user,
+            resource_type="Timesheet",
+            resource_id=timesheet.pk,
+        ) as audit,
+        transaction.atomic(),
+    ):
+        released = Appointment.objects.filter(timesheet=timesheet).update(
+            timesheet=None, updated_at=timezone.now()
+        )
+        timesheet.status = Timesheet.Status.VOID
+        timesheet.voided_at = timezone.now()
+        timesheet.save(update_fields=["status", "voided_at"])
+        audit.message = f"Voided timesheet {timesheet.pk}; {released} appointment(s) released"
+    return released
+
+
+def timesheet_file(*, timesheet: Timesheet, fmt: str) -> tuple[str, bytes]:
+    """The stored file's download name and content, rendered again if it is missing."""
+    if fmt not in PATH_FIELDS:
+        raise TimesheetError(f"Unknown format {fmt!r}: use pdf, csv or xlsx.")
+    name = getattr(timesheet, PATH_FIELDS[fmt])
+    if not name or not default_storage.exists(name):
+        if timesheet.status == Timesheet.Status.VOID:
+            raise TimesheetError("A void timesheet's files are no longer available.")
+        _store_files(timesheet, timesheet_billed(timesheet), [fmt])
+        name = getattr(timesheet, PATH_FIELDS[fmt])
+    with default_storage.open(name, "rb") as handle:
+        return name.rsplit("/", 1)[-1], handle.read()
+
+
+def onedrive_folder(timesheet: Timesheet) -> str:
+    customer_settings = customer_settings_for(
+        user=timesheet.user, customer=timesheet.customer or ""
+    )
+    folder = customer_settings.onedrive_folder or settings.ONEDRIVE_FOLDER
+    return folder.replace("{customer}", customer_settings.display_name or timesheet.customer or "")
+
+
+def timesheet_upload_onedrive(*, timesheet: Timesheet, user: User) -> list[str]:
+    """Upload the timesheet's files to the owner's OneDrive; a failure opens an action item."""
+    if timesheet.status == Timesheet.Status.VOID:
+        raise TimesheetError("A void timesheet cannot be uploaded.")
+    folder = onedrive_folder(timesheet).strip("/")
+    uploaded: list[str] = []
+    try:
+        with audit_operation(
+            action_type="timesheet",
+            operation="upload_onedrive",
+            user=user,
+            resource_type="Timesheet",
+            resource_id=timesheet.pk,
+        ) as audit:
+            client = graph_client(user=timesheet.user)
+            web_url = None
+            for fmt in FORMATS:
+                name, content = timesheet_file(timesheet=timesheet, fmt=fmt)
+                item = client.upload_file(f"{folder}/{name}", content)
+                web_url = web_url or item.get("webUrl")
+                uploaded.append(f"{folder}/{name}")
+            timesheet.uploaded_to_onedrive = True
+            timesheet.onedrive_url = web_url
+            timesheet.save(update_fields=["uploaded_to_onedrive", "onedrive_url"])
+            audit.message = f"Uploaded {len(uploaded)} file(s) to OneDrive {folder}"
+            audit.details = {"files": uploaded}
+    except Exception as error:
+        _upload_failed(timesheet, error)
+        raise
+    ActionLog.objects.filter(
+        user=timesheet.user,
+        event_type="onedrive_upload",
+        state=ActionLog.State.OPEN,
+        details__timesheet=timesheet.pk,
+    ).update(state=ActionLog.State.RESOLVED, closed_at=timezone.now())
+    return uploaded
+
+
+def _upload_failed(timesheet: Timesheet, error: BaseException) -> None:
+    already = ActionLog.objects.filter(
+        user=timesheet.user,
+        event_type="onedrive_upload",
+        state=ActionLog.State.OPEN,
+        details__timesheet=timesheet.pk,
+    ).exists()
+    if already:
+        return
+    ActionLog.objects.create(
+        user=timesheet.user,
+        event_type="onedrive_upload",
+        description=f"Uploading timesheet {timesheet} to OneDrive failed",
+        details={"timesheet": timesheet.pk, "error": str(error)[:500]},
+        recommendations=["Retry with 'Upload to OneDrive' on the timesheet."],
+    )
+
+
+def appointment_locked(appointment: Any) -> bool:
+    """Billed on an issued timesheet: read-only until the timesheet is voided."""
+    return bool(appointment.timesheet_id)
