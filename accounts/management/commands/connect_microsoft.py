@@ -13,7 +13,7 @@ from accounts.microsoft import (
     microsoft_scopes,
     msal_app,
 )
-from accounts.models import User
+from adminassistant.commands import user_by_email
 
 
 class Command(BaseCommand):
@@ -26,9 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("email", help="The user's email address.")
 
     def handle(self, *args: Any, email: str, **options: Any) -> None:
-        user = User.objects.filter(email__iexact=email).first()
-        if user is None:
-            raise CommandError(f"No user has the email address {email}.")
+        user = user_by_email(email)
         # The device-code flow is a public-client flow: no secret, now or at refresh.
         cache = UserTokenCache(PUBLIC)
         try:

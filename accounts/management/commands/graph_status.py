@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from accounts.microsoft import graph_client, microsoft_problem
-from accounts.models import User
+from accounts.microsoft import graph_client
+from adminassistant.commands import microsoft_failures, user_by_email
 
 
 class Command(BaseCommand):
@@ -16,18 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("email", help="The user's email address.")
 
     def handle(self, *args: Any, email: str, **options: Any) -> None:
-        user = User.objects.filter(email__iexact=email).first()
-        if user is None:
-            raise CommandError(f"No user has the email address {email}.")
-        try:
+        user = user_by_email(email)
+        with microsoft_failures():
             client = graph_client(user=user)
             me = client.me()
             calendars = client.list_calendars()
-        except Exception as error:
-            problem = microsoft_problem(error)
-            if problem is None:
-                raise
-            raise CommandError(problem) from error
         user.refresh_from_db(fields=["ms_token_expires_at"])
         expires = user.ms_token_expires_at
         self.stdout.write(

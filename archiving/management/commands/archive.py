@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.microsoft import microsoft_problem
+from adminassistant.commands import microsoft_failures
 from archiving.phrases import DatePhraseError
 from archiving.run import ArchiveRunError, archive_run
 from archiving.services import ConfigurationNotFound, archive_configuration_find, archive_dates
@@ -43,19 +43,15 @@ class Command(BaseCommand):
             f"({configuration.timezone}){' — dry run' if dry_run else ''}"
         )
         try:
-            result = archive_run(
-                configuration=configuration,
-                dates=dates,
-                dry_run=dry_run,
-                progress=self._progress if sys.stdout.isatty() else None,
-            )
+            with microsoft_failures():
+                result = archive_run(
+                    configuration=configuration,
+                    dates=dates,
+                    dry_run=dry_run,
+                    progress=self._progress if sys.stdout.isatty() else None,
+                )
         except ArchiveRunError as error:
             raise CommandError(str(error)) from error
-        except Exception as error:
-            problem = microsoft_problem(error)
-            if problem is None:
-                raise
-            raise CommandError(problem) from error
         if sys.stdout.isatty():
             self.stdout.write("")
         self._summary(result)

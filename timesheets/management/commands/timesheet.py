@@ -6,8 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.microsoft import microsoft_problem
-from accounts.models import User
+from adminassistant.commands import microsoft_failures, user_by_email
 from archiving.phrases import DatePhraseError, parse_date_phrase
 from timesheets.billing import format_hours
 from timesheets.services import (
@@ -39,9 +38,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(email__iexact=options["email"]).first()
-        if user is None:
-            raise CommandError(f"No user has the email address {options['email']}.")
+        user = user_by_email(options["email"])
         start, end = _day(options["start"], "--start"), _day(options["end"], "--end")
         formats = [f.strip().lower() for f in options["format"].split(",") if f.strip()]
         unknown = sorted(set(formats) - set(FORMATS))
@@ -70,15 +67,8 @@ class Command(BaseCommand):
                 (output / name).write_bytes(content)
                 self.stdout.write(f"Wrote {output / name}")
         if options["upload"] == "onedrive":
-            try:
+            with microsoft_failures("The timesheet was issued but the OneDrive upload failed: "):
                 uploaded = timesheet_upload_onedrive(timesheet=timesheet, user=user)
-            except Exception as error:
-                problem = microsoft_problem(error)
-                if problem is None:
-                    raise
-                raise CommandError(
-                    f"The timesheet was issued but the OneDrive upload failed: {problem}"
-                ) from error
             for path in uploaded:
                 self.stdout.write(f"Uploaded to OneDrive: {path}")
 
