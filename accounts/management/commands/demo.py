@@ -22,6 +22,7 @@ from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from auditing.services import action_log_close, audit_record
 from calendars.models import Appointment, Calendar, Category, Location
+from calendars.rules import is_travel
 from timesheets.models import Timesheet
 
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
@@ -121,6 +122,7 @@ APPOINTMENT_FIELDS = [
     "categories",
     "customer",
     "billing_type",
+    "is_travel",
 ]
 
 
@@ -598,6 +600,7 @@ def appointments_upsert(
             categories=item.categories,
             customer=customer,
             billing_type=billing_type,
+            is_travel=bool(customer) and is_travel(item.subject),
             updated_at=now,
         )
         (known if appointment.pk else new).append(appointment)
