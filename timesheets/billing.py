@@ -182,7 +182,7 @@ def timesheet_row(
         subject=subject,
         categories=categories,
         location=PRIVATE_TEXT if item.is_private and item.location else item.location,
-        comments=item.comments,
+        comments="" if item.is_private else item.comments,
     )
 
 

@@ -16,7 +16,8 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import time
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
 from import_export import widgets
@@ -24,7 +25,6 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
@@ -38,7 +38,6 @@ from timesheets.billing import (
 )
 from timesheets.resources import (
     EffortResource,
-    HoursWidget,
     TimesheetTableResource,
     TravelResource,
     effort_dataset,
@@ -50,11 +49,13 @@ CSV_CHUNK_ROWS = 500
 HOURS_UNIT = " hrs"
 XLSX_DATE_FORMAT = "dd-mmm-yy"
 XLSX_TIME_FORMAT = "hh:mm"
-XLSX_HOURS_FORMAT = "0.00"
 # Excel column widths (characters) by header; other columns take WIDE_COLUMN.
-XLSX_WIDTHS = {"Date": 11, "Time": 7, "Effort": 9, "Duration": 9, "Billable": 9}
+XLSX_WIDTHS = {"Date": 11, "Time": 7, "Effort": 9, "Duration": 9, "Billable": 9, "Categories": 22}
 WIDE_COLUMN = 36
 BOLD = Font(bold=True)
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 RESOURCES: dict[str, type[TimesheetTableResource]] = {
     "effort": EffortResource,
@@ -62,7 +63,7 @@ RESOURCES: dict[str, type[TimesheetTableResource]] = {
 }
 
 
-def row_hours(hours: Any) -> str:
+def row_hours(hours: Decimal) -> str:
     """A row's hours as the PDF prints them: the total's fractions without the unit."""
     return format_hours(hours).removesuffix(HOURS_UNIT)
 
@@ -143,6 +144,8 @@ def csv_stream(rows: Iterable[EffortRow | TravelRow], *, kind: str) -> Iterator[
 
     Reads `rows` once and holds one chunk at a time, for a `StreamingHttpResponse` of 50,000 rows.
     """
+    if kind not in RESOURCES:
+        raise ValueError(f"A timesheet table is one of {', '.join(RESOURCES)}, not {kind!r}.")
     resource = RESOURCES[kind]()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -159,9 +162,11 @@ def csv_stream(rows: Iterable[EffortRow | TravelRow], *, kind: str) -> Iterator[
 def render_xlsx(data: TimesheetData) -> bytes:
     """A workbook with an "Effort" sheet and, when there was travel, a "Travel" sheet.
 
-    Cells are typed: dates, times and hours are numbers with formats, and each sheet ends with a
-    Total row of numbers. Built in openpyxl's write-only mode from the resources' rows, as
-    tablib's XLSX export keeps every cell in memory and cannot set the date format.
+    Cells are typed: dates (`dd-mmm-yy`) and times (`hh:mm`) are Excel dates and times, hours are
+    numbers, and each sheet ends with a bold Total row of numbers. The resources give the columns
+    and values; the workbook is written in openpyxl's write-only mode, as tablib's XLSX export
+    keeps every cell in memory, is slower (see benchmarks/timesheet_documents.py) and cannot set
+    a date format.
     """
     workbook = Workbook(write_only=True)
     workbook.properties.title = data.file_stem
@@ -175,17 +180,24 @@ def render_xlsx(data: TimesheetData) -> bytes:
 
 
 def _number_formats(resource: TimesheetTableResource) -> list[str | None]:
+    """Each column's Excel number format; hours keep General, which shows 1.5 and 0.25 as such."""
     formats: list[str | None] = []
     for field in resource.get_export_fields():
         if isinstance(field.widget, widgets.DateWidget):
             formats.append(XLSX_DATE_FORMAT)
         elif isinstance(field.widget, widgets.TimeWidget):
             formats.append(XLSX_TIME_FORMAT)
-        elif isinstance(field.widget, HoursWidget):
-            formats.append(XLSX_HOURS_FORMAT)
         else:
             formats.append(None)
     return formats
+
+
+def _text_columns(resource: TimesheetTableResource) -> list[int]:
+    return [
+        index
+        for index, field in enumerate(resource.get_export_fields())
+        if isinstance(field.widget, widgets.CharWidget)
+    ]
 
 
 def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> str | WriteOnlyCell:
@@ -227,32 +239,33 @@ def _write_sheet(
         sheet.column_dimensions[letter].width = XLSX_WIDTHS.get(column_name, WIDE_COLUMN)
     sheet.freeze_panes = "A2"
     sheet.append(_bold_cells(sheet, header, [None] * len(header)))
-    previous: list[Any] | None = None
-    for cells in exported:
-        # The last row exported is the Total row, written bold once the loop has seen it.
-        if previous is not None:
-            sheet.append(_typed_cells(sheet, previous, formats))
-        previous = cells
-    if previous is not None:
-        sheet.append(_bold_cells(sheet, previous, formats))
+    # One formatted cell per column, given each row's value in turn: openpyxl writes a row as it
+    # is appended, and a new styled cell for each of 200,000 values costs a quarter of the floor.
+    styled = [
+        (index, _formatted_cell(sheet, number_format))
+        for index, number_format in enumerate(formats)
+        if number_format is not None
+    ]
+    text_columns = _text_columns(resource)
+    values = next(exported)
+    for following in exported:
+        for index, cell in styled:
+            cell.value = values[index]
+            values[index] = cell
+        texts = [values[index] for index in text_columns]
+        if any(text[:1] == "=" for text in texts) or ILLEGAL_CHARACTERS_RE.search("".join(texts)):
+            for index in text_columns:
+                values[index] = _text_cell(sheet, values[index])
+        sheet.append(values)
+        values = following
+    # The last row exported is the Total row.
+    sheet.append(_bold_cells(sheet, values, formats))
 
 
-def _typed_cells(
-    sheet: WriteOnlyWorksheet, values: Sequence[Any], formats: Sequence[str | None]
-) -> list[Any]:
-    cells: list[Any] = []
-    for value, number_format in zip(values, formats, strict=True):
-        if number_format is not None and value is not None:
-            # The format first: a date value would otherwise take openpyxl's default on the way.
-            cell = WriteOnlyCell(sheet)
-            cell.number_format = number_format
-            cell.value = value
-            cells.append(cell)
-        elif isinstance(value, str):
-            cells.append(_text_cell(sheet, value))
-        else:
-            cells.append(value)
-    return cells
+def _formatted_cell(sheet: WriteOnlyWorksheet, number_format: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet)
+    cell.number_format = number_format
+    return cell
 
 
 def zip_files(files: dict[str, bytes]) -> bytes:

@@ -8,7 +8,7 @@ django-import-export's admin does for binary formats) dates, times and hours sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -68,14 +68,32 @@ class TimesheetTableResource(resources.Resource):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._export_fields: list[fields.Field] | None = None
+        self._exporters: list[Callable[..., Any]] | None = None
+
+    # The base class looks up the field order, each field's name and its dehydrate method again
+    # for every row: a tenth of a 50,000-row XLSX export. The answers are the same for every row,
+    # so they are looked up once; dehydrate_<field> methods still apply.
 
     def get_export_fields(self, selected_fields: Any = None) -> list[fields.Field]:
-        # The base class recomputes the field order for every row; 50,000 rows notice it.
         if selected_fields:
             return super().get_export_fields(selected_fields)
         if self._export_fields is None:
             self._export_fields = super().get_export_fields()
         return self._export_fields
+
+    def export_resource(self, instance: Any, selected_fields: Any = None, **kwargs: Any) -> list:
+        if selected_fields:
+            return super().export_resource(instance, selected_fields, **kwargs)
+        if self._exporters is None:
+            self._exporters = [self._exporter(field) for field in self.get_export_fields()]
+        return [export(instance, **kwargs) for export in self._exporters]
+
+    def _exporter(self, field: fields.Field) -> Callable[..., Any]:
+        dehydrate = field.get_dehydrate_method(self.get_field_name(field))
+        method = dehydrate if callable(dehydrate) else getattr(self, dehydrate, None)
+        if method is None:
+            return field.export
+        return lambda instance, **kwargs: method(instance)
 
     def totals(self, rows: Iterable[Any]) -> dict[str, Decimal]:
         sums = dict.fromkeys(self.hours_fields, Decimal(0))

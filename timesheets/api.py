@@ -1,0 +1,290 @@
+"""REST API for timesheets: generate (issue and lock), download, void, upload to OneDrive."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import django_filters
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from adminassistant.api_base import (
+    Conflict,
+    OwnedFilterSet,
+    OwnedModelSerializer,
+    OwnedQuerysetMixin,
+    StrictFieldsMixin,
+    error_response,
+    microsoft_api_error,
+    request_user,
+)
+from timesheets.billing import format_hours
+from timesheets.models import Timesheet
+from timesheets.services import (
+    CONTENT_TYPES,
+    FORMATS,
+    MAX_PERIOD_DAYS,
+    TimesheetError,
+    timesheet_file,
+    timesheet_generate,
+    timesheet_upload_onedrive,
+    timesheet_void,
+)
+
+
+class TimesheetSerializer(OwnedModelSerializer):
+    files = serializers.SerializerMethodField(help_text="Download URLs of the PDF, CSV and Excel.")
+
+    class Meta:
+        model = Timesheet
+        fields = [
+            "id",
+            "user",
+            "customer",
+            "start_date",
+            "end_date",
+            "status",
+            "voided_at",
+            "uploaded_to_onedrive",
+            "uploaded_to_xero",
+            "onedrive_url",
+            "notes",
+            "files",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_files(self, timesheet: Timesheet) -> dict[str, str]:
+        request = self.context.get("request")
+        urls = {fmt: reverse(f"api:timesheet-{fmt}", args=[timesheet.pk]) for fmt in FORMATS}
+        if request is not None:
+            urls = {fmt: request.build_absolute_uri(url) for fmt, url in urls.items()}
+        return urls
+
+
+class TimesheetGenerateSerializer(StrictFieldsMixin, serializers.Serializer):
+    customer = serializers.CharField(max_length=255, help_text="The billing customer.")
+    start = serializers.DateField(help_text="First day of the period (in the owner's time zone).")
+    end = serializers.DateField(help_text="Last day of the period, included.")
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        help_text="Whose appointments are billed: superusers may choose; for everyone else it "
+        "is the signed-in user and anything sent is ignored.",
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if not getattr(request_user(self), "is_superuser", False):
+            fields["user"].read_only = True
+        return fields
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError(
+                {"end": ["The end date cannot be before the start date."]}
+            )
+        if (attrs["end"] - attrs["start"]).days + 1 > MAX_PERIOD_DAYS:
+            raise serializers.ValidationError(
+                {"end": [f"A timesheet covers at most {MAX_PERIOD_DAYS} days."]}
+            )
+        attrs.setdefault("user", request_user(self))
+        return attrs
+
+
+class TimesheetGeneratedSerializer(serializers.Serializer):
+    timesheet = TimesheetSerializer()
+    appointments = serializers.IntegerField(help_text="How many appointments were billed.")
+    billable_hours = serializers.DecimalField(max_digits=12, decimal_places=2)
+    billable = serializers.CharField(help_text="The billable total as printed (`29 1/2 hrs`).")
+    late_items = serializers.IntegerField()
+    blocked_by_conflicts = serializers.IntegerField()
+    messages = serializers.ListField(child=serializers.CharField())
+
+
+class OneDriveUploadSerializer(serializers.Serializer):
+    files = serializers.ListField(child=serializers.CharField())
+    timesheet = TimesheetSerializer()
+
+
+class TimesheetFilterSet(OwnedFilterSet):
+    customer = django_filters.CharFilter(lookup_expr="iexact", max_length=255)
+    status = django_filters.ChoiceFilter(choices=Timesheet.Status.choices)
+    start = django_filters.DateFilter(
+        field_name="end_date", lookup_expr="gte", help_text="Periods that end on or after."
+    )
+    end = django_filters.DateFilter(
+        field_name="start_date", lookup_expr="lte", help_text="Periods that start on or before."
+    )
+
+    class Meta:
+        model = Timesheet
+        fields: list[str] = []
+
+
+def file_response(name: str, content: bytes, fmt: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+def file_renderer(fmt: str) -> type[BaseRenderer]:
+    """Lets a client ask for the file's own type in Accept; the view returns the bytes."""
+
+    class FileRenderer(BaseRenderer):
+        media_type = CONTENT_TYPES[fmt].split(";")[0]
+        format = fmt
+        charset = None
+
+        def render(self, data: Any, accepted_media_type: Any = None, context: Any = None) -> Any:
+            return data
+
+    FileRenderer.__name__ = f"{fmt.upper()}FileRenderer"
+    return FileRenderer
+
+
+STATE_CONFLICT = error_response(409, "The timesheet is void.")
+
+
+def download_schema(fmt: str) -> Any:
+    return extend_schema(
+        responses={
+            (200, CONTENT_TYPES[fmt].split(";")[0]): OpenApiResponse(
+                OpenApiTypes.BINARY, description=f"The timesheet's {fmt.upper()} file."
+            ),
+            409: error_response(409, "The timesheet is void and its files are gone."),
+        },
+    )
+
+
+@extend_schema(tags=["timesheets"])
+class TimesheetViewSet(
+    OwnedQuerysetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your timesheets. POST issues one: it bills the customer's appointments of the period,
+    locks them, and stores the PDF, CSV and Excel files. An issued timesheet is voided, never
+    changed or deleted."""
+
+    queryset = Timesheet.objects.all()
+    serializer_class = TimesheetSerializer
+    filterset_class = TimesheetFilterSet
+    search_fields = ["customer"]
+    ordering_fields = ["start_date", "end_date", "created_at", "id"]
+    ordering = ["-start_date", "-id"]
+
+    def get_throttles(self) -> list[Any]:
+        if self.action == "create":
+            self.throttle_scope = "timesheet-generate"
+        return super().get_throttles()
+
+    def get_serializer_class(self) -> type[serializers.Serializer]:
+        if self.action == "create":
+            return TimesheetGenerateSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(
+        request=TimesheetGenerateSerializer, responses={201: TimesheetGeneratedSerializer}
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Issue a timesheet for a customer and period (like the admin's Generate timesheet)."""
+        body = TimesheetGenerateSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        try:
+            generation = timesheet_generate(
+                user=body.validated_data["user"],
+                customer=body.validated_data["customer"],
+                start=body.validated_data["start"],
+                end=body.validated_data["end"],
+            )
+        except TimesheetError as error:
+            raise serializers.ValidationError({"non_field_errors": [str(error)]}) from error
+        data = generation.data
+        answer = TimesheetGeneratedSerializer(
+            {
+                "timesheet": generation.timesheet,
+                "appointments": generation.timesheet.appointments.count(),
+                "billable_hours": data.billable_total,
+                "billable": format_hours(data.billable_total),
+                "late_items": generation.late_items,
+                "blocked_by_conflicts": generation.blocked_by_conflicts,
+                "messages": generation.messages,
+            },
+            context={"request": request},
+        )
+        return Response(answer.data, status=status.HTTP_201_CREATED)
+
+    def _download(self, fmt: str) -> HttpResponse:
+        timesheet = self.get_object()
+        try:
+            name, content = timesheet_file(timesheet=timesheet, fmt=fmt)
+        except TimesheetError as error:
+            raise Conflict(str(error)) from error
+        return file_response(name, content, fmt)
+
+    @download_schema("pdf")
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, file_renderer("pdf")])
+    def pdf(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The timesheet as PDF."""
+        return self._download("pdf")
+
+    @download_schema("csv")
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, file_renderer("csv")])
+    def csv(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The timesheet as CSV."""
+        return self._download("csv")
+
+    @download_schema("xlsx")
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, file_renderer("xlsx")])
+    def xlsx(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The timesheet as an Excel workbook."""
+        return self._download("xlsx")
+
+    @extend_schema(request=None, responses={200: TimesheetSerializer, 409: STATE_CONFLICT})
+    @action(detail=True, methods=["post"])
+    def void(self, request: Request, pk: str | None = None) -> Response:
+        """Void the timesheet and release its appointments for a later one."""
+        timesheet = self.get_object()
+        try:
+            timesheet_void(timesheet=timesheet, user=request.user)
+        except TimesheetError as error:
+            raise Conflict(str(error)) from error
+        return Response(TimesheetSerializer(timesheet, context={"request": request}).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: OneDriveUploadSerializer,
+            409: error_response(
+                409, "The timesheet is void, or Microsoft 365 is not configured or connected."
+            ),
+            502: error_response(502, "OneDrive refused the upload; an action item was opened."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="upload-onedrive")
+    def upload_onedrive(self, request: Request, pk: str | None = None) -> Response:
+        """Upload the timesheet's files to the owner's OneDrive; a failure opens an action item."""
+        timesheet = self.get_object()
+        try:
+            files = timesheet_upload_onedrive(timesheet=timesheet, user=request.user)
+        except TimesheetError as error:
+            raise Conflict(str(error)) from error
+        except Exception as error:
+            raise microsoft_api_error(error) from error
+        return Response(
+            OneDriveUploadSerializer(
+                {"files": files, "timesheet": timesheet}, context={"request": request}
+            ).data
+        )
