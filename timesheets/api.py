@@ -138,7 +138,8 @@ def file_response(name: str, content: bytes, fmt: str) -> HttpResponse:
 
 
 def file_renderer(fmt: str) -> type[BaseRenderer]:
-    """Lets a client ask for the file's own type in Accept; the view returns the bytes."""
+    """Lets a client ask for the file's own type in Accept. The view returns the file itself;
+    what reaches this renderer is an error, which is still sent as JSON."""
 
     class FileRenderer(BaseRenderer):
         media_type = CONTENT_TYPES[fmt].split(";")[0]
@@ -146,7 +147,10 @@ def file_renderer(fmt: str) -> type[BaseRenderer]:
         charset = None
 
         def render(self, data: Any, accepted_media_type: Any = None, context: Any = None) -> Any:
-            return data
+            response = (context or {}).get("response")
+            if response is not None:
+                response["Content-Type"] = "application/json"
+            return JSONRenderer().render(data)
 
     FileRenderer.__name__ = f"{fmt.upper()}FileRenderer"
     return FileRenderer

@@ -28,9 +28,10 @@ from calendars.models import Appointment
 from timesheets.billing import EffortRow, TimesheetData, TravelRow, timesheet_row
 from timesheets.services import (
     CONTENT_TYPES,
+    ITEM_COLUMNS,
     TimesheetError,
     billable_appointments,
-    billing_items,
+    billing_item,
     customer_settings_for,
     render_documents,
     timesheet_data,
@@ -62,7 +63,6 @@ def group_data(appointments: QuerySet[Appointment], user: User, customer: str) -
     rows = (
         billable_appointments(appointments)
         .filter(user=user, customer=customer)
-        .select_related("location")
         .order_by("start_time", "pk")
     )
     zone = zoneinfo.ZoneInfo(user.timezone)
@@ -145,16 +145,14 @@ def _streamed_csv(
 def _rows(
     appointments: QuerySet[Appointment], *, travel: bool, zone: zoneinfo.ZoneInfo, settings_row: Any
 ) -> Iterator[EffortRow | TravelRow]:
-    query = (
-        appointments.filter(is_travel=travel)
-        .select_related("location")
-        .order_by("start_time", "end_time", "pk")
-    )
+    query = appointments.filter(is_travel=travel).order_by("start_time", "end_time", "pk")
     rounding = settings_row.rounding()
-    for appointment in query.iterator(chunk_size=CHUNK):
-        [item] = billing_items([appointment])
+    for values in query.values_list(*ITEM_COLUMNS).iterator(chunk_size=CHUNK):
         yield timesheet_row(
-            item, zone=zone, travel_rate=settings_row.travel_rate, rounding=rounding
+            billing_item(*values),
+            zone=zone,
+            travel_rate=settings_row.travel_rate,
+            rounding=rounding,
         )
 
 

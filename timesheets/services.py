@@ -84,22 +84,68 @@ def billable_appointments(appointments: QuerySet[Appointment]) -> QuerySet[Appoi
     )
 
 
-def billing_items(appointments: Iterable[Appointment]) -> list[BillableItem]:
+ITEM_COLUMNS = (
+    "pk",
+    "start_time",
+    "end_time",
+    "subject",
+    "categories",
+    "location__name",
+    "billing_type",
+    "is_travel",
+    "is_private",
+    "billable_override",
+)
+
+
+def billing_items(
+    appointments: Iterable[Appointment] | QuerySet[Appointment],
+) -> list[BillableItem]:
+    """Billing's view of appointments; a queryset is read as plain values (no model objects),
+    which keeps a year's export fast."""
+    if isinstance(appointments, QuerySet):
+        return [billing_item(*values) for values in appointments.values_list(*ITEM_COLUMNS)]
     return [
-        BillableItem(
-            key=a.pk,
-            start=a.start_time,
-            end=a.end_time,
-            subject=a.subject or "",
-            categories=tuple(a.categories or ()),
-            location=a.location.name if a.location_id else "",
-            billing_type=a.billing_type or "billable",
-            is_travel=a.is_travel,
-            is_private=a.is_private,
-            billable_override=a.billable_override,
+        billing_item(
+            a.pk,
+            a.start_time,
+            a.end_time,
+            a.subject,
+            a.categories,
+            a.location.name if a.location_id else None,
+            a.billing_type,
+            a.is_travel,
+            a.is_private,
+            a.billable_override,
         )
         for a in appointments
     ]
+
+
+def billing_item(
+    pk: int,
+    start: datetime,
+    end: datetime,
+    subject: str | None,
+    categories: list[str] | None,
+    location: str | None,
+    billing_type: str | None,
+    travel: bool,
+    private: bool,
+    override: bool | None,
+) -> BillableItem:
+    return BillableItem(
+        key=pk,
+        start=start,
+        end=end,
+        subject=subject or "",
+        categories=tuple(categories or ()),
+        location=location or "",
+        billing_type=billing_type or "billable",
+        is_travel=travel,
+        is_private=private,
+        billable_override=override,
+    )
 
 
 def timesheet_data(
@@ -200,6 +246,7 @@ def timesheet_generate(
                 .filter(timesheet__isnull=True)
                 .filter(in_period | _late_items(user, customer, start))
                 .select_related("location")
+                .defer("ms_event_data")
                 .select_for_update(of=("self",))
                 .order_by("start_time", "pk")
             )
@@ -250,12 +297,23 @@ def timesheet_generate(
     )
 
 
+MAX_FILE_STEM_BYTES = 200
+
+
+def stored_file_name(data: TimesheetData, fmt: str) -> str:
+    """The file's name: the stem with no path separators, cut to fit file systems' 255-byte
+    limit (a customer or consultant name may be 255 characters each)."""
+    stem = data.file_stem.replace("/", "-").replace("\\", "-")
+    stem = stem.encode()[:MAX_FILE_STEM_BYTES].decode(errors="ignore").rstrip()
+    return f"{stem}.{fmt}"
+
+
 def _store_files(timesheet: Timesheet, data: TimesheetData, formats: Iterable[str]) -> None:
     documents = render_documents(data, formats)
     for fmt, content in documents.items():
         old = getattr(timesheet, PATH_FIELDS[fmt])
         name = default_storage.save(
-            f"timesheets/{timesheet.user_id}/{timesheet.pk}/{data.file_stem}.{fmt}",
+            f"timesheets/{timesheet.user_id}/{timesheet.pk}/{stored_file_name(data, fmt)}",
             ContentFile(content),
         )
         if old and old != name:
@@ -266,7 +324,11 @@ def _store_files(timesheet: Timesheet, data: TimesheetData, formats: Iterable[st
 
 def timesheet_billed(timesheet: Timesheet) -> TimesheetData:
     """The timesheet's data as billed: its linked appointments."""
-    appointments = timesheet.appointments.select_related("location").order_by("start_time", "pk")
+    appointments = (
+        timesheet.appointments.select_related("location")
+        .defer("ms_event_data")
+        .order_by("start_time", "pk")
+    )
     return timesheet_data(
         user=timesheet.user,
         customer=timesheet.customer or "",
