@@ -12,8 +12,9 @@ from django.views.decorators.http import require_POST
 from accounts import views
 from accounts.forms import UserCreationForm, UserEditForm
 from accounts.microsoft import microsoft_disconnect
-from accounts.models import User
-from adminassistant.admin import AuditedAdminMixin
+from accounts.models import ApiToken, User
+from accounts.services import api_tokens_revoke
+from adminassistant.admin import AuditedAdminMixin, OwnedModelAdmin
 
 
 @admin.register(User)
@@ -134,3 +135,66 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         if not (user.is_active and user.is_staff):
             return False
         return user.is_superuser or obj is None or obj.pk == user.pk
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(OwnedModelAdmin):
+    """Personal API tokens. The key is shown once, on the page after creation; only its hash is
+    kept. A token is never edited: revoke it and create another."""
+
+    list_display = [
+        "name",
+        "key_prefix",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+        "state",
+        "user",
+    ]
+    list_filter = ["revoked_at", "user"]
+    search_fields = ["name", "key_prefix"]
+    list_select_related = ["user"]
+    fields = [
+        "user",
+        "name",
+        "expires_at",
+        "key_prefix",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    readonly_fields = ["key_prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    @admin.display(description="State")
+    def state(self, obj: ApiToken) -> str:
+        if obj.is_revoked:
+            return "revoked"
+        return "expired" if obj.is_expired() else "active"
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if not change:
+            obj._new_key = obj.set_new_key()
+        super().save_model(request, obj, form, change)
+
+    def response_add(
+        self, request: HttpRequest, obj: ApiToken, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        key = getattr(obj, "_new_key", None)
+        if key:
+            messages.warning(
+                request,
+                f"The key of “{obj.name}” is {key} — copy it now: it is not shown again. "
+                f"Send it as “Authorization: Bearer {key}”.",
+                extra_tags="api-token-key",
+            )
+        return super().response_add(request, obj, post_url_continue)
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        revoked = api_tokens_revoke(tokens=queryset, by=request.user)
+        self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower, Now
+from django.utils import timezone
 
 from accounts.fields import EncryptedTextField
+from adminassistant.models import OwnedQuerySet
 from adminassistant.validators import validate_timezone
 
 
@@ -110,3 +115,73 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name or self.email
+
+
+class ApiTokenQuerySet(OwnedQuerySet):
+    def usable(self, *, now: datetime | None = None) -> ApiTokenQuerySet:
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """A personal key for the REST API. Only a SHA-256 hash of the key is stored; the key itself
+    is shown once, when the token is created."""
+
+    KEY_PREFIX_LENGTH = 8
+    LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(
+        max_length=255, help_text="What the token is for, e.g. “billing script”."
+    )
+    key_prefix = models.CharField(
+        max_length=KEY_PREFIX_LENGTH,
+        editable=False,
+        help_text="The key's first characters, to tell tokens apart.",
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="The token stops working at this time; empty = never."
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        db_table = "api_tokens"
+        ordering = ["user", "-created_at", "-id"]
+        verbose_name = "API token"
+        indexes = [models.Index(fields=["user", "revoked_at"], name="idx_api_tokens_user")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def set_new_key(self) -> str:
+        """Give the token a fresh random key and return it: the only time it is readable."""
+        key = secrets.token_urlsafe(32)
+        self.key_prefix = key[: self.KEY_PREFIX_LENGTH]
+        self.key_hash = self.hash_key(key)
+        return key
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, *, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    def touch(self, *, now: datetime | None = None) -> None:
+        """Record a use, writing at most once per LAST_USED_RESOLUTION to spare the database."""
+        now = now or timezone.now()
+        if self.last_used_at and now - self.last_used_at < self.LAST_USED_RESOLUTION:
+            return
+        ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+        self.last_used_at = now

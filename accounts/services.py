@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.fields import EncryptedTextField
+from accounts.models import ApiToken
+from auditing.services import audit_record
 
 
 def encryption_keys_rotate(*, batch_size: int = 500) -> int:
@@ -31,3 +37,22 @@ def encryption_keys_rotate(*, batch_size: int = 500) -> int:
                 rotated += sum(1 for row in rows for name in fields if getattr(row, name))
                 manager.bulk_update(rows, fields)
     return rotated
+
+
+def api_tokens_revoke(*, tokens: QuerySet[ApiToken], by: Any) -> int:
+    """Revoke the tokens that still work; each revocation is audited. Returns how many."""
+    revoked = 0
+    with transaction.atomic(using="default"):
+        for token in tokens.select_for_update().filter(revoked_at__isnull=True):
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(
+                action_type="api_token",
+                operation="revoke",
+                user=by,
+                resource_type="ApiToken",
+                resource_id=token.pk,
+                message=f"Revoked API token “{token}”",
+            )
+            revoked += 1
+    return revoked

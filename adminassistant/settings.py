@@ -93,6 +93,9 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "allauth.socialaccount.providers.microsoft",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "django_q",
     "accounts",
@@ -210,12 +213,70 @@ if env.str("REDIS_URL", default=""):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = env.str("REDIS_URL")
 
+
+def _throttle_rate(name: str, default: str) -> str | None:
+    """A DRF rate such as 600/minute; `off` (or empty) turns that limit off."""
+    value = env.str(name, default=default).strip()
+    return None if value.lower() in {"", "off", "none"} else value
+
+
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes a missing login a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "adminassistant.api_defaults.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["adminassistant.api_defaults.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "adminassistant.api_defaults.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "adminassistant.api_defaults.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "adminassistant.api_defaults.PageNumberPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["adminassistant.api_defaults.ScopedThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api": _throttle_rate("API_THROTTLE_RATE", "100/second"),
+        "archive-run": _throttle_rate("API_ARCHIVE_RUN_THROTTLE_RATE", "120/hour"),
+        "timesheet-generate": _throttle_rate("API_TIMESHEET_GENERATE_THROTTLE_RATE", "300/hour"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "adminassistant.api_base.AutoSchema",
+    "EXCEPTION_HANDLER": "adminassistant.api_base.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Admin Assistant API",
+    "DESCRIPTION": (
+        "Appointments, timesheets, archive runs and the audit trail of Admin Assistant. "
+        "Authenticate with a personal API token (`Authorization: Bearer <key>`, created in the "
+        "admin under API tokens) or a logged-in session. Every user sees only their own rows."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentShowAsEnum": "calendars.models.Appointment.ShowAs",
+        "AppointmentSensitivityEnum": "calendars.models.Appointment.Sensitivity",
+        "AppointmentImportanceEnum": "calendars.models.Appointment.Importance",
+        "BillingTypeEnum": "calendars.models.Appointment.BillingType",
+        "OverlapStateEnum": "calendars.models.Appointment.OverlapState",
+        "AuditStatusEnum": "auditing.models.AuditLog.Status",
+        "ActionLogStateEnum": "auditing.models.ActionLog.State",
+        "TimesheetStatusEnum": "timesheets.models.Timesheet.Status",
+    },
+}
+# Request bodies larger than this are refused (413) before they are parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+
 
 # Microsoft 365 (issue 3 uses these; the app starts without them).
 MS_CLIENT_ID = env.str("MS_CLIENT_ID", default="")
@@ -262,6 +323,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint narrates every rendering step at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 if PRODUCTION:

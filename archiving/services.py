@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django_q.models import Schedule
+from django_q.models import Schedule, Task
 from django_q.tasks import async_task
 
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.phrases import DateRange, parse_date_phrase
 from auditing.context import current_correlation_id, new_correlation_id
+from auditing.models import AuditLog
+from auditing.services import audit_operation
 
 SCHEDULE_PREFIX = "archive-job-"
 SCHEDULED_TASK = "archiving.tasks.scheduled_archive"
@@ -55,24 +59,114 @@ def archive_dates(
     return parse_date_phrase(phrase, today=today_in(configuration.timezone, now=now))
 
 
+@dataclass
+class ArchiveQueued:
+    """A queued archive run. `task_id` is django-q2's id, known once the surrounding transaction
+    on the core database has committed (at once outside a transaction)."""
+
+    correlation_id: str
+    task_id: str | None = None
+
+
 def archive_enqueue(*, configuration: ArchiveConfiguration, dates: DateRange) -> str:
     """Queue a run on the django-q2 cluster; returns the correlation id its audit rows carry."""
-    correlation_id = current_correlation_id() or new_correlation_id()
+    return archive_queue(configuration=configuration, dates=dates).correlation_id
+
+
+def archive_queue(
+    *, configuration: ArchiveConfiguration, dates: DateRange, by: Any = None
+) -> ArchiveQueued:
+    """Queue a run on the django-q2 cluster and record it (`archive.enqueue`, with the task id)
+    so that `archive_run_status` can find it by task id."""
+    queued = ArchiveQueued(correlation_id=current_correlation_id() or new_correlation_id())
 
     def enqueue() -> None:
-        async_task(
+        queued.task_id = async_task(
             ARCHIVE_TASK,
             configuration.pk,
             dates.start.isoformat(),
             dates.end.isoformat(),
-            correlation_id,
+            queued.correlation_id,
             task_name=f"archive {configuration.pk} {dates}",
             group=f"archive-{configuration.pk}",
         )
+        # Recorded after the task is queued, so that (in sync mode) the run is not its child.
+        with audit_operation(
+            action_type="archive",
+            operation="enqueue",
+            user=configuration.user,
+            resource_type="ArchiveConfiguration",
+            resource_id=configuration.pk,
+            message=f"Queued an archive of “{configuration}” for {dates}",
+            correlation_id=queued.correlation_id,
+        ) as audit:
+            audit.details = {
+                "task_id": queued.task_id,
+                "start": dates.start.isoformat(),
+                "end": dates.end.isoformat(),
+                "requested_by": getattr(by, "pk", None),
+            }
 
     # The worker must see the configuration as committed on the core database.
     transaction.on_commit(enqueue, using="default")
-    return correlation_id
+    return queued
+
+
+@dataclass(frozen=True)
+class ArchiveRunStatus:
+    task_id: str
+    status: str  # queued, running, success or failure
+    configuration_id: int | None
+    dates: DateRange
+    correlation_id: str
+    queued_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: Any = None
+    error: str | None = None
+
+
+def archive_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
+    """What became of a queued run, if the user may see it (None otherwise)."""
+    if not re.fullmatch(r"[0-9a-f]{32}", task_id or ""):
+        return None
+    queued = (
+        AuditLog.objects.for_user(user)
+        .filter(action_type="archive", operation="enqueue", details__task_id=task_id)
+        .order_by("-id")
+        .first()
+    )
+    if queued is None:
+        return None
+    details = queued.details or {}
+    task = Task.objects.filter(pk=task_id).first()
+    status, result, error = "queued", None, None
+    if task is not None:
+        status = "success" if task.success else "failure"
+        if task.success:
+            result = task.result
+        else:
+            lines = [line for line in str(task.result or "").splitlines() if line.strip()]
+            error = lines[-1].strip() if lines else "The task failed."
+    elif AuditLog.objects.filter(
+        correlation_id=queued.correlation_id,
+        action_type="archive",
+        operation="run",
+        status=AuditLog.Status.RUNNING,
+    ).exists():
+        status = "running"
+    return ArchiveRunStatus(
+        task_id=task_id,
+        status=status,
+        configuration_id=int(queued.resource_id) if (queued.resource_id or "").isdigit() else None,
+        dates=DateRange(date.fromisoformat(details["start"]), date.fromisoformat(details["end"])),
+        correlation_id=queued.correlation_id,
+        queued_at=queued.created_at,
+        started_at=task.started if task else None,
+        finished_at=task.stopped if task else None,
+        result=result,
+        error=error,
+    )
 
 
 def job_next_run(*, job: JobConfiguration, now: datetime | None = None) -> datetime | None:

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog
 from auditing.services import audit_record
@@ -42,6 +42,9 @@ def one_of_everything(alice: User, alice_appointment: Appointment) -> None:
     ActionLog.objects.create(user=alice, event_type="overlap", description="Two meetings")
     CustomerSettings.objects.create(user=alice, customer="Acme", display_name="Acme Ltd")
     audit_record(action_type="test", operation="seed", user=alice)
+    token = ApiToken(user=alice, name="Billing script")
+    token.set_new_key()
+    token.save()
 
 
 def test_every_model_of_ours_is_registered() -> None:

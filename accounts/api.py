@@ -1,0 +1,63 @@
+"""REST API for the signed-in user's own profile."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+
+from accounts.models import User
+from adminassistant.api_base import StrictFieldsMixin, UTCDateTimeField
+from auditing.services import audit_record
+
+
+class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    microsoft_connected = serializers.BooleanField(
+        source="is_microsoft_connected",
+        read_only=True,
+        help_text="Whether Microsoft 365 is connected (tokens are never shown).",
+    )
+    date_joined = UTCDateTimeField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "name",
+            "timezone",
+            "role",
+            "is_staff",
+            "is_superuser",
+            "microsoft_connected",
+            "date_joined",
+        ]
+        read_only_fields = ["id", "email", "role", "is_staff", "is_superuser"]
+
+
+@extend_schema(tags=["me"])
+class MeView(generics.RetrieveUpdateAPIView):
+    """You: name and time zone can be changed; Microsoft 365 is connected in the admin."""
+
+    serializer_class = MeSerializer
+    throttle_scope = "api"
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_object(self) -> User:
+        return self.request.user
+
+    def perform_update(self, serializer: MeSerializer) -> None:
+        changed = sorted(
+            name
+            for name, value in serializer.validated_data.items()
+            if getattr(serializer.instance, name) != value
+        )
+        user = serializer.save()
+        audit_record(
+            action_type="api",
+            operation="update",
+            user=user,
+            resource_type="User",
+            resource_id=user.pk,
+            message=f"Update user “{user}” through the API",
+            details={"fields": changed} if changed else None,
+        )

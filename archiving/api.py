@@ -1,0 +1,260 @@
+"""REST API for archive and job configurations, archive runs and their status."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from adminassistant.api_base import (
+    IdFilter,
+    OwnedFilterSet,
+    OwnedModelSerializer,
+    OwnedModelViewSet,
+    StrictFieldsMixin,
+    UTCDateTimeField,
+)
+from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.phrases import ACCEPTED_FORMS, DatePhraseError
+from archiving.services import (
+    ArchiveRunStatus,
+    archive_dates,
+    archive_queue,
+    archive_run_status,
+    configuration_schedules_sync,
+    job_schedule_remove,
+    job_schedule_sync,
+)
+from auditing.models import AuditLog
+
+
+class ArchiveConfigurationSerializer(OwnedModelSerializer):
+    class Meta:
+        model = ArchiveConfiguration
+        fields = [
+            "id",
+            "user",
+            "name",
+            "source_calendar_uri",
+            "destination_calendar_uri",
+            "timezone",
+            "is_active",
+            "allow_overlaps",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class JobConfigurationSerializer(OwnedModelSerializer):
+    class Meta:
+        model = JobConfiguration
+        fields = [
+            "id",
+            "user",
+            "archive_configuration",
+            "schedule_type",
+            "schedule_hour",
+            "schedule_minute",
+            "schedule_day_of_week",
+            "archive_window_days",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"archive_window_days": {"max_value": 366}}
+
+
+class ArchiveRunRequestSerializer(StrictFieldsMixin, serializers.Serializer):
+    dates = serializers.CharField(
+        default="yesterday",
+        max_length=100,
+        help_text="Which days to archive, as a date phrase; 'today' is taken in the "
+        "configuration's time zone. Accepted: " + "; ".join(ACCEPTED_FORMS) + ".",
+    )
+
+
+class ArchiveQueuedSerializer(serializers.Serializer):
+    task_id = serializers.CharField(
+        allow_null=True,
+        help_text="django-q2's task id: follow the run at archive-runs/{task_id}. Null only "
+        "when the request ran inside a database transaction, which queues the run when it "
+        "commits; follow it through the audit log by correlation id then.",
+    )
+    correlation_id = serializers.CharField(help_text="Carried by every audit row of the run.")
+    dates = serializers.CharField(help_text="The days that will be archived.")
+    status_url = serializers.CharField(allow_null=True)
+    audit_log_url = serializers.CharField()
+
+
+class AuditRowSerializer(serializers.ModelSerializer):
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        model = AuditLog
+        fields = [
+            "id",
+            "action_type",
+            "operation",
+            "status",
+            "message",
+            "details",
+            "parent_audit",
+            "created_at",
+        ]
+
+
+class ArchiveRunStatusSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["queued", "running", "success", "failure"])
+    configuration = serializers.IntegerField(source="configuration_id", allow_null=True)
+    start = serializers.DateField(source="dates.start")
+    end = serializers.DateField(source="dates.end")
+    correlation_id = serializers.CharField()
+    queued_at = UTCDateTimeField()
+    started_at = UTCDateTimeField(allow_null=True)
+    finished_at = UTCDateTimeField(allow_null=True)
+    result = serializers.JSONField(
+        allow_null=True, help_text="The run's summary (status, counts, ...) once it succeeded."
+    )
+    error = serializers.CharField(allow_null=True, help_text="Why the task failed.")
+    audit = serializers.SerializerMethodField(
+        help_text="The run's audit rows (the first 200), oldest first."
+    )
+
+    @extend_schema_field(AuditRowSerializer(many=True))
+    def get_audit(self, run: ArchiveRunStatus) -> list[dict]:
+        rows = (
+            AuditLog.objects.for_user(self.context["request"].user)
+            .filter(correlation_id=run.correlation_id)
+            .order_by("created_at", "id")[:200]
+        )
+        return AuditRowSerializer(rows, many=True).data
+
+
+class ArchiveConfigurationFilterSet(OwnedFilterSet):
+    class Meta:
+        model = ArchiveConfiguration
+        fields = ["is_active"]
+
+
+class JobConfigurationFilterSet(OwnedFilterSet):
+    archive_configuration = IdFilter(field_name="archive_configuration")
+    schedule_type = django_filters.ChoiceFilter(choices=JobConfiguration.ScheduleType.choices)
+
+    class Meta:
+        model = JobConfiguration
+        fields = ["is_active"]
+
+
+@extend_schema(tags=["archiving"])
+class ArchiveConfigurationViewSet(OwnedModelViewSet):
+    """Which calendar is archived into which, and in what time zone days are counted. Changes
+    move the django-q2 schedules of the configuration's jobs, as in the admin."""
+
+    queryset = ArchiveConfiguration.objects.all()
+    serializer_class = ArchiveConfigurationSerializer
+    filterset_class = ArchiveConfigurationFilterSet
+    search_fields = ["name"]
+    ordering_fields = ["name", "id", "created_at"]
+    ordering = ["name", "id"]
+
+    def after_save(self, instance: ArchiveConfiguration) -> None:
+        configuration_schedules_sync(configuration=instance)
+
+    def perform_destroy(self, instance: ArchiveConfiguration) -> None:
+        job_ids = list(instance.job_configurations.values_list("pk", flat=True))
+        super().perform_destroy(instance)
+        for job_id in job_ids:
+            job_schedule_remove(job_id=job_id)
+
+    @extend_schema(
+        request=ArchiveRunRequestSerializer,
+        responses={202: ArchiveQueuedSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        throttle_scope="archive-run",
+        serializer_class=ArchiveRunRequestSerializer,
+    )
+    def run(self, request: Request, pk: str | None = None) -> Response:
+        """Queue an archive run of these days on the cluster (like the admin's Archive now)."""
+        configuration = self.get_object()
+        body = ArchiveRunRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            dates = archive_dates(configuration=configuration, phrase=body.validated_data["dates"])
+        except DatePhraseError as error:
+            raise serializers.ValidationError({"dates": [str(error)]}) from error
+        queued = archive_queue(configuration=configuration, dates=dates, by=request.user)
+        status_url = (
+            request.build_absolute_uri(reverse("api:archive-run-detail", args=[queued.task_id]))
+            if queued.task_id
+            else None
+        )
+        audit_log_url = request.build_absolute_uri(
+            reverse("api:audit-log-list") + f"?correlation_id={queued.correlation_id}"
+        )
+        data = {
+            "task_id": queued.task_id,
+            "correlation_id": queued.correlation_id,
+            "dates": str(dates),
+            "status_url": status_url,
+            "audit_log_url": audit_log_url,
+        }
+        return Response(ArchiveQueuedSerializer(data).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=["archiving"])
+class JobConfigurationViewSet(OwnedModelViewSet):
+    """When an archive configuration runs on its own; each active job has a django-q2
+    schedule that follows it."""
+
+    queryset = JobConfiguration.objects.all()
+    serializer_class = JobConfigurationSerializer
+    filterset_class = JobConfigurationFilterSet
+    ordering_fields = ["id", "created_at", "schedule_hour"]
+    ordering = ["archive_configuration", "id"]
+
+    def get_queryset(self) -> QuerySet[JobConfiguration]:
+        return super().get_queryset().select_related("archive_configuration")
+
+    def after_save(self, instance: JobConfiguration) -> None:
+        job_schedule_sync(job=instance)
+
+    def after_delete(self, instance: JobConfiguration) -> None:
+        job_schedule_remove(job_id=instance.pk)
+
+
+@extend_schema(tags=["archiving"])
+class ArchiveRunViewSet(viewsets.ViewSet):
+    """The status of a queued archive run."""
+
+    throttle_scope = "api"
+    lookup_field = "task_id"
+    serializer_class = ArchiveRunStatusSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "task_id",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The task id that POST archive-configurations/{id}/run returned.",
+            )
+        ],
+        responses={200: ArchiveRunStatusSerializer},
+    )
+    def retrieve(self, request: Request, task_id: str | None = None) -> Response:
+        """Queued, running, success or failure, with the run's summary and audit rows."""
+        run = archive_run_status(task_id=task_id or "", user=request.user)
+        if run is None:
+            raise NotFound("You have no archive run with this task id.")
+        return Response(ArchiveRunStatusSerializer(run, context={"request": request}).data)

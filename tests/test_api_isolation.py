@@ -1,0 +1,287 @@
+"""Alice and Bob through the API: neither sees, changes, runs or links to the other's rows."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from django.db.models import Model
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from archiving.models import JobConfiguration
+from auditing.models import ActionLog, AuditLog
+from calendars.models import Appointment, Calendar, Category, Location
+from tests.api_helpers import api, api_client, ids, without_throttling
+from tests.archive_helpers import make_configuration
+from tests.conftest import make_appointment
+from timesheets.models import Timesheet
+
+pytestmark = pytest.mark.django_db(databases=["default", "web"])
+
+
+@pytest.fixture(autouse=True)
+def unthrottled(settings: Settings) -> None:
+    without_throttling(settings)
+
+
+@pytest.fixture
+def bob_api(bob: User) -> APIClient:
+    return api_client(bob)
+
+
+@pytest.fixture
+def alices(alice: User) -> dict[str, Model]:
+    """One row of every kind, all Alice's."""
+    configuration = make_configuration(alice)
+    timesheet = Timesheet.objects.create(
+        user=alice, customer="Acme", start_date=date(2025, 5, 1), end_date=date(2025, 5, 31)
+    )
+    return {
+        "calendar": Calendar.objects.create(user=alice, name="Alice's calendar"),
+        "location": Location.objects.create(user=alice, name="Alice's office"),
+        "category": Category.objects.create(user=alice, name="Acme - billable"),
+        "appointment": make_appointment(alice, subject="Alice's meeting"),
+        "timesheet": timesheet,
+        "archive-configuration": configuration,
+        "job-configuration": JobConfiguration.objects.create(
+            user=alice, archive_configuration=configuration, schedule_type="daily"
+        ),
+        "audit-log": AuditLog.objects.create(
+            user=alice, action_type="archive", operation="run", status="success"
+        ),
+        "action-log": ActionLog.objects.create(
+            user=alice, event_type="uncategorised", description="Alice's item"
+        ),
+    }
+
+
+ALL = [
+    "calendar",
+    "location",
+    "category",
+    "appointment",
+    "timesheet",
+    "archive-configuration",
+    "job-configuration",
+    "audit-log",
+    "action-log",
+]
+WRITABLE = [
+    "calendar",
+    "location",
+    "category",
+    "appointment",
+    "archive-configuration",
+    "job-configuration",
+]
+CHANGES = {
+    "calendar": {"name": "Bob's now"},
+    "location": {"name": "Bob's now"},
+    "category": {"name": "Bob's now"},
+    "appointment": {"subject": "Bob's now"},
+    "archive-configuration": {"name": "Bob's now"},
+    "job-configuration": {"schedule_hour": 3},
+}
+
+
+@pytest.mark.parametrize("kind", ALL)
+def test_bobs_list_does_not_show_alices_rows(
+    kind: str, alices: dict[str, Model], bob_api: APIClient
+) -> None:
+    response = bob_api.get(api(f"{kind}-list"))
+
+    assert response.status_code == 200
+    assert ids(response) == set()
+
+
+@pytest.mark.parametrize("kind", ALL)
+def test_alices_row_answers_404_to_bob(
+    kind: str, alices: dict[str, Model], bob_api: APIClient
+) -> None:
+    response = bob_api.get(api(f"{kind}-detail", alices[kind].pk))
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("kind", WRITABLE)
+def test_bob_cannot_change_alices_row(
+    kind: str, alices: dict[str, Model], bob_api: APIClient
+) -> None:
+    url = api(f"{kind}-detail", alices[kind].pk)
+
+    patched = bob_api.patch(url, CHANGES[kind], format="json")
+    put = bob_api.put(url, CHANGES[kind], format="json")
+
+    assert (patched.status_code, put.status_code) == (404, 404)
+    row = type(alices[kind]).objects.get(pk=alices[kind].pk)
+    assert "Bob" not in str(row)
+
+
+@pytest.mark.parametrize("kind", WRITABLE)
+def test_bob_cannot_delete_alices_row(
+    kind: str, alices: dict[str, Model], bob_api: APIClient
+) -> None:
+    response = bob_api.delete(api(f"{kind}-detail", alices[kind].pk))
+
+    assert response.status_code == 404
+    assert type(alices[kind]).objects.filter(pk=alices[kind].pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "name", "kind"),
+    [
+        ("post", "archive-configuration-run", "archive-configuration"),
+        ("get", "timesheet-pdf", "timesheet"),
+        ("get", "timesheet-csv", "timesheet"),
+        ("get", "timesheet-xlsx", "timesheet"),
+        ("post", "timesheet-void", "timesheet"),
+        ("post", "timesheet-upload-onedrive", "timesheet"),
+        ("post", "action-log-resolve", "action-log"),
+        ("post", "action-log-dismiss", "action-log"),
+    ],
+)
+def test_bob_cannot_run_an_operation_on_alices_row(
+    method: str, name: str, kind: str, alices: dict[str, Model], bob_api: APIClient
+) -> None:
+    response = getattr(bob_api, method)(api(name, alices[kind].pk), {}, format="json")
+
+    assert response.status_code == 404
+    assert not AuditLog.objects.filter(user__email="bob@example.com").exists()
+
+
+@pytest.mark.parametrize("field", ["location", "category", "calendar", "timesheet"])
+def test_an_appointment_cannot_link_to_another_users_row(
+    field: str, alices: dict[str, Model], bob: User, bob_api: APIClient
+) -> None:
+    response = bob_api.post(
+        api("appointment-list"),
+        {
+            "subject": "Bob's meeting",
+            "start_time": "2025-05-08T09:00:00Z",
+            "end_time": "2025-05-08T10:00:00Z",
+            field: alices[field].pk,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Appointment.objects.filter(user=bob).exists()
+
+
+def test_a_job_cannot_use_another_users_archive_configuration(
+    alices: dict[str, Model], bob: User, bob_api: APIClient
+) -> None:
+    response = bob_api.post(
+        api("job-configuration-list"),
+        {"archive_configuration": alices["archive-configuration"].pk, "schedule_type": "daily"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "archive_configuration" in response.json()
+    assert not JobConfiguration.objects.filter(user=bob).exists()
+
+
+def test_bobs_appointment_cannot_be_moved_onto_alices_category(
+    alices: dict[str, Model], bob: User, bob_api: APIClient
+) -> None:
+    appointment = make_appointment(bob, subject="Bob's meeting")
+
+    response = bob_api.patch(
+        api("appointment-detail", appointment.pk),
+        {"category": alices["category"].pk},
+        format="json",
+    )
+
+    appointment.refresh_from_db()
+    assert response.status_code == 400
+    assert appointment.category is None
+
+
+def test_the_owner_sent_by_a_non_superuser_is_ignored(
+    alice: User, bob: User, bob_api: APIClient
+) -> None:
+    response = bob_api.post(
+        api("location-list"), {"name": "Bob's office", "user": alice.pk}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert Location.objects.get(pk=response.json()["id"]).user == bob
+
+
+def test_a_superuser_sees_everyones_rows_and_filters_by_user(
+    alices: dict[str, Model], bob: User, admin_user: User
+) -> None:
+    bobs = Location.objects.create(user=bob, name="Bob's office")
+    admin_api = api_client(admin_user)
+
+    everyone = admin_api.get(api("location-list"))
+    only_bob = admin_api.get(api("location-list"), {"user": bob.pk})
+
+    assert ids(everyone) == {alices["location"].pk, bobs.pk}
+    assert ids(only_bob) == {bobs.pk}
+
+
+def test_a_superuser_creates_a_row_for_another_user(
+    alices: dict[str, Model], alice: User, admin_user: User
+) -> None:
+    response = api_client(admin_user).post(
+        api("location-list"), {"name": "Alice's second office", "user": alice.pk}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert Location.objects.get(pk=response.json()["id"]).user == alice
+
+
+def test_a_superuser_cannot_link_one_users_appointment_to_anothers_category(
+    alices: dict[str, Model], bob: User, admin_user: User
+) -> None:
+    response = api_client(admin_user).post(
+        api("appointment-list"),
+        {
+            "user": bob.pk,
+            "start_time": "2025-05-08T09:00:00Z",
+            "end_time": "2025-05-08T10:00:00Z",
+            "category": alices["category"].pk,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"category": ["This category belongs to another user."]}
+
+
+def test_bob_cannot_read_alices_archive_run(
+    alices: dict[str, Model], alice: User, bob_api: APIClient
+) -> None:
+    run = AuditLog.objects.create(
+        user=alice,
+        action_type="archive",
+        operation="enqueue",
+        status="success",
+        resource_type="ArchiveConfiguration",
+        resource_id=str(alices["archive-configuration"].pk),
+        correlation_id="alices-run",
+        details={"task_id": "a" * 32, "start": "2025-05-08", "end": "2025-05-08"},
+    )
+
+    response = bob_api.get(api("archive-run-detail", "a" * 32))
+    mine = api_client(alice).get(api("archive-run-detail", "a" * 32))
+
+    assert response.status_code == 404
+    assert mine.status_code == 200
+    assert mine.json()["correlation_id"] == run.correlation_id
+
+
+def test_bobs_audit_log_does_not_show_alices_writes(
+    alice: User, bob_api: APIClient, settings: Any
+) -> None:
+    api_client(alice).post(api("location-list"), {"name": "Alice's office"}, format="json")
+
+    response = bob_api.get(api("audit-log-list"), {"action_type": "api"})
+
+    assert response.json()["results"] == []
