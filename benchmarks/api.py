@@ -185,7 +185,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--seconds", type=int, default=20, help="wrk duration")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (one a core)"
+    )
     options = parser.parse_args()
 
     ensure_database(CORE_URL)

@@ -128,12 +128,14 @@ class CategoryFilterSet(OwnedFilterSet):
 
 
 class AppointmentFilterSet(OwnedFilterSet):
+    # An appointment belongs to the period it starts in, the rule timesheets bill by; it also
+    # lets the (user, start_time) index serve a month's page without scanning the history.
     start = InstantFilter(
-        field_name="end_time",
-        lookup_expr="gt",
+        field_name="start_time",
+        lookup_expr="gte",
         param="start",
-        help_text="Appointments that end after this instant (ISO 8601 datetime; naive = UTC) or "
-        "the start of this date in your time zone (2025-05-01).",
+        help_text="Appointments that start at or after this instant (ISO 8601 datetime; naive = "
+        "UTC) or the start of this date in your time zone (2025-05-01).",
     )
     end = InstantFilter(
         field_name="start_time",

@@ -204,9 +204,7 @@ def test_a_job_configuration_gets_a_schedule_and_loses_it_when_deleted(
     assert not Schedule.objects.filter(name=schedule_name(body["id"])).exists()
 
 
-def test_appointments_filter_by_period_with_overlap_semantics(
-    alice: User, alice_api: APIClient
-) -> None:
+def test_appointments_filter_by_the_period_they_start_in(alice: User, alice_api: APIClient) -> None:
     from datetime import UTC, datetime, timedelta
 
     from tests.conftest import make_appointment
@@ -216,16 +214,17 @@ def test_appointments_filter_by_period_with_overlap_semantics(
         return make_appointment(alice, start_time=start, end_time=start + timedelta(hours=hours))
 
     before = at(7, 8)
-    across_start = at(7, 22, hours=3)  # ends on the 8th, 01:00 UTC
+    across_start = at(7, 22, hours=3)  # ends on the 8th, 01:00 UTC: billed on the 7th
     inside = at(8, 9)
+    across_end = at(8, 23, hours=3)  # starts on the 8th
     after = at(10, 9)
 
     response = alice_api.get(
         api("appointment-list"), {"start": "2025-05-08T00:00:00Z", "end": "2025-05-09T00:00:00Z"}
     )
 
-    assert ids(response) == {across_start.pk, inside.pk}
-    assert before.pk not in ids(response) and after.pk not in ids(response)
+    assert ids(response) == {inside.pk, across_end.pk}
+    assert not {before.pk, across_start.pk, after.pk} & ids(response)
 
 
 def test_a_date_as_the_end_of_a_period_includes_that_whole_day_in_the_users_time_zone(
