@@ -16,13 +16,13 @@ from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.services import (
     archive_dates,
     archive_enqueue,
+    archive_last_runs,
     configuration_schedules_sync,
     job_schedule_remove,
     job_schedule_sync,
     schedule_name,
     today_in,
 )
-from auditing.models import AuditLog
 
 
 def audit_link(correlation_id: str) -> str:
@@ -90,16 +90,9 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         changelist = super().get_changelist_instance(request)
         rows = changelist.result_list
-        last = {}
-        for entry in AuditLog.objects.filter(
-            action_type="archive",
-            operation="run",
-            resource_type="ArchiveConfiguration",
-            resource_id__in=[str(c.pk) for c in rows],
-        ).order_by("resource_id", "-created_at"):
-            last.setdefault(entry.resource_id, entry)
+        last = archive_last_runs(configuration_ids=[c.pk for c in rows])
         for configuration in rows:
-            configuration._last_run = last.get(str(configuration.pk))
+            configuration._last_run = last.get(configuration.pk)
         return changelist
 
     @admin.action(description="Archive now (yesterday)")
@@ -171,17 +164,10 @@ class JobConfigurationAdmin(OwnedModelAdmin):
             s.name: s.next_run
             for s in Schedule.objects.filter(name__in=[schedule_name(j.pk) for j in jobs])
         }
-        last = {}
-        for entry in AuditLog.objects.filter(
-            action_type="archive",
-            operation="run",
-            resource_type="ArchiveConfiguration",
-            resource_id__in=[str(j.archive_configuration_id) for j in jobs],
-        ).order_by("resource_id", "-created_at"):
-            last.setdefault(entry.resource_id, entry)
+        last = archive_last_runs(configuration_ids=[j.archive_configuration_id for j in jobs])
         for job in jobs:
             job._next_run = runs.get(schedule_name(job.pk))
-            job._last_run = last.get(str(job.archive_configuration_id))
+            job._last_run = last.get(job.archive_configuration_id)
         return changelist
 
     @admin.display(description="Next run")
@@ -194,15 +180,8 @@ class JobConfigurationAdmin(OwnedModelAdmin):
     @admin.display(description="Last run")
     def last_result(self, obj: JobConfiguration) -> str:
         if not hasattr(obj, "_last_run"):
-            obj._last_run = (
-                AuditLog.objects.filter(
-                    action_type="archive",
-                    operation="run",
-                    resource_type="ArchiveConfiguration",
-                    resource_id=str(obj.archive_configuration_id),
-                )
-                .order_by("-created_at")
-                .first()
+            obj._last_run = archive_last_runs(configuration_ids=[obj.archive_configuration_id]).get(
+                obj.archive_configuration_id
             )
         row = obj._last_run
         if row is None:

@@ -299,3 +299,19 @@ def overlap_resolve(*, item: Any, keep_ids: list[int], user: Any) -> str | None:
     zone = zoneinfo.ZoneInfo(configuration.timezone)
     days = sorted({a.start_time.astimezone(zone).date() for a in members})
     return archive_enqueue(configuration=configuration, dates=DateRange(days[0], days[-1]))
+
+
+def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, Any]:
+    """The latest archive-run audit row of each configuration: two queries, however many runs."""
+    from django.db.models import Max
+
+    from auditing.models import AuditLog
+
+    runs = AuditLog.objects.filter(
+        action_type="archive",
+        operation="run",
+        resource_type="ArchiveConfiguration",
+        resource_id__in=[str(pk) for pk in configuration_ids],
+    )
+    latest = runs.values("resource_id").annotate(last=Max("id")).values_list("last", flat=True)
+    return {int(row.resource_id): row for row in AuditLog.objects.filter(pk__in=list(latest))}
