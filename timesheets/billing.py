@@ -51,7 +51,7 @@ def round_hours(hours: Decimal, rounding: Rounding) -> Decimal:
     return (units.quantize(Decimal(1), rounding=method) * step).normalize() + Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BillableItem:
     """One appointment as billing sees it (already filtered: no free, cancelled, OOO...)."""
 
@@ -69,10 +69,12 @@ class BillableItem:
 
     @property
     def hours(self) -> Decimal:
-        return Decimal((self.end - self.start).total_seconds()) / HOUR
+        # Whole seconds: calendar times carry no fractions, and int -> Decimal is exact and fast.
+        span = self.end - self.start
+        return Decimal(span.days * 86400 + span.seconds) / HOUR
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EffortRow:
     key: int
     date: date
@@ -85,7 +87,7 @@ class EffortRow:
     comments: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TravelRow:
     key: int
     date: date
