@@ -116,16 +116,19 @@ def test_resolving_a_conflict_in_the_admin_copies_the_kept_appointments(
     assert copied_subjects(fake_alice, connected_alice) == ["Acme workshop"]
 
 
-def test_keeping_nothing_is_refused(
-    config: ArchiveConfiguration,
-    fake_alice: FakeMicrosoft,
-    connected_alice: User,
-    alice_client: Client,
-) -> None:
+@pytest.fixture
+def conflict(
+    config: ArchiveConfiguration, fake_alice: FakeMicrosoft, connected_alice: User
+) -> ActionLog:
+    """Two overlapping appointments of equal rank: an open overlap item for Alice."""
     add_event(fake_alice, connected_alice, "A", "2025-05-08T09:00", 60)
     add_event(fake_alice, connected_alice, "B", "2025-05-08T09:30", 60)
     run_archive(config)
-    item = ActionLog.objects.get(event_type="overlap")
+    return ActionLog.objects.get(event_type="overlap")
+
+
+def test_keeping_nothing_is_refused(conflict: ActionLog, alice_client: Client) -> None:
+    item = conflict
 
     response = alice_client.post(
         reverse("admin:auditing_actionlog_resolve_overlap", args=[item.pk]), {}
@@ -137,15 +140,9 @@ def test_keeping_nothing_is_refused(
 
 
 def test_another_user_cannot_resolve_alices_conflict(
-    config: ArchiveConfiguration,
-    fake_alice: FakeMicrosoft,
-    connected_alice: User,
-    bob_client: Client,
+    conflict: ActionLog, bob_client: Client
 ) -> None:
-    add_event(fake_alice, connected_alice, "A", "2025-05-08T09:00", 60)
-    add_event(fake_alice, connected_alice, "B", "2025-05-08T09:30", 60)
-    run_archive(config)
-    item = ActionLog.objects.get(event_type="overlap")
+    item = conflict
 
     response = bob_client.post(
         reverse("admin:auditing_actionlog_resolve_overlap", args=[item.pk]),
