@@ -28,7 +28,7 @@ from auditing.services import audit_record
 
 logger = logging.getLogger(__name__)
 
-RECONNECT_EVENT = "reconnect_microsoft"
+RECONNECT_EVENT = ActionLog.EventType.RECONNECT_MICROSOFT
 # Errors after which only the person can help: they must sign in again.
 RECONNECT_ERRORS = frozenset(
     {"invalid_grant", "interaction_required", "consent_required", "login_required"}
@@ -192,9 +192,8 @@ def microsoft_connect_complete(
         if oid:
             user.profile_photo_url = f"{settings.MS_GRAPH_URL.rstrip('/')}/users/{oid}/photo/$value"
             user.save(update_fields=["profile_photo_url"])
-        ActionLog.objects.filter(
-            user=user, event_type=RECONNECT_EVENT, state=ActionLog.State.OPEN
-        ).update(state=ActionLog.State.RESOLVED, closed_at=timezone.now())
+        for item in ActionLog.objects.filter(user=user, event_type=RECONNECT_EVENT).open():
+            item.close(by=None, note="Microsoft 365 connected again")
         audit_record(
             action_type="microsoft",
             operation="connect",
@@ -258,23 +257,17 @@ def microsoft_access_token(
 def _reconnect_required(user: User, result: dict | None) -> None:
     description = _describe(result) if result else "no refresh token in the cache"
     with transaction.atomic():
-        already_open = (
-            ActionLog.objects.select_for_update()
-            .filter(user=user, event_type=RECONNECT_EVENT, state=ActionLog.State.OPEN)
-            .exists()
+        ActionLog.objects.open_item(
+            user=user,
+            event_type=RECONNECT_EVENT,
+            key="",
+            description="Reconnect Microsoft 365: Microsoft no longer accepts the saved sign-in.",
+            details={"error": (result or {}).get("error"), "description": description},
+            recommendations=[
+                "Open your user page in the admin and choose 'Connect Microsoft 365'.",
+                f"Or run: manage.py connect_microsoft {user.email}",
+            ],
         )
-        if not already_open:
-            ActionLog.objects.create(
-                user=user,
-                event_type=RECONNECT_EVENT,
-                description="Reconnect Microsoft 365: Microsoft no longer accepts the saved "
-                "sign-in.",
-                details={"error": (result or {}).get("error"), "description": description},
-                recommendations=[
-                    "Open your user page in the admin and choose 'Connect Microsoft 365'.",
-                    f"Or run: manage.py connect_microsoft {user.email}",
-                ],
-            )
         audit_record(
             action_type="microsoft",
             operation="token_refresh",

@@ -462,11 +462,12 @@ class _Run:
             ).values_list("details__source_event_id", flat=True)
         )
         zone = zoneinfo.ZoneInfo(self.configuration.timezone)
-        ActionLog.objects.bulk_create(
+        ActionLog.objects.open_items(
             [
                 ActionLog(
                     user=self.user,
                     event_type="uncategorised",
+                    key=a.pk,
                     description=(
                         f"“{a.subject}” on {a.start_time.astimezone(zone):%a %d %b %Y %H:%M} "
                         "has no billing category"
@@ -635,6 +636,7 @@ class _Run:
                 ActionLog(
                     user=self.user,
                     event_type="overlap",
+                    key=key,
                     description=(
                         f"{len(members)} overlapping appointments on {first:%a %d %b %Y} "
                         "need a decision"
@@ -660,7 +662,7 @@ class _Run:
                     ),
                 )
             )
-        ActionLog.objects.bulk_create(items, batch_size=500)
+        ActionLog.objects.open_items(items)
 
     # Disappeared source events ------------------------------------------------------------
 
@@ -684,11 +686,12 @@ class _Run:
         self.counts.disappeared = len(gone)
         if self.dry_run or not gone:
             return
-        ActionLog.objects.bulk_create(
+        ActionLog.objects.open_items(
             [
                 ActionLog(
                     user=self.user,
                     event_type="source_deleted",
+                    key=appointment.pk,
                     description=(
                         f"“{appointment.subject}” was archived but is no longer in the source "
                         "calendar; its archive copy was kept"

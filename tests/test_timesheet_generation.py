@@ -307,7 +307,7 @@ def test_a_failed_upload_opens_an_item_and_a_retry_succeeds_and_closes_it(
     )
 
     assert "the upload to OneDrive failed" in failed.text
-    item = ActionLog.objects.get(event_type="onedrive_upload")
+    item = ActionLog.objects.get(event_type="upload_failed")
     assert item.state == "open"
     timesheet.refresh_from_db()
     assert not timesheet.uploaded_to_onedrive

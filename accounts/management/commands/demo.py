@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
-from auditing.services import action_log_close, audit_record
+from auditing.services import audit_record
 from calendars.models import Appointment, Calendar, Category, Location
 from calendars.rules import is_travel
 from timesheets.models import Timesheet
@@ -450,11 +450,7 @@ def action_log_seed(
         # An older clash already dealt with, so that the log shows both states.
         item, created = overlap_item_ensure(admin, clashes[0], ids)
         if created:
-            action_log_close(
-                items=ActionLog.objects.filter(pk=item.pk),
-                state=ActionLog.State.RESOLVED,
-                user=admin,
-            )
+            item.close(by=admin, note="kept both: they were both worked")
     loose = [
         item
         for item in plan
@@ -462,17 +458,21 @@ def action_log_seed(
     ]
     if loose:
         item = loose[-1]
-        ActionLog.objects.get_or_create(
+        key = ids.get(item.ms_event_id, item.ms_event_id)
+        seeded = ActionLog.objects.filter(
+            user=admin, event_type=ActionLog.EventType.UNCATEGORISED, key=key
+        ).exists()
+    if loose and not seeded:
+        ActionLog.objects.open_item(
             user=admin,
-            event_type="uncategorised",
+            event_type=ActionLog.EventType.UNCATEGORISED,
+            key=key,
             description=f"“{item.subject}” on {item.start:%a %d %b %Y} has no billing category",
-            defaults={
-                "details": {"appointments": [appointment_summary(item, ids)]},
-                "recommendations": [
-                    "Add a billing category such as “Acme - billable” in Outlook.",
-                    "Mark the appointment private if it is personal.",
-                ],
-            },
+            details={"appointments": [appointment_summary(item, ids)]},
+            recommendations=[
+                "Add a billing category such as “Acme - billable” in Outlook.",
+                "Mark the appointment private if it is personal.",
+            ],
         )
 
 
@@ -642,24 +642,30 @@ def overlap_item_ensure(
     admin: User, clash: tuple[PlannedAppointment, PlannedAppointment], ids: dict[str, int]
 ) -> tuple[ActionLog, bool]:
     first, second = clash
-    return ActionLog.objects.get_or_create(
+    key = ",".join(str(i) for i in sorted(ids[item.ms_event_id] for item in clash))
+    existing = ActionLog.objects.filter(
+        user=admin, event_type=ActionLog.EventType.OVERLAP, key=key
+    ).first()
+    if existing is not None:
+        return existing, False
+    return ActionLog.objects.open_item(
         user=admin,
-        event_type="overlap",
+        event_type=ActionLog.EventType.OVERLAP,
+        key=key,
         description=(
             f"“{first.subject}” and “{second.subject}” overlap on {first.start:%a %d %b %Y}"
         ),
-        defaults={
-            "details": {
-                "date": first.start.date().isoformat(),
-                "appointments": [appointment_summary(item, ids) for item in clash],
-            },
-            "recommendations": [
-                f"Keep “{first.subject}” and mark “{second.subject}” as free.",
-                f"Keep “{second.subject}” and mark “{first.subject}” as free.",
-                "Shorten one of them so that they no longer overlap.",
-                "Allow overlaps in the archive configuration if both were worked.",
-            ],
+        details={
+            "key": key,
+            "date": first.start.date().isoformat(),
+            "appointments": [appointment_summary(item, ids) for item in clash],
         },
+        recommendations=[
+            f"Keep “{first.subject}” and mark “{second.subject}” as free.",
+            f"Keep “{second.subject}” and mark “{first.subject}” as free.",
+            "Shorten one of them so that they no longer overlap.",
+            "Allow overlaps in the archive configuration if both were worked.",
+        ],
     )
 
 
