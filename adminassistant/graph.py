@@ -486,6 +486,26 @@ class GraphClient:
             ]
         )
 
+    def get_events(self, event_ids: Sequence[str]) -> list[BatchResponse]:
+        """Read events by id (404 for one that no longer exists), in batches."""
+        select = ",".join(EVENT_FIELDS)
+        return self.batch(
+            [
+                BatchRequest(
+                    "GET", f"/{self.mailbox}/events/{quote(event_id, safe='')}?$select={select}"
+                )
+                for event_id in event_ids
+            ]
+        )
+
+    def delete_events(self, event_ids: Sequence[str]) -> list[BatchResponse]:
+        return self.batch(
+            [
+                BatchRequest("DELETE", f"/{self.mailbox}/events/{quote(event_id, safe='')}")
+                for event_id in event_ids
+            ]
+        )
+
     def find_events_by_source_id(self, calendar_id: str, source_id: str) -> list[dict]:
         """Events in the calendar whose source-id extended property equals `source_id`."""
         escaped = source_id.replace("'", "''")

@@ -228,7 +228,7 @@ class AppointmentViewSet(OwnedModelViewSet):
     """Your archived appointments, oldest first, in stable cursor pages (50 by default, at most
     200 with `page_size`)."""
 
-    queryset = Appointment.objects.defer("ms_event_data", "archive_event_id", "archive_digest")
+    queryset = Appointment.objects.defer("ms_event_data")
     serializer_class = AppointmentSerializer
     filterset_class = AppointmentFilterSet
     pagination_class = CursorPagination
