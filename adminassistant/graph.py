@@ -407,6 +407,14 @@ class GraphClient:
             "GET", self.mailbox, params={"$select": "id,displayName,mail,userPrincipalName"}
         )
 
+    def mailbox_time_zone(self) -> str | None:
+        """The mailbox's time zone as Outlook reports it (a Windows or an IANA name)."""
+        answer = self.request("GET", f"{self.mailbox}/mailboxSettings/timeZone")
+        if not isinstance(answer, dict):
+            return None
+        value = answer.get("value", answer.get("timeZone"))
+        return value if isinstance(value, str) and value.strip() else None
+
     def list_calendars(self) -> list[dict]:
         return list(
             self.paged(

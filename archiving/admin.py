@@ -55,6 +55,10 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
     ]
     actions = ["archive_now"]
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # A new configuration counts its days where its owner lives.
+        return {"timezone": request.user.timezone, **super().get_changeform_initial_data(request)}
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[ArchiveConfiguration]:
         return (
             super()

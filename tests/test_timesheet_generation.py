@@ -207,7 +207,10 @@ def test_generate_in_the_admin_issues_and_reports(
         follow=True,
     )
 
-    assert "Timesheet issued: 4 row(s), 4 hrs billable." in response.text
+    assert (
+        "Timesheet issued for 1\u201331 May 2025, Europe/London: 4 row(s), 4 hrs billable."
+        in response.text
+    )
     assert "unresolved overlap conflicts are left out" in response.text
     assert Timesheet.objects.get(user=alice).customer == "Acme"
 

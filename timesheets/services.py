@@ -174,6 +174,7 @@ def timesheet_data(
         end_date=end,
         effort_rows=effort,
         travel_rows=travel,
+        time_zone=user.timezone,
     )
 
 
