@@ -660,8 +660,6 @@ class _Run:
             self.counts.copied = len(creates)
             self.counts.copies_updated = len(updates)
             return
-        if settled:
-            Appointment.objects.bulk_update(settled, ["is_archived"], batch_size=500)
         total = len(creates) + len(updates)
         done = 0
         for kind, jobs in (("create", creates), ("update", updates)):
@@ -672,6 +670,19 @@ class _Run:
                 self.configuration.renew_run_lock(self.owner)
                 if self.progress:
                     self.progress(done, total)
+        # Went through the run: one UPDATE at the end. A run killed before it finds the copies
+        # recorded and marks them then.
+        settled += [
+            job.work.appointment
+            for job in creates + updates
+            if job.work.copy is not None
+            and job.work.copy.pk
+            and not job.work.appointment.is_archived
+        ]
+        if settled:
+            Appointment.objects.filter(pk__in=[a.pk for a in settled]).update(is_archived=True)
+            for appointment in settled:
+                appointment.is_archived = True
 
     def _copy_chunk(self, kind: str, chunk: list[CopyJob], destination: Calendar) -> None:
         with audit_operation(
@@ -700,7 +711,7 @@ class _Run:
                     [(job.work.copy.event_id, job.body) for job in chunk if job.work.copy]
                 )
             now = timezone.now()
-            new_copies, changed_copies, archived, failed = [], [], [], 0
+            new_copies, changed_copies, failed = [], [], 0
             for job, response in zip(chunk, responses, strict=True):
                 if not response.ok:
                     failed += 1
@@ -720,15 +731,12 @@ class _Run:
                     job.work.copy.digest, job.work.copy.updated_at = job.digest, now
                     changed_copies.append(job.work.copy)
                     self.counts.copies_updated += 1
-                if not job.work.appointment.is_archived:
-                    job.work.appointment.is_archived = True
-                    archived.append(job.work.appointment)
-            with transaction.atomic():
-                ArchiveCopy.objects.bulk_create(new_copies, batch_size=500)
+            # One statement each, so a crash between them loses no recorded copy.
+            ArchiveCopy.objects.bulk_create(new_copies, batch_size=500)
+            if changed_copies:
                 ArchiveCopy.objects.bulk_update(
                     changed_copies, ["digest", "updated_at"], batch_size=500
                 )
-                Appointment.objects.bulk_update(archived, ["is_archived"], batch_size=500)
             succeeded = len(new_copies) + len(changed_copies)
             audit.details = {"items": len(chunk), "succeeded": succeeded, "failed": failed}
             if failed:

@@ -24,6 +24,7 @@ from auditing.services import audit_record
 from calendars.models import Appointment, Calendar, Category, Location
 from calendars.rules import is_travel
 from timesheets.models import Timesheet
+from timesheets.services import TimesheetError, timesheet_generate
 
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 ADMIN_EMAIL = "admin@example.com"
@@ -364,10 +365,29 @@ def admin_data_seed(
     calendar, _ = Calendar.objects.update_or_create(
         user=admin, name="Calendar", defaults={"is_archive": False}
     )
-    Calendar.objects.update_or_create(
+    billable_archive, _ = Calendar.objects.update_or_create(
         user=admin,
         name="Billable Archive",
         defaults={"is_archive": True, "description": "Billable time, as archived each night."},
+    )
+    general_archive, _ = Calendar.objects.update_or_create(
+        user=admin,
+        name="General Archive",
+        defaults={"is_archive": True, "description": "Everything, as archived each night."},
+    )
+    # Two configurations read one source into two archive calendars, each with its own copies.
+    ArchiveConfiguration.objects.update_or_create(
+        user=admin,
+        name="General archive",
+        defaults={
+            "source_calendar_uri": "msgraph://calendars/Calendar",
+            "destination_calendar_uri": 'msgraph://calendars/"General Archive"',
+            "timezone": DEMO_TIMEZONE,
+            "is_active": True,
+            "allow_overlaps": True,
+            "source_calendar": calendar,
+            "destination_calendar": general_archive,
+        },
     )
     archive_configuration, _ = ArchiveConfiguration.objects.update_or_create(
         user=admin,
@@ -377,6 +397,8 @@ def admin_data_seed(
             "destination_calendar_uri": 'msgraph://calendars/"Billable Archive"',
             "timezone": DEMO_TIMEZONE,
             "is_active": True,
+            "source_calendar": calendar,
+            "destination_calendar": billable_archive,
         },
     )
     JobConfiguration.objects.update_or_create(
@@ -389,10 +411,6 @@ def admin_data_seed(
             "schedule_minute": 59,
             "is_active": True,
         },
-    )
-    month_end = today.replace(day=1) - timedelta(days=1)
-    Timesheet.objects.get_or_create(
-        user=admin, customer="Acme", start_date=month_end.replace(day=1), end_date=month_end
     )
 
     plan: list[PlannedAppointment] = []
@@ -408,8 +426,32 @@ def admin_data_seed(
     )
     stale_demo_appointments_delete(user=admin, plan=plan, window=window, zone=zone)
     action_log_seed(admin, plan=plan, clashes=clashes)
+    demo_timesheet_issue(admin, today=today)
     demo_audit_record(user=admin, appointments=len(plan))
     return plan, clashes
+
+
+def demo_timesheet_issue(admin: User, *, today: date) -> Timesheet | None:
+    """Last month's Acme timesheet, issued by the real generation service (rows, totals and
+    its three files); issued once, kept on later runs."""
+    month_end = today.replace(day=1) - timedelta(days=1)
+    period = {"start_date": month_end.replace(day=1), "end_date": month_end}
+    issued = Timesheet.objects.filter(
+        user=admin, customer__iexact="Acme", status=Timesheet.Status.ISSUED, **period
+    )
+    # Older demos stored an empty "issued" row by hand: it is replaced by a real one.
+    for stub in issued.filter(appointments__isnull=True):
+        stub.delete()
+    existing = issued.first()
+    if existing is not None:
+        return existing
+    try:
+        generation = timesheet_generate(
+            user=admin, customer="Acme", start=period["start_date"], end=period["end_date"]
+        )
+    except TimesheetError:
+        return None  # a short --days window holds nothing of last month to bill
+    return generation.timesheet
 
 
 def member_data_seed(member: User, *, window: list[date]) -> list[PlannedAppointment]:
