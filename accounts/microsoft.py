@@ -328,7 +328,6 @@ def _describe(result: dict | None) -> str:
 def graph_client(
     *,
     user: User,
-    timezone_name: str | None = None,
     retry: RetryPolicy | None = None,
     session: requests.Session | None = None,
 ) -> GraphClient:
@@ -343,6 +342,9 @@ def graph_client(
         base_url=settings.MS_GRAPH_URL,
         token=token,
         session=session,
-        timezone=timezone_name,
+        # Graph understands Windows names and a short list of IANA ones
+        # (resources/datetimetimezone.md); in UTC every answer is exact, and local days are
+        # reckoned in Python for any IANA zone.
+        timezone="UTC",
         retry=retry,
     )

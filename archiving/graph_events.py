@@ -48,12 +48,14 @@ class SourceEvent:
     categories: list[str]
 
     @classmethod
-    def from_graph(cls, graph: dict[str, Any]) -> SourceEvent:
+    def from_graph(cls, graph: dict[str, Any], *, zone: str = "UTC") -> SourceEvent:
+        """`zone` is where the archive counts days: an all-day event's dates are taken there."""
         categories = graph.get("categories")
+        read = all_day_datetime if graph.get("isAllDay") else _instant
         return cls(
             graph=graph,
-            start=graph_datetime(graph.get("start")),
-            end=graph_datetime(graph.get("end")),
+            start=read(graph.get("start"), zone),
+            end=read(graph.get("end"), zone),
             categories=[c for c in categories if isinstance(c, str)]
             if isinstance(categories, list)
             else [],
@@ -88,6 +90,19 @@ def graph_datetime(value: dict[str, Any] | None) -> datetime:
     name = value.get("timeZone") or "UTC"
     zone = UTC if name.upper() in {"UTC", "COORDINATED UNIVERSAL TIME"} else zoneinfo.ZoneInfo(name)
     return moment.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _instant(value: dict[str, Any] | None, zone: str) -> datetime:
+    return graph_datetime(value)
+
+
+def all_day_datetime(value: dict[str, Any] | None, zone: str) -> datetime:
+    """An all-day event is a run of dates, not instants: Graph gives midnight to midnight in
+    whatever zone was asked for, so its date is taken and its midnight reckoned in `zone`."""
+    if not isinstance(value, dict) or not value.get("dateTime"):
+        raise ValueError("The event has no start or end time.")
+    day = datetime.fromisoformat(str(value["dateTime"])[:10])
+    return day.replace(tzinfo=zoneinfo.ZoneInfo(zone)).astimezone(UTC)
 
 
 def location_name(graph: dict[str, Any]) -> str | None:

@@ -156,7 +156,7 @@ def archive_run(
             correlation_id=correlation_id,
         ) as audit:
             try:
-                client = client or graph_client(user=user, timezone_name=configuration.timezone)
+                client = client or graph_client(user=user)
                 run = _Run(configuration, client, counts, errors, dry_run, owner, progress)
                 run.execute(start, end)
             finally:
@@ -272,7 +272,8 @@ class _Run:
                 self.counts.cancelled += 1
                 continue
             raw.append(graph)
-        events = {graph["id"]: SourceEvent.from_graph(graph) for graph in raw}
+        zone = self.configuration.timezone
+        events = {graph["id"]: SourceEvent.from_graph(graph, zone=zone) for graph in raw}
         slots = [
             Slot(
                 key=event.id,
@@ -322,7 +323,7 @@ class _Run:
         moved, gone = [], []
         for appointment, answer in zip(missing, answers, strict=True):
             if answer.ok and isinstance(answer.body, dict) and not answer.body.get("isCancelled"):
-                moved.append(SourceEvent.from_graph(answer.body))
+                moved.append(SourceEvent.from_graph(answer.body, zone=self.configuration.timezone))
             elif answer.ok or answer.status == 404:
                 gone.append(appointment)
             else:

@@ -200,3 +200,27 @@ def test_the_timesheet_command_and_api_say_the_zone_of_the_period(
 
     assert "1\u201331 May 2025, Europe/London" in out.getvalue()
     assert listed["period"] == "1\u201331 May 2025, Europe/London"
+
+
+@pytest.mark.parametrize("zone", ["Europe/Amsterdam", "Europe/Madrid", "Europe/Zurich"])
+def test_graph_refuses_an_undocumented_iana_zone_and_the_client_never_sends_one(
+    fake_alice: FakeMicrosoft, connected_alice: User, zone: str
+) -> None:
+    from accounts.microsoft import graph_client
+    from adminassistant.graph import GraphClient, GraphError
+
+    strict = GraphClient(
+        base_url=fake_alice.graph_url,
+        token=lambda refresh: fake_alice.sign_in(connected_alice.email)["access_token"],
+        session=fake_alice.http_session(),
+        timezone=zone,
+    )
+    with pytest.raises(GraphError, match="TimeZoneNotSupportedException"):
+        strict.list_calendars()
+
+    configuration = make_configuration(connected_alice, timezone=zone)
+    add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00", zone=zone)
+    result = run_archive(configuration)
+
+    assert result.counts.copied == 1
+    assert graph_client(user=connected_alice).prefer().endswith('outlook.timezone="UTC"')

@@ -29,6 +29,7 @@ from .recurrence import (
     validate_recurrence,
     zone,
 )
+from .zones import graph_accepts
 
 if TYPE_CHECKING:
     from .microsoft import FakeMicrosoft
@@ -306,11 +307,15 @@ class FakeGraph:
         preferred = request.prefer.get("outlook.timezone")
         zone_name = "UTC"
         if preferred:
-            try:
-                zone(preferred)
-                zone_name = preferred
-            except UnsupportedValue:
-                zone_name = "UTC"
+            # resources/datetimetimezone.md: Windows names and the listed IANA names only.
+            if not graph_accepts(preferred):
+                raise GraphError(
+                    400,
+                    "TimeZoneNotSupportedException",
+                    f"A valid TimeZone value must be specified. The following TimeZone value is "
+                    f"not supported: '{preferred}'.",
+                )
+            zone_name = preferred
         mailbox = self.mailboxes.get(user.email.lower())
         if mailbox is None:  # the fake was reset while this request was in flight
             return unauthenticated("The user of this token no longer exists.")
@@ -565,8 +570,13 @@ class FakeGraph:
 
     # -- events: storage ----------------------------------------------------------------------
 
-    def _event_fields(self, body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-        """Validated, normalised writable fields of an event payload (raises GraphError)."""
+    def _event_fields(
+        self, body: dict[str, Any], *, creating: bool, any_zone: bool = False
+    ) -> dict[str, Any]:
+        """Validated, normalised writable fields of an event payload (raises GraphError).
+
+        `any_zone` is for events seeded as an Outlook client would store them; a Graph request
+        may only name the zones resources/datetimetimezone.md lists."""
         fields: dict[str, Any] = {}
         for key, value in body.items():
             if key.startswith("@"):
@@ -584,11 +594,31 @@ class FakeGraph:
             raise GraphError(400, "ErrorInvalidRequest", "An event needs both start and end.")
         for key in ("start", "end"):
             if key in fields:
+                named = fields[key].get("timeZone") if isinstance(fields[key], dict) else None
+                if not any_zone and isinstance(named, str) and not graph_accepts(named):
+                    # resources/datetimetimezone.md: Windows names and the listed IANA names.
+                    raise GraphError(
+                        400,
+                        "TimeZoneNotSupportedException",
+                        f"A valid TimeZone value must be specified. The following TimeZone "
+                        f"value is not supported: '{named}'.",
+                    )
                 try:
                     moment = parse_graph_datetime(fields[key])
                     fields[key] = format_graph_datetime(moment, fields[key]["timeZone"])
                 except UnsupportedValue as error:
                     raise GraphError(400, "TimeZoneNotSupportedException", str(error)) from None
+        if not any_zone and fields.get("isAllDay") and "start" in fields and "end" in fields:
+            # resources/event.md, isAllDay: "start and end time must be set to midnight and be
+            # in the same time zone".
+            times = [str(fields[key]["dateTime"])[11:19] for key in ("start", "end")]
+            zones = {fields[key]["timeZone"] for key in ("start", "end")}
+            if any(t not in ("", "00:00:00") for t in times) or len(zones) != 1:
+                raise GraphError(
+                    400,
+                    "ErrorInvalidRequest",
+                    "An all-day event's start and end must be midnight in one time zone.",
+                )
         if fields.get("recurrence") is not None:
             try:
                 validate_recurrence(fields["recurrence"])
@@ -613,9 +643,14 @@ class FakeGraph:
         return fields
 
     def store_event(
-        self, mailbox: Mailbox, calendar: dict[str, Any], body: dict[str, Any]
+        self,
+        mailbox: Mailbox,
+        calendar: dict[str, Any],
+        body: dict[str, Any],
+        *,
+        any_zone: bool = False,
     ) -> StoredEvent:
-        fields = self._event_fields(body, creating=True)
+        fields = self._event_fields(body, creating=True, any_zone=any_zone)
         now = utc_stamp()
         event_id = self.new_id()
         start = parse_graph_datetime(fields["start"])
@@ -762,8 +797,26 @@ class FakeGraph:
             found.append(instance)
         return found
 
+    @staticmethod
+    def _span(data: dict[str, Any], zone_name: str) -> tuple[datetime, datetime]:
+        """The instants an event covers; an all-day event's dates in the zone asked for."""
+        if not data.get("isAllDay"):
+            return parse_graph_datetime(data["start"]), parse_graph_datetime(data["end"])
+        local = zone(zone_name)
+        first = date.fromisoformat(str(data["start"]["dateTime"])[:10])
+        after = date.fromisoformat(str(data["end"]["dateTime"])[:10])
+        return (
+            datetime.combine(first, datetime.min.time(), tzinfo=local),
+            datetime.combine(after, datetime.min.time(), tzinfo=local),
+        )
+
     def _instances(
-        self, mailbox: Mailbox, calendar_id: str, window_start: datetime, window_end: datetime
+        self,
+        mailbox: Mailbox,
+        calendar_id: str,
+        window_start: datetime,
+        window_end: datetime,
+        zone_name: str = "UTC",
     ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for stored in mailbox.events.values():
@@ -772,8 +825,7 @@ class FakeGraph:
             if stored.data["type"] == "seriesMaster":
                 found.extend(self._expand(stored, window_start, window_end))
                 continue
-            start = parse_graph_datetime(stored.data["start"])
-            end = parse_graph_datetime(stored.data["end"])
+            start, end = self._span(stored.data, zone_name)
             if start < window_end and end > window_start:
                 found.append(stored.data)
         found.sort(key=lambda item: parse_graph_datetime(item["start"]))
@@ -784,7 +836,15 @@ class FakeGraph:
         rendered = {key: value for key, value in data.items() if key != SVEP}
         rendered["@odata.etag"] = f'W/"{data["changeKey"]}"'
         for key in ("start", "end"):
-            rendered[key] = format_graph_datetime(parse_graph_datetime(data[key]), call.zone_name)
+            if data.get("isAllDay"):
+                # An all-day event is a run of dates, not instants: Graph answers midnight to
+                # midnight in whatever zone was asked for (resources/event.md, isAllDay).
+                day = str(data[key]["dateTime"])[:10]
+                rendered[key] = {"dateTime": f"{day}T00:00:00.0000000", "timeZone": call.zone_name}
+            else:
+                rendered[key] = format_graph_datetime(
+                    parse_graph_datetime(data[key]), call.zone_name
+                )
         expand = call.param("$expand")
         if expand:
             wanted = _SVEP_EXPAND.fullmatch(expand)
@@ -901,7 +961,9 @@ class FakeGraph:
     def calendar_view(self, call: Call, calendar_id: str | None) -> Reply:
         calendar = self._calendar(call, calendar_id)
         window_start, window_end = self._window(call)
-        rows = self._instances(call.mailbox, calendar["id"], window_start, window_end)
+        rows = self._instances(
+            call.mailbox, calendar["id"], window_start, window_end, call.zone_name
+        )
         return self._page(
             call,
             self._filtered(call, rows),

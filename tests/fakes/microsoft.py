@@ -667,7 +667,7 @@ class FakeMicrosoft:
             mailbox = self.graph.mailbox(email)
             try:
                 stored = self.graph.store_event(
-                    mailbox, mailbox.calendar_named(calendar_name), fields
+                    mailbox, mailbox.calendar_named(calendar_name), fields, any_zone=True
                 )
             except GraphError as error:
                 raise ValueError(error.message) from None
