@@ -198,6 +198,20 @@ class GraphClient:
         self.requests_sent = 0
         self._lock = threading.Lock()
 
+    def for_mailbox(self, mailbox: str | None) -> GraphClient:
+        """The same connection and sign-in, speaking to another mailbox (`users/{mailbox}`)."""
+        client = GraphClient(
+            base_url=self.base_url,
+            token=self._token,
+            session=self.session,
+            timezone=self.timezone,
+            timeout=self.timeout,
+            retry=self.retry,
+            mailbox=mailbox,
+        )
+        client._access_token = self._access_token
+        return client
+
     # -- transport -------------------------------------------------------------------------
 
     def url(self, path: str) -> str:

@@ -26,13 +26,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.microsoft import graph_client
-from adminassistant.graph import SOURCE_ID_PROPERTY, GraphClient, transaction_id
+from adminassistant.graph import SOURCE_ID_PROPERTY, GraphClient, GraphError, transaction_id
 from archiving.graph_events import (
     STORED_FIELDS,
     SourceEvent,
     appointment_values,
     copy_body,
     copy_digest,
+    graph_datetime,
     location_name,
 )
 from archiving.models import ArchiveConfiguration, ArchiveCopy
@@ -77,6 +78,7 @@ class ArchiveCounts:
     not_copied: int = 0
     conflicts: int = 0
     moved: int = 0
+    adopted: int = 0
     source_deleted: int = 0
     locked: int = 0
     errors: int = 0
@@ -209,8 +211,17 @@ class _Run:
         self.zone = zoneinfo.ZoneInfo(configuration.timezone)
 
     def execute(self, start: datetime, end: datetime) -> None:
-        source = self._calendar(self.configuration.source_calendar_uri, archive=False)
-        destination = self._calendar(self.configuration.destination_calendar_uri, archive=True)
+        source_uri = parse_calendar_uri(self.configuration.source_calendar_uri)
+        destination_uri = parse_calendar_uri(self.configuration.destination_calendar_uri)
+        self.source_client = self._client_for(source_uri.account)
+        self.destination_client = self._client_for(destination_uri.account)
+        # Both calendars are found (and the archive made) before anything else is written.
+        found_source = self._find_calendar(self.source_client, source_uri.calendar, archive=False)
+        found_destination = self._find_calendar(
+            self.destination_client, destination_uri.calendar, archive=True
+        )
+        source = self._calendar_row(found_source, self.source_client, archive=False)
+        destination = self._calendar_row(found_destination, self.destination_client, archive=True)
         self._remember_calendars(source, destination)
         events = self._fetch(source, start, end)
         events += self._moved_away(source, start, end, {event.id for event in events})
@@ -220,31 +231,67 @@ class _Run:
 
     # Calendars ------------------------------------------------------------------------------
 
-    def _calendar(self, uri: str, *, archive: bool) -> Calendar:
-        parsed = parse_calendar_uri(uri)
-        found = self.client.resolve_calendar(parsed.calendar)
-        if found is None:
-            if not archive:
-                raise ArchiveRunError(
-                    f"The source calendar “{parsed.calendar}” does not exist in Outlook."
-                )
-            if self.dry_run:
-                return Calendar(user=self.user, name=parsed.calendar, is_archive=True)
-            found = self.client.create_calendar(parsed.calendar)
+    def _client_for(self, account: str | None) -> GraphClient:
+        """The user's own mailbox, or the one the URI names; never the one for the other."""
+        own = {"me", (self.user.email or "").casefold()}
+        if account is None or account.casefold() in own:
+            return self.client
+        return self.client.for_mailbox(account)
+
+    def _find_calendar(self, client: GraphClient, name: str, *, archive: bool) -> dict[str, Any]:
+        mailbox = "" if client.mailbox == "me" else client.mailbox.removeprefix("users/")
+        try:
+            found = client.resolve_calendar(name)
+            if found is None and not archive:
+                where = f"the mailbox of {mailbox}" if mailbox else "Outlook"
+                raise ArchiveRunError(f"The source calendar “{name}” does not exist in {where}.")
+            if found is None and self.dry_run:
+                return {"id": None, "name": name, "canEdit": True}
+            if found is None:
+                found = client.create_calendar(name)
+        except GraphError as error:
+            if not mailbox or error.status not in (401, 403, 404):
+                raise
+            raise ArchiveRunError(
+                f"{self.user.email} may not {'write to' if archive else 'read'} the calendars "
+                f"of {mailbox} ({error.code or error.status}): {mailbox} must share the calendar "
+                f"with {self.user.email} in Outlook ({'with write access' if archive else 'read'}"
+                " or delegate access), and the app needs the delegated permission "
+                "Calendars.ReadWrite.Shared (in MS_SCOPES; reconnect Microsoft 365 after adding "
+                "it). Nothing was archived."
+            ) from error
+        if archive and mailbox and found.get("canEdit") is False:
+            raise ArchiveRunError(
+                f"{self.user.email} may read but not write the calendar “{found.get('name')}” "
+                f"of {mailbox}: it must be shared with write access. Nothing was archived."
+            )
+        return found
+
+    def _calendar_row(
+        self, found: dict[str, Any], client: GraphClient, *, archive: bool
+    ) -> Calendar:
+        mailbox = "" if client.mailbox == "me" else client.mailbox.removeprefix("users/")
+        name = found.get("name") or ""
+        if found.get("id") is None:
+            return Calendar(user=self.user, name=name, is_archive=True, mailbox=mailbox)
         if self.dry_run:
             existing = Calendar.objects.filter(user=self.user, ms_calendar_id=found["id"]).first()
             return existing or Calendar(
-                user=self.user, name=found["name"], ms_calendar_id=found["id"], is_archive=archive
+                user=self.user,
+                name=name,
+                ms_calendar_id=found["id"],
+                is_archive=archive,
+                mailbox=mailbox,
             )
-        name = found.get("name") or parsed.calendar
         calendar, created = Calendar.objects.get_or_create(
             user=self.user,
             ms_calendar_id=found["id"],
-            defaults={"name": name, "is_archive": archive},
+            defaults={"name": name, "is_archive": archive, "mailbox": mailbox},
         )
-        if not created and (calendar.name, calendar.is_archive) != (name, archive):
-            calendar.name, calendar.is_archive = name, archive
-            calendar.save(update_fields=["name", "is_archive", "updated_at"])
+        wanted = (name, archive, mailbox)
+        if not created and (calendar.name, calendar.is_archive, calendar.mailbox) != wanted:
+            calendar.name, calendar.is_archive, calendar.mailbox = wanted
+            calendar.save(update_fields=["name", "is_archive", "mailbox", "updated_at"])
         return calendar
 
     def _remember_calendars(self, source: Calendar, destination: Calendar) -> None:
@@ -266,7 +313,7 @@ class _Run:
 
     def _fetch(self, source: Calendar, start: datetime, end: datetime) -> list[SourceEvent]:
         raw = []
-        for graph in self.client.calendar_view(source.ms_calendar_id, start, end):
+        for graph in self.source_client.calendar_view(source.ms_calendar_id, start, end):
             self.counts.fetched += 1
             if graph.get("isCancelled"):
                 self.counts.cancelled += 1
@@ -319,7 +366,7 @@ class _Run:
         )
         if not missing:
             return []
-        answers = self.client.get_events([a.ms_event_id for a in missing if a.ms_event_id])
+        answers = self.source_client.get_events([a.ms_event_id for a in missing if a.ms_event_id])
         moved, gone = [], []
         for appointment, answer in zip(missing, answers, strict=True):
             if answer.ok and isinstance(answer.body, dict) and not answer.body.get("isCancelled"):
@@ -666,7 +713,7 @@ class _Run:
         for kind, jobs in (("create", creates), ("update", updates)):
             for offset in range(0, len(jobs), COPY_CHUNK):
                 chunk = jobs[offset : offset + COPY_CHUNK]
-                self._copy_chunk(kind, chunk, destination)
+                self._copy_chunk(kind, chunk, destination, follow_up=updates)
                 done += len(chunk)
                 self.configuration.renew_run_lock(self.owner)
                 if self.progress:
@@ -685,7 +732,16 @@ class _Run:
             for appointment in settled:
                 appointment.is_archived = True
 
-    def _copy_chunk(self, kind: str, chunk: list[CopyJob], destination: Calendar) -> None:
+    def _copy_chunk(
+        self, kind: str, chunk: list[CopyJob], destination: Calendar, follow_up: list[CopyJob]
+    ) -> None:
+        """Write one chunk and record what Graph answered.
+
+        A create whose earlier answer was lost (a killed run, a dropped connection) meets its
+        `transactionId` again: Graph then either refuses it (ErrorDuplicateTransactionId) or
+        hands back the copy made the first time, which may show an older version of the event.
+        Either way the existing copy is adopted — found through the source-id property when
+        refused — and queued in `follow_up` to be brought up to date."""
         with audit_operation(
             action_type="archive",
             operation=f"copy_{kind}",
@@ -706,28 +762,48 @@ class _Run:
                     }
                     for job in chunk
                 ]
-                responses = self.client.create_events(destination.ms_calendar_id, bodies)
+                responses = self.destination_client.create_events(
+                    destination.ms_calendar_id, bodies
+                )
             else:
-                responses = self.client.update_events(
+                responses = self.destination_client.update_events(
                     [(job.work.copy.event_id, job.body) for job in chunk if job.work.copy]
                 )
             now = timezone.now()
             new_copies, changed_copies, failed = [], [], 0
             for job, response in zip(chunk, responses, strict=True):
+                if kind == "create" and not response.ok and _duplicate_transaction(response):
+                    adopted = self._find_copy(destination, job)
+                    if adopted is not None:
+                        job.work.copy = ArchiveCopy(
+                            appointment=job.work.appointment,
+                            destination=destination,
+                            event_id=adopted["id"],
+                            digest="",  # stale until the update below
+                        )
+                        new_copies.append(job.work.copy)
+                        follow_up.append(job)
+                        self.counts.adopted += 1
+                        continue
                 if not response.ok:
                     failed += 1
                     self.counts.errors += 1
                     self.errors.append(f"{job.work.appointment.subject!r}: {response.error()}")
                     continue
                 if kind == "create":
+                    current = _copy_shows(response.body, job.body)
                     job.work.copy = ArchiveCopy(
                         appointment=job.work.appointment,
                         destination=destination,
                         event_id=response.body["id"],
-                        digest=job.digest,
+                        digest=job.digest if current else "",
                     )
                     new_copies.append(job.work.copy)
-                    self.counts.copied += 1
+                    if current:
+                        self.counts.copied += 1
+                    else:
+                        follow_up.append(job)  # an older copy handed back for the same id
+                        self.counts.adopted += 1
                 elif job.work.copy is not None:
                     job.work.copy.digest, job.work.copy.updated_at = job.digest, now
                     changed_copies.append(job.work.copy)
@@ -742,6 +818,37 @@ class _Run:
             audit.details = {"items": len(chunk), "succeeded": succeeded, "failed": failed}
             if failed:
                 audit.status = AuditLog.Status.PARTIAL if succeeded else AuditLog.Status.FAILURE
+
+    def _find_copy(self, destination: Calendar, job: CopyJob) -> dict[str, Any] | None:
+        found = self.destination_client.find_events_by_source_id(
+            destination.ms_calendar_id, job.work.key
+        )
+        return found[0] if found else None
+
+
+def _duplicate_transaction(response: Any) -> bool:
+    body = response.body if isinstance(response.body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    return response.status in (400, 409) and error.get("code") == "ErrorDuplicateTransactionId"
+
+
+def _copy_shows(returned: Any, sent: dict[str, Any]) -> bool:
+    """Whether the event Graph answered with is the one we sent (not an older copy)."""
+    if not isinstance(returned, dict) or not returned.get("id"):
+        return False
+    if (returned.get("subject") or "") != sent["subject"]:
+        return False
+    if sorted(returned.get("categories") or []) != sorted(sent["categories"]):
+        return False
+    if sent["isAllDay"]:
+        return bool(returned.get("isAllDay"))
+    try:
+        return all(
+            graph_datetime(returned.get(key)) == graph_datetime(sent[key])
+            for key in ("start", "end")
+        )
+    except (ValueError, KeyError):
+        return False
 
 
 def _assign(appointment: Appointment, values: dict[str, Any]) -> bool:

@@ -383,10 +383,16 @@ def source_deleted_discard(*, item: Any, by: Any, client: Any = None) -> int:
         deleted, failed = [], []
         if copies:
             client = client or graph_client(user=item.user)
-            answers = client.delete_events([copy.event_id for copy in copies])
-            for copy, answer in zip(copies, answers, strict=True):
-                # 404: somebody deleted the copy already; either way it is gone.
-                (deleted if answer.ok or answer.status == 404 else failed).append((copy, answer))
+            for mailbox in sorted({copy.destination.mailbox for copy in copies}):
+                # Each copy is deleted in the mailbox that holds it, never in another.
+                in_mailbox = [copy for copy in copies if copy.destination.mailbox == mailbox]
+                answers = client.for_mailbox(mailbox or None).delete_events(
+                    [copy.event_id for copy in in_mailbox]
+                )
+                for copy, answer in zip(in_mailbox, answers, strict=True):
+                    # 404: somebody deleted the copy already; either way it is gone.
+                    done = answer.ok or answer.status == 404
+                    (deleted if done else failed).append((copy, answer))
             ArchiveCopy.objects.filter(pk__in=[copy.pk for copy, _ in deleted]).delete()
         audit.details = {
             "copies_deleted": [copy.destination.name for copy, _ in deleted],

@@ -21,6 +21,15 @@ class Calendar(Timestamped):
         "Microsoft calendar id", max_length=512, null=True, blank=True
     )
     is_archive = models.BooleanField(default=False, db_default=False)
+    # Beyond the seed: the mailbox the calendar lives in, when it is not the user's own (an
+    # assistant archiving a principal's calendar).
+    mailbox = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Another person's mailbox (boss@example.com); empty for the user's own.",
+    )
 
     objects = OwnedQuerySet.as_manager()
 

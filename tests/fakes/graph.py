@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import json
 import mimetypes
 import re
 import secrets
@@ -165,10 +166,13 @@ class Mailbox:
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[str, StoredEvent] = field(default_factory=dict)
     transactions: dict[str, str] = field(default_factory=dict)
+    transaction_bodies: dict[str, str] = field(default_factory=dict)  # what each id created
     files: dict[str, DriveFile] = field(default_factory=dict)  # by lower-cased path
     # resources/mailboxsettings.md: timeZone is "the default time zone for the user's mailbox";
     # user-get-mailboxsettings.md: Windows format by default, IANA if the admin set it up so.
     time_zone: str = "UTC"
+    # Who may open this mailbox's calendars: delegate email -> "read" or "write".
+    delegates: dict[str, str] = field(default_factory=dict)
 
     @property
     def default_calendar(self) -> dict[str, Any]:
@@ -196,6 +200,10 @@ class Call:
 
 def _odata_string(text: str) -> str:
     return text.replace("''", "'")
+
+
+def _body_key(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, default=str)
 
 
 def _drive_path(raw: str) -> str:
@@ -301,9 +309,11 @@ class FakeGraph:
                     f"Resource '{match.group(2)}' does not exist or one of its queried "
                     "reference-property objects are not present.",
                 )
-            if named.email.lower() != user.email.lower():
-                raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
         rest = match.group(3) or ""
+        owner = user
+        if match.group(2) and named is not None and named.email.lower() != user.email.lower():
+            self._check_delegation(request, user, named, rest)
+            owner = named
         preferred = request.prefer.get("outlook.timezone")
         zone_name = "UTC"
         if preferred:
@@ -316,7 +326,7 @@ class FakeGraph:
                     f"not supported: '{preferred}'.",
                 )
             zone_name = preferred
-        mailbox = self.mailboxes.get(user.email.lower())
+        mailbox = self.mailboxes.get(owner.email.lower())
         if mailbox is None:  # the fake was reset while this request was in flight
             return unauthenticated("The user of this token no longer exists.")
         call = Call(request, user, mailbox, zone_name)
@@ -339,6 +349,38 @@ class FakeGraph:
             f"Resource not found for the segment '{rest.strip('/').split('/')[0]}' "
             f"(the fake Graph has no route for {request.method} {request.path}).",
         )
+
+    def _check_delegation(
+        self, request: FakeRequest, user: FakeUser, owner: FakeUser, rest: str
+    ) -> None:
+        """Another person's mailbox: only their calendars, only as far as they shared them, and
+        only with the `.Shared` permissions.
+
+        concepts/outlook-get-shared-events-calendars.md: a sharee or delegate reads the owner's
+        calendar and events with Calendars.Read.Shared (or Calendars.ReadWrite.Shared);
+        concepts/outlook-create-event-in-shared-delegated-calendar.md: creating, updating or
+        deleting events there needs Calendars.ReadWrite.Shared and write access from the owner.
+        Nothing else of the owner's mailbox (profile, categories, drive, calendars created on
+        their behalf) is reachable this way; the fake takes that stricter reading.
+        """
+        denied = GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
+        scopes = self.fake.identity.scopes_of(request.headers.get("Authorization"))
+        calendar_path = re.fullmatch(r"/(calendars?|events|calendarView)(/.*)?", rest)
+        if calendar_path is None or (rest == "/calendars" and request.method != "GET"):
+            raise denied
+        role = self.mailboxes[owner.email.lower()].delegates.get(user.email.lower())
+        if request.method == "GET":
+            if not scopes & {"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}:
+                raise denied
+            if role not in ("read", "write"):
+                raise GraphError(
+                    404,
+                    "ErrorItemNotFound",
+                    "The specified object was not found in the store.",
+                )
+            return
+        if "Calendars.ReadWrite.Shared" not in scopes or role != "write":
+            raise denied
 
     def _json_body(self, call: Call) -> dict[str, Any]:
         if not call.request.body:
@@ -495,6 +537,11 @@ class FakeGraph:
 
     def list_calendars(self, call: Call) -> Reply:
         rows = list(call.mailbox.calendars.values())
+        if call.mailbox.user.email.lower() != call.user.email.lower():
+            # resources/calendar.md, canEdit: "true if the user can write to the calendar"
+            # — for a sharee, only with write access.
+            role = call.mailbox.delegates.get(call.user.email.lower())
+            rows = [{**row, "canEdit": role == "write"} for row in rows]
         return self._page(
             call, rows, lambda c: self._select(call, c, None), "users('me')/calendars"
         )
@@ -912,8 +959,20 @@ class FakeGraph:
         transaction = body.get("transactionId")
         if transaction and call.mailbox.transactions.get(transaction) in call.mailbox.events:
             existing = call.mailbox.events[call.mailbox.transactions[transaction]]
+            # resources/event.md: transactionId lets the server "avoid redundant POST operations
+            # in case of client retries to create the same event". A retry of the same body gets
+            # the event back; what a *different* body gets is not documented, so the fake takes
+            # the stricter reading (field reports: ErrorDuplicateTransactionId) and refuses it.
+            if call.mailbox.transaction_bodies.get(transaction) != _body_key(body):
+                raise GraphError(
+                    400,
+                    "ErrorDuplicateTransactionId",
+                    "An item with the same transaction id already exists.",
+                )
             return Reply.json(201, self._render_event(call, existing.data))
         stored = self.store_event(call.mailbox, calendar, body)
+        if transaction:
+            call.mailbox.transaction_bodies[transaction] = _body_key(body)
         location = f"{self.fake.graph_url}/users('{call.user.oid}')/events('{stored.data['id']}')"
         return Reply.json(201, self._render_event(call, stored.data), {"Location": location})
 

@@ -622,6 +622,13 @@ class FakeMicrosoft:
 
     # -- mailbox and drive contents -----------------------------------------------------------
 
+    def share_calendar(self, owner: str, delegate: str, role: str = "write") -> None:
+        """The owner shares their calendars with a delegate ("read" or "write"), in Outlook."""
+        if role not in ("read", "write"):
+            raise ValueError("role is read or write")
+        with self._lock:
+            self.graph.mailbox(owner).delegates[delegate.lower()] = role
+
     def set_mailbox_time_zone(self, email: str, name: str) -> None:
         """What Outlook reports as the mailbox's time zone (usually a Windows name)."""
         with self._lock:
