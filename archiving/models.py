@@ -155,13 +155,8 @@ def _lock_owner_is_dead(owner: str | None) -> bool:
     return False
 
 
-class ArchiveCopyQuerySet(models.QuerySet):
-    def for_user(self, user: object) -> ArchiveCopyQuerySet:
-        if getattr(user, "is_superuser", False):
-            return self
-        if user is None or not getattr(user, "is_authenticated", False):
-            return self.none()
-        return self.filter(appointment__user=user)
+class ArchiveCopyQuerySet(OwnedQuerySet):
+    owner_lookup = "appointment__user"
 
 
 class ArchiveCopy(Timestamped):
