@@ -17,7 +17,7 @@ from calendars.models import Appointment
 from timesheets.billing import format_hours
 from timesheets.exports import export_state
 from timesheets.forms import GenerateTimesheetForm
-from timesheets.models import CustomerSettings, Timesheet
+from timesheets.models import BillingProfile, CustomerSettings, Timesheet
 from timesheets.services import (
     CONTENT_TYPES,
     TimesheetError,
@@ -302,7 +302,10 @@ class CustomerSettingsAdmin(OwnedModelAdmin):
         "customer",
         "display_name",
         "legal_name",
+        "currency",
+        "hourly_rate",
         "travel_rate",
+        "travel_hourly_rate",
         "rounding_interval",
         "rounding_mode",
         "onedrive_folder",
@@ -310,4 +313,10 @@ class CustomerSettingsAdmin(OwnedModelAdmin):
     ]
     list_filter = ["rounding_mode", "user"]
     search_fields = ["customer", "display_name", "legal_name"]
+    list_select_related = ["user"]
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(OwnedModelAdmin):
+    list_display = ["user", "currency", "hourly_rate"]
     list_select_related = ["user"]

@@ -32,6 +32,7 @@ from timesheets.services import (
     TimesheetError,
     billable_appointments,
     billing_item,
+    customer_pricing,
     customer_settings_for,
     render_documents,
     timesheet_data,
@@ -143,16 +144,23 @@ def _streamed_csv(
 
 
 def _rows(
-    appointments: QuerySet[Appointment], *, travel: bool, zone: zoneinfo.ZoneInfo, settings_row: Any
+    appointments: QuerySet[Appointment],
+    *,
+    user: User,
+    travel: bool,
+    zone: zoneinfo.ZoneInfo,
+    settings_row: Any,
 ) -> Iterator[EffortRow | TravelRow]:
     query = appointments.filter(is_travel=travel).order_by("start_time", "end_time", "pk")
     rounding = settings_row.rounding()
+    pricing = customer_pricing(user=user, customer_settings=settings_row)
     for values in query.values_list(*ITEM_COLUMNS).iterator(chunk_size=CHUNK):
         yield timesheet_row(
             billing_item(*values),
             zone=zone,
             travel_rate=settings_row.travel_rate,
             rounding=rounding,
+            pricing=pricing,
         )
 
 
@@ -163,13 +171,18 @@ def csv_document_stream(
     from timesheets.documents import csv_stream
 
     zone = zoneinfo.ZoneInfo(user.timezone)
+    pricing = customer_pricing(user=user, customer_settings=settings_row)
     yield from csv_stream(
-        _rows(appointments, travel=False, zone=zone, settings_row=settings_row), kind="effort"
+        _rows(appointments, user=user, travel=False, zone=zone, settings_row=settings_row),
+        kind="effort",
+        pricing=pricing,
     )
     if appointments.filter(is_travel=True).exists():
         yield b"\r\n"
         yield from csv_stream(
-            _rows(appointments, travel=True, zone=zone, settings_row=settings_row), kind="travel"
+            _rows(appointments, user=user, travel=True, zone=zone, settings_row=settings_row),
+            kind="travel",
+            pricing=pricing,
         )
 
 

@@ -21,8 +21,15 @@ from accounts.models import User
 from auditing.models import ActionLog
 from auditing.services import audit_operation
 from calendars.models import Appointment
-from timesheets.billing import BillableItem, TimesheetData, format_hours, timesheet_rows
-from timesheets.models import CustomerSettings, Timesheet
+from timesheets.billing import (
+    BillableItem,
+    Pricing,
+    Rounding,
+    TimesheetData,
+    format_hours,
+    timesheet_rows,
+)
+from timesheets.models import BillingProfile, CustomerSettings, Timesheet
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +68,12 @@ def customer_settings_for(*, user: User, customer: str) -> CustomerSettings:
     if existing:
         return existing
     return CustomerSettings.objects.create(user=user, customer=customer, display_name=customer)
+
+
+def customer_pricing(*, user: User, customer_settings: CustomerSettings) -> Pricing:
+    """The rates the customer bills at now: its own, else the user's default rate."""
+    default = BillingProfile.objects.filter(user=user).first()
+    return customer_settings.pricing(default=default)
 
 
 def period_bounds(*, start: date, end: date, zone: str) -> tuple[datetime, datetime]:
@@ -156,13 +169,24 @@ def timesheet_data(
     end: date,
     appointments: Iterable[Appointment],
     customer_settings: CustomerSettings | None = None,
+    frozen: Timesheet | None = None,
 ) -> TimesheetData:
+    """The rows and totals to print; an issued timesheet's frozen terms win over the settings."""
     customer_settings = customer_settings or customer_settings_for(user=user, customer=customer)
+    travel_share = customer_settings.travel_rate
+    rounding: Rounding = customer_settings.rounding()
+    if frozen is not None and frozen.has_frozen_terms:
+        pricing = frozen.pricing()
+        travel_share = frozen.travel_share
+        rounding = frozen.rounding()
+    else:
+        pricing = customer_pricing(user=user, customer_settings=customer_settings)
     effort, travel = timesheet_rows(
         billing_items(appointments),
         timezone=user.timezone,
-        travel_rate=customer_settings.travel_rate,
-        rounding=customer_settings.rounding(),
+        travel_rate=travel_share,
+        rounding=rounding,
+        pricing=pricing,
     )
     return TimesheetData(
         customer=customer,
@@ -174,6 +198,7 @@ def timesheet_data(
         end_date=end,
         effort_rows=effort,
         travel_rows=travel,
+        pricing=pricing,
     )
 
 
@@ -271,13 +296,18 @@ def timesheet_generate(
                     f"{blocked} appointment(s) in unresolved overlap conflicts are left out; "
                     "resolve them in the action log and bill them in a later timesheet."
                 )
-            timesheet = Timesheet.objects.create(
+            timesheet = Timesheet(
                 user=user,
                 customer=customer,
                 start_date=start,
                 end_date=end,
                 notes={"late_items": late, "blocked_by_conflicts": blocked, "messages": messages},
             )
+            timesheet.freeze_terms(
+                customer_settings, default=BillingProfile.objects.filter(user=user).first()
+            )
+            timesheet.amount_total = data.amount_total if data.priced else None
+            timesheet.save()
             Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(
                 timesheet=timesheet, updated_at=timezone.now()
             )
@@ -288,6 +318,8 @@ def timesheet_generate(
             f"appointment(s), {format_hours(data.billable_total)} billable"
         )
         audit.details = {"appointments": len(appointments), "late": late, "blocked": blocked}
+        if data.priced:
+            audit.details["amount"] = f"{data.amount_total} {data.currency}"
     return TimesheetGeneration(
         timesheet=timesheet,
         data=data,
@@ -335,6 +367,7 @@ def timesheet_billed(timesheet: Timesheet) -> TimesheetData:
         start=timesheet.start_date,
         end=timesheet.end_date,
         appointments=appointments,
+        frozen=timesheet,
     )
 
 
