@@ -407,6 +407,14 @@ class GraphClient:
             "GET", self.mailbox, params={"$select": "id,displayName,mail,userPrincipalName"}
         )
 
+    def mailbox_time_zone(self) -> str | None:
+        """The mailbox's time zone as Outlook reports it (a Windows or an IANA name)."""
+        answer = self.request("GET", f"{self.mailbox}/mailboxSettings/timeZone")
+        if not isinstance(answer, dict):
+            return None
+        value = answer.get("value", answer.get("timeZone"))
+        return value if isinstance(value, str) and value.strip() else None
+
     def list_calendars(self) -> list[dict]:
         return list(
             self.paged(
@@ -483,6 +491,26 @@ class GraphClient:
                     "PATCH", f"/{self.mailbox}/events/{quote(event_id, safe='')}", body=dict(patch)
                 )
                 for event_id, patch in changes
+            ]
+        )
+
+    def get_events(self, event_ids: Sequence[str]) -> list[BatchResponse]:
+        """Read events by id (404 for one that no longer exists), in batches."""
+        select = ",".join(EVENT_FIELDS)
+        return self.batch(
+            [
+                BatchRequest(
+                    "GET", f"/{self.mailbox}/events/{quote(event_id, safe='')}?$select={select}"
+                )
+                for event_id in event_ids
+            ]
+        )
+
+    def delete_events(self, event_ids: Sequence[str]) -> list[BatchResponse]:
+        return self.batch(
+            [
+                BatchRequest("DELETE", f"/{self.mailbox}/events/{quote(event_id, safe='')}")
+                for event_id in event_ids
             ]
         )
 

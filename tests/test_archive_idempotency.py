@@ -85,7 +85,9 @@ def test_a_source_event_deleted_after_archiving_keeps_its_copy_and_opens_an_item
     assert len(archive_copies(fake_alice, connected_alice)) == 1
     item = ActionLog.objects.get(event_type="source_deleted")
     assert "Acme review" in item.description
-    assert Appointment.objects.get().is_cancelled
+    appointment = Appointment.objects.get()
+    assert appointment.source_deleted_at is not None
+    assert not appointment.is_cancelled
 
 
 class Killed(Exception):

@@ -165,6 +165,9 @@ class Mailbox:
     events: dict[str, StoredEvent] = field(default_factory=dict)
     transactions: dict[str, str] = field(default_factory=dict)
     files: dict[str, DriveFile] = field(default_factory=dict)  # by lower-cased path
+    # resources/mailboxsettings.md: timeZone is "the default time zone for the user's mailbox";
+    # user-get-mailboxsettings.md: Windows format by default, IANA if the admin set it up so.
+    time_zone: str = "UTC"
 
     @property
     def default_calendar(self) -> dict[str, Any]:
@@ -212,6 +215,9 @@ class FakeGraph:
             for method, pattern, handler in [
                 ("GET", r"", self.get_me),
                 ("GET", r"/photo", self.get_photo),
+                # user-get-mailboxsettings.md: needs MailboxSettings.Read or .ReadWrite.
+                ("GET", r"/mailboxSettings", self.get_mailbox_settings),
+                ("GET", r"/mailboxSettings/timeZone", self.get_mailbox_time_zone),
                 ("GET", r"/photo/\$value", self.get_photo_value),
                 ("GET", r"/calendars", self.list_calendars),
                 ("POST", r"/calendars", self.create_calendar),
@@ -410,6 +416,22 @@ class FakeGraph:
             **call.user.graph_profile(),
         }
         return Reply.json(200, self._select(call, profile, None))
+
+    def get_mailbox_settings(self, call: Call) -> Reply:
+        # user-get-mailboxsettings.md, example 1 (shortened to what the fake keeps).
+        settings = {
+            "@odata.context": f"{self.fake.graph_url}/$metadata#Me/mailboxSettings",
+            "timeZone": call.mailbox.time_zone,
+            "dateFormat": "dd/MM/yyyy",
+            "timeFormat": "HH:mm",
+            "language": {"locale": "en-GB", "displayName": "English (United Kingdom)"},
+        }
+        return Reply.json(200, settings)
+
+    def get_mailbox_time_zone(self, call: Call) -> Reply:
+        # user-get-mailboxsettings.md: "string (for timeZone)", as an OData primitive value.
+        context = f"{self.fake.graph_url}/$metadata#Me/mailboxSettings/timeZone"
+        return Reply.json(200, {"@odata.context": context, "value": call.mailbox.time_zone})
 
     def get_photo(self, call: Call) -> Reply:
         if call.user.photo is None:

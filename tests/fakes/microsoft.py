@@ -622,6 +622,11 @@ class FakeMicrosoft:
 
     # -- mailbox and drive contents -----------------------------------------------------------
 
+    def set_mailbox_time_zone(self, email: str, name: str) -> None:
+        """What Outlook reports as the mailbox's time zone (usually a Windows name)."""
+        with self._lock:
+            self.graph.mailbox(email).time_zone = name
+
     def add_calendar(self, email: str, name: str) -> dict[str, Any]:
         with self._lock:
             try:
