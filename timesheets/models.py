@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Now
 
+from accounts.fields import EncryptedTextField
 from adminassistant.models import OwnedQuerySet
 from timesheets.billing import MAX_HOURLY_RATE, Pricing, Rounding, valid_currency
 
@@ -115,6 +116,10 @@ class Timesheet(models.Model):
     amount_total = models.DecimalField(
         max_digits=14, decimal_places=3, null=True, blank=True, editable=False
     )
+    xero_invoice_id = models.CharField("Xero invoice ID", max_length=64, blank=True, editable=False)
+    xero_invoice_number = models.CharField(max_length=255, blank=True, editable=False)
+    xero_invoice_url = models.CharField(max_length=1024, blank=True, editable=False)
+    xero_attachment_id = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = OwnedQuerySet.as_manager()
 
@@ -151,6 +156,12 @@ class Timesheet(models.Model):
 
     def rounding(self) -> Rounding:
         return Rounding(interval_minutes=self.rounding_interval or 0, mode=self.rounding_mode)
+
+    @property
+    def xero_idempotency_key(self) -> str:
+        """The same for every push of this timesheet (a retry, a double click, two workers) and
+        different for any other timesheet, even in another database: Xero keeps one invoice."""
+        return f"adminassistant-timesheet-{self.pk}-{self.created_at:%Y%m%d%H%M%S%f}"
 
     def freeze_terms(self, terms: CustomerSettings, *, default: BillingProfile | None) -> None:
         """Copy the customer's billing terms (and the user's default rate) onto the timesheet."""
@@ -276,3 +287,40 @@ class CustomerSettings(models.Model):
         return Pricing(
             currency=currency, hourly_rate=hourly_rate, travel_hourly_rate=self.travel_hourly_rate
         )
+
+
+class XeroConnection(models.Model):
+    """A user's Xero connection: the token set (encrypted) and the chosen organisation."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="xero_connection"
+    )
+    # JSON {access_token, refresh_token, expires_at}; refresh tokens rotate on every refresh.
+    token_set = EncryptedTextField(blank=True, editable=False)
+    # The PKCE verifier and state of a sign-in in progress.
+    pending_state = models.CharField(max_length=128, blank=True, editable=False)
+    pending_verifier = EncryptedTextField(blank=True, editable=False)
+    tenant_id = models.CharField("organisation ID", max_length=64, blank=True)
+    tenant_name = models.CharField("organisation", max_length=255, blank=True, editable=False)
+    tenants = models.JSONField(
+        default=list, blank=True, editable=False, help_text="The organisations authorised."
+    )
+    connected_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "timesheet_xero_connections"
+
+    def __str__(self) -> str:
+        return f"Xero: {self.tenant_name or 'not connected'} ({self.user})"
+
+    @property
+    def is_connected(self) -> bool:
+        return bool(self.token_set)
+
+    def clean(self) -> None:
+        super().clean()
+        known = {tenant["tenantId"] for tenant in self.tenants or []}
+        if self.tenant_id and self.tenant_id not in known:
+            raise ValidationError({"tenant_id": "Choose one of the organisations you authorised."})

@@ -385,10 +385,32 @@ def timesheet_regenerate_files(*, timesheet: Timesheet, user: User) -> None:
         _store_files(timesheet, timesheet_billed(timesheet), FORMATS)
 
 
-def timesheet_void(*, timesheet: Timesheet, user: User) -> int:
-    """Void an issued timesheet and release its appointments; returns how many."""
+def timesheet_void(*, timesheet: Timesheet, user: User, void_in_xero: bool = False) -> int:
+    """Void an issued timesheet and release its appointments; returns how many.
+
+    A timesheet sent to Xero is voided only once its invoice is deleted or voided there: by
+    the user in Xero, or here with `void_in_xero` (audited).
+    """
     if timesheet.status == Timesheet.Status.VOID:
         raise TimesheetError(f"Timesheet {timesheet.pk} is already void.")
+    if timesheet.xero_invoice_id:
+        from timesheets.xero import (
+            XeroError,
+            timesheet_xero_invoice_void,
+            xero_invoice_status,
+        )
+
+        try:
+            if void_in_xero:
+                timesheet_xero_invoice_void(timesheet=timesheet, user=user)
+            elif xero_invoice_status(timesheet=timesheet) not in ("DELETED", "VOIDED"):
+                raise TimesheetError(
+                    f"Timesheet {timesheet.pk} is invoiced in Xero as "
+                    f"{timesheet.xero_invoice_number}: delete or void that invoice in Xero "
+                    "first, or void the timesheet with 'void in Xero too'."
+                )
+        except XeroError as error:
+            raise TimesheetError(str(error)) from error
     with (
         audit_operation(
             action_type="timesheet",
