@@ -518,7 +518,7 @@ def timesheet_xero_push(*, timesheet: Timesheet, user: User) -> XeroPush:
                     f"{ACCOUNTING}/Invoices",
                     json_body={"Invoices": [invoice]},
                     params={"unitdp": "4"},
-                    idempotency_key=key,
+                    idempotency_key=_content_key(key, invoice),
                 )
                 [stored] = reply.body["Invoices"]
                 timesheet.xero_invoice_id = stored["InvoiceID"]
@@ -567,6 +567,14 @@ def timesheet_xero_push(*, timesheet: Timesheet, user: User) -> XeroPush:
         requests_sent=client.requests_sent,
         created=created,
     )
+
+
+def _content_key(key: str, invoice: dict[str, Any]) -> str:
+    """The timesheet's key plus a digest of the invoice: identical pushes (a retry, a double
+    click, two workers) share it and make one invoice, while a push corrected after Xero
+    refused it (a fixed account code) is a new request rather than a replay of the refusal."""
+    digest = hashlib.sha256(json.dumps(invoice, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{key}-{digest}"
 
 
 def _push_failed(timesheet: Timesheet, error: BaseException) -> None:
