@@ -190,7 +190,7 @@ def test_every_push_is_audited_without_secrets(
     assert not any(t in str(row.request_data) + str(row.details) for t in tokens)
 
 
-def XeroConnectionTokens(user: User) -> list[str]:  # noqa: N802
+def XeroConnectionTokens(user: User) -> list[str]:
     import json
 
     from timesheets.models import XeroConnection
