@@ -654,5 +654,6 @@ class FakeXero:
 
     def http_session(self) -> requests.Session:
         session = requests.Session()
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE wins over `verify`
         session.verify = self.ca_bundle
         return session
