@@ -88,6 +88,17 @@ def test_totals_are_the_sums_of_the_rounded_lines_not_a_repricing_of_the_hours()
     assert sum(row.amount for row in effort) == Decimal("100.00")
 
 
+def test_a_daily_cap_limits_a_days_effort_and_the_lines_still_add_up() -> None:
+    capped = Pricing(currency="GBP", hourly_rate=Decimal(100), daily_cap=Decimal(500))
+    effort, travel = timesheet_rows(
+        [item(180, key=1), item(180, key=4), item(60, key=8, is_travel=True)],
+        timezone="UTC",
+        pricing=capped,
+    )
+    assert [row.amount for row in effort] == [Decimal(300), Decimal(200)]
+    assert travel[0].amount == Decimal(50)  # travel comes on top of the cap
+
+
 def test_an_unpriced_timesheet_has_no_amounts() -> None:
     [row], _ = timesheet_rows([item(60)], timezone="UTC")
     assert (row.rate, row.amount) == (None, None)

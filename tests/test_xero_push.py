@@ -93,6 +93,18 @@ def test_rounding_that_differs_from_the_printed_lines_is_made_up_by_a_line(
     assert Decimal(str(invoice["Total"])) == timesheet.amount_total
 
 
+def test_a_daily_cap_reaches_the_invoice_as_a_line_and_the_totals_agree(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice, daily_cap=Decimal(150))
+    xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    [invoice] = org.invoices.values()
+    # The 1 3/4 hours workshop (210.00) is capped at 150.00 on its day.
+    assert timesheet.amount_total == Decimal("405.00")
+    assert Decimal(str(invoice["Total"])) == timesheet.amount_total
+    assert invoice["LineItems"][-1]["Description"].startswith("Daily cap")
+
+
 def test_pushing_again_creates_no_second_invoice(
     fake_xero: FakeXero, org: Organisation, xero_alice: User
 ) -> None:

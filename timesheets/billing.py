@@ -93,6 +93,7 @@ class Pricing:
     currency: str = ""
     hourly_rate: Decimal | None = None
     travel_hourly_rate: Decimal | None = None
+    daily_cap: Decimal | None = None  # the most one day's effort bills; travel comes on top
 
     @property
     def priced(self) -> bool:
@@ -104,6 +105,23 @@ class Pricing:
 
 
 NO_PRICING = Pricing()
+
+
+class DailyCap:
+    """Caps each local day's effort amount: once a day's rows reach the cap, later rows of that
+    day bill only what is left (then 0.00). Rows must come in time order; the printed amounts
+    stay the ones that add up to the totals."""
+
+    def __init__(self, cap: Decimal | None) -> None:
+        self.cap = cap
+        self.billed: dict[date, Decimal] = {}
+
+    def apply(self, row: EffortRow) -> None:
+        if self.cap is None or row.amount is None:
+            return
+        so_far = self.billed.get(row.date, Decimal(0))
+        row.amount = max(min(row.amount, self.cap - so_far), Decimal(0))
+        self.billed[row.date] = so_far + row.amount
 
 
 @dataclass(slots=True)
@@ -298,11 +316,16 @@ def timesheet_rows(
     zone = zoneinfo.ZoneInfo(timezone)
     effort: list[EffortRow] = []
     travel: list[TravelRow] = []
+    cap = DailyCap(pricing.daily_cap)
     for item in sorted(items, key=lambda i: (i.start, i.end, i.key)):
         row = timesheet_row(
             item, zone=zone, travel_rate=travel_rate, rounding=rounding, pricing=pricing
         )
-        (travel if isinstance(row, TravelRow) else effort).append(row)
+        if isinstance(row, TravelRow):
+            travel.append(row)
+        else:
+            cap.apply(row)
+            effort.append(row)
     return effort, travel
 
 

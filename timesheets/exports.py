@@ -25,7 +25,7 @@ from django_q.tasks import async_task
 
 from accounts.models import User
 from calendars.models import Appointment
-from timesheets.billing import EffortRow, TimesheetData, TravelRow, timesheet_row
+from timesheets.billing import DailyCap, EffortRow, TimesheetData, TravelRow, timesheet_row
 from timesheets.services import (
     CONTENT_TYPES,
     ITEM_COLUMNS,
@@ -154,14 +154,18 @@ def _rows(
     query = appointments.filter(is_travel=travel).order_by("start_time", "end_time", "pk")
     rounding = settings_row.rounding()
     pricing = customer_pricing(user=user, customer_settings=settings_row)
+    cap = DailyCap(pricing.daily_cap if not travel else None)
     for values in query.values_list(*ITEM_COLUMNS).iterator(chunk_size=CHUNK):
-        yield timesheet_row(
+        row = timesheet_row(
             billing_item(*values),
             zone=zone,
             travel_rate=settings_row.travel_rate,
             rounding=rounding,
             pricing=pricing,
         )
+        if not travel:
+            cap.apply(row)
+        yield row
 
 
 def csv_document_stream(

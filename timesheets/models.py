@@ -111,6 +111,9 @@ class Timesheet(models.Model):
     travel_share = models.DecimalField(
         max_digits=4, decimal_places=2, null=True, blank=True, editable=False
     )
+    daily_cap = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, editable=False
+    )
     rounding_interval = models.PositiveIntegerField(null=True, blank=True, editable=False)
     rounding_mode = models.CharField(max_length=8, blank=True, editable=False)
     amount_total = models.DecimalField(
@@ -152,6 +155,7 @@ class Timesheet(models.Model):
             currency=self.currency,
             hourly_rate=self.hourly_rate,
             travel_hourly_rate=self.travel_hourly_rate,
+            daily_cap=self.daily_cap,
         )
 
     def rounding(self) -> Rounding:
@@ -169,6 +173,7 @@ class Timesheet(models.Model):
         self.currency = pricing.currency
         self.hourly_rate = pricing.hourly_rate
         self.travel_hourly_rate = pricing.travel_hourly_rate
+        self.daily_cap = pricing.daily_cap
         self.travel_share = terms.travel_rate
         self.rounding_interval = terms.rounding_interval
         self.rounding_mode = terms.rounding_mode
@@ -220,6 +225,15 @@ class CustomerSettings(models.Model):
         "travel hourly rate",
         "Travel's own rate per billed hour; empty = the hourly rate (the travel share still "
         "applies: set it to 1.00 to bill all travel time at this rate).",
+    )
+    daily_cap = models.DecimalField(
+        "daily cap",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="The most one day's effort bills (travel comes on top); empty = no cap.",
     )
     xero_contact_id = models.CharField(
         "Xero contact ID",
@@ -285,7 +299,10 @@ class CustomerSettings(models.Model):
         if not currency or hourly_rate is None:
             return Pricing()
         return Pricing(
-            currency=currency, hourly_rate=hourly_rate, travel_hourly_rate=self.travel_hourly_rate
+            currency=currency,
+            hourly_rate=hourly_rate,
+            travel_hourly_rate=self.travel_hourly_rate,
+            daily_cap=self.daily_cap,
         )
 
 

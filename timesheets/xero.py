@@ -417,7 +417,8 @@ def xero_invoice_lines(data: TimesheetData, *, terms: Any) -> list[dict[str, Any
         priced += line_amount(quantity, rate, currency)
     difference = data.amount_total - priced
     if difference:
-        lines.append(_line(terms, "Rounding to the timesheet's lines", Decimal(1), difference))
+        label = "Daily cap and rounding" if data.pricing.daily_cap else "Rounding"
+        lines.append(_line(terms, f"{label}: as the timesheet's lines", Decimal(1), difference))
     return lines
 
 
