@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, is_currency
 
@@ -64,6 +65,7 @@ def valid_currency(code: str) -> bool:
     return len(code) == 3 and code.isupper() and is_currency(code)
 
 
+@lru_cache(maxsize=64)
 def minor_unit(currency: str) -> Decimal:
     """`0.01` for GBP, `1` for JPY, `0.001` for BHD: the currency's smallest printed amount."""
     return Decimal(1).scaleb(-get_currency_precision(currency))

@@ -285,6 +285,12 @@ def _write_sheet(
         if any(text[:1] == "=" for text in texts) or ILLEGAL_CHARACTERS_RE.search("".join(texts)):
             for index in text_columns:
                 values[index] = _text_cell(sheet, values[index])
+        elif "" in texts:
+            # An empty text is no cell at all: openpyxl skips None, and most rows have no
+            # location or comments (a fifth of a 50,000-row sheet's cells).
+            for index in text_columns:
+                if values[index] == "":
+                    values[index] = None
         sheet.append(values)
         values = following
     # The last row exported is the Total row.
