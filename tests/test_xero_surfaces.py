@@ -146,3 +146,43 @@ def test_the_timesheet_command_says_in_one_line_when_xero_is_not_connected(
             upload=["xero"],
             stdout=StringIO(),
         )
+
+
+def test_a_push_through_the_api_is_audited_under_the_requests_correlation_id(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User, alice_client: Client
+) -> None:
+    from auditing.models import AuditLog
+
+    timesheet = priced_timesheet(xero_alice)
+    alice_client.post(
+        reverse("api:timesheet-xero", args=[timesheet.pk]), HTTP_X_REQUEST_ID="push-trace-1"
+    )
+    row = AuditLog.objects.get(operation="xero_push")
+    assert (row.correlation_id, row.status) == ("push-trace-1", "success")
+
+
+def test_the_connection_page_never_shows_the_tokens(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User, alice_client: Client
+) -> None:
+    import json
+
+    connection = XeroConnection.objects.get(user=xero_alice)
+    tokens = json.loads(connection.token_set)
+    page = alice_client.get(reverse("admin:timesheets_xeroconnection_change", args=[connection.pk]))
+    assert page.status_code == 200
+    assert org.name in page.text
+    assert tokens["refresh_token"] not in page.text
+    assert tokens["access_token"] not in page.text
+
+
+def test_choosing_the_organisation_in_the_admin_saves_its_name(
+    fake_xero: FakeXero, org: Organisation, alice: User, alice_client: Client
+) -> None:
+    from tests.xero_helpers import connect
+
+    other = fake_xero.add_organisation("Archer Holdings")
+    connection = connect(fake_xero, alice)
+    url = reverse("admin:timesheets_xeroconnection_change", args=[connection.pk])
+    answer = alice_client.post(url, {"user": alice.pk, "tenant_id": other.tenant_id})
+    assert answer.status_code == 302, answer.text[:2000]
+    assert XeroConnection.objects.get(pk=connection.pk).tenant_name == "Archer Holdings"
