@@ -155,6 +155,25 @@ def test_a_429_storm_is_waited_out_with_retry_after(
     assert len(org.invoices) == 1
 
 
+def test_a_429_storm_that_does_not_end_fails_the_push_with_an_action_item(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    fake_xero.forced_429 = 100
+    timesheet = priced_timesheet(xero_alice)
+    with pytest.raises(xero.XeroError, match="429"):
+        xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    assert ActionLog.objects.filter(event_type="xero_push_failed").open().exists()
+    assert not org.invoices
+
+
+def test_the_day_limit_fails_the_push_and_says_when_to_come_back(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    org.day_calls.extend([fake_xero.now() - 3600] * 5000)
+    with pytest.raises(xero.XeroError, match="day limit is reached: try again in"):
+        xero.timesheet_xero_push(timesheet=priced_timesheet(xero_alice), user=xero_alice)
+
+
 def test_the_minute_limit_is_honoured(
     fake_xero: FakeXero, org: Organisation, xero_alice: User, fake_clock_sleep: list[float]
 ) -> None:

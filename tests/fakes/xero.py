@@ -59,6 +59,7 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # [attachments]: 10 MB a file
 MAX_ATTACHMENTS = 10  # [attachments]: 10 a document
 MINUTE_LIMIT = 60  # [limits]
 DAY_LIMIT = 5000  # [limits]
+CONCURRENT_LIMIT = 5  # [limits]
 
 
 def b64url(raw: bytes) -> str:
@@ -397,6 +398,25 @@ class FakeXero:
         limited = self._rate_limit(org)
         if limited is not None:
             return limited
+        # [limits]: at most 5 calls in progress at once per organisation.
+        with self._lock:
+            if org.in_flight >= CONCURRENT_LIMIT:
+                return api_error(
+                    429,
+                    "TooManyRequests",
+                    "Concurrent limit",
+                    {"Retry-After": "1", "X-Rate-Limit-Problem": "concurrent"},
+                )
+            org.in_flight += 1
+        try:
+            return self._accounting_call(request, org, grant, tenant)
+        finally:
+            with self._lock:
+                org.in_flight -= 1
+
+    def _accounting_call(
+        self, request: FakeRequest, org: Organisation, grant: Grant, tenant: str
+    ) -> Reply:
         key = request.headers.get("Idempotency-Key")
         if key is not None and request.method in ("PUT", "POST"):
             if len(key) > MAX_IDEMPOTENCY_KEY:
