@@ -79,6 +79,9 @@ def test_the_api_answers_409_when_xero_is_not_connected(
     answer = alice_client.post(reverse("api:timesheet-xero", args=[timesheet.pk]))
     assert answer.status_code == 409
     assert "not connected" in answer.text
+    from auditing.models import ActionLog
+
+    assert not ActionLog.objects.exists()  # set-up to do, not a failure to chase
 
 
 def test_the_api_answers_502_when_xero_refuses_and_bob_cannot_push_alices(

@@ -41,7 +41,13 @@ from timesheets.services import (
     timesheet_upload_onedrive,
     timesheet_void,
 )
-from timesheets.xero import XeroError, XeroNotConfigured, XeroReconnectNeeded, timesheet_xero_push
+from timesheets.xero import (
+    XeroError,
+    XeroNotConfigured,
+    XeroNotConnected,
+    XeroReconnectNeeded,
+    timesheet_xero_push,
+)
 
 
 class TimesheetSerializer(OwnedModelSerializer):
@@ -357,7 +363,7 @@ class TimesheetViewSet(
         timesheet = self.get_object()
         try:
             push = timesheet_xero_push(timesheet=timesheet, user=request.user)
-        except (TimesheetError, XeroNotConfigured, XeroReconnectNeeded) as error:
+        except (TimesheetError, XeroNotConfigured, XeroNotConnected, XeroReconnectNeeded) as error:
             raise Conflict(str(error)) from error
         except XeroError as error:
             raise BadGateway(str(error)) from error

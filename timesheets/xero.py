@@ -65,6 +65,10 @@ class XeroNotConfigured(XeroError):
     pass
 
 
+class XeroNotConnected(XeroError):
+    """The user never connected Xero (or disconnected it): nothing to reconnect."""
+
+
 class XeroReconnectNeeded(XeroError):
     pass
 
@@ -459,7 +463,7 @@ def _connection_for(user: User) -> XeroConnection:
     _require_configured()
     connection = XeroConnection.objects.filter(user=user).first()
     if connection is None or not connection.is_connected:
-        raise XeroReconnectNeeded("Xero is not connected: connect it first.")
+        raise XeroNotConnected("Xero is not connected: connect it first.")
     if not connection.tenant_id:
         raise XeroError("Choose the Xero organisation to invoice from (several are authorised).")
     return connection
@@ -552,6 +556,8 @@ def timesheet_xero_push(*, timesheet: Timesheet, user: User) -> XeroPush:
                 "contact": contact,
                 "requests": client.requests_sent,
             }
+    except (XeroNotConfigured, XeroNotConnected):
+        raise  # set-up, not a failure: the caller shows the message
     except XeroReconnectNeeded as error:
         _reconnect_item(owner, str(error))
         _push_failed(timesheet, error)
