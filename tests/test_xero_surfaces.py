@@ -189,3 +189,10 @@ def test_choosing_the_organisation_in_the_admin_saves_its_name(
     answer = alice_client.post(url, {"user": alice.pk, "tenant_id": other.tenant_id})
     assert answer.status_code == 302, answer.text[:2000]
     assert XeroConnection.objects.get(pk=connection.pk).tenant_name == "Archer Holdings"
+
+
+def test_the_connections_page_offers_connect_xero(
+    fake_xero: FakeXero, alice_client: Client
+) -> None:
+    page = alice_client.get(reverse("admin:timesheets_xeroconnection_changelist"))
+    assert reverse("admin:timesheets_xeroconnection_connect") in page.text
