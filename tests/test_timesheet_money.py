@@ -272,3 +272,30 @@ def test_the_database_refuses_a_negative_rate_that_slips_past_the_form(alice: Us
 
 def test_amount_text_in_the_pdf_is_babel_formatted() -> None:
     assert re.fullmatch(r"£1,234\.50", format_money(Decimal("1234.5"), "GBP"))
+
+
+@pytest.mark.django_db(databases=["default", "web"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("hourly_rate", "-1"), ("hourly_rate", "250000"), ("currency", "XYZ"), ("daily_cap", "-5")],
+)
+def test_the_api_answers_400_to_a_bad_rate_or_currency_and_saves_nothing(
+    alice_client: Client, field: str, value: str
+) -> None:
+    body = {"customer": "Acme", "currency": "GBP", "hourly_rate": "120", field: value}
+    answer = alice_client.post(
+        reverse("api:customer-settings-list"), body, content_type="application/json"
+    )
+    assert answer.status_code == 400
+    assert field in answer.json()
+    assert not CustomerSettings.objects.exists()
+
+
+@pytest.mark.django_db(databases=["default", "web"])
+def test_the_api_saves_good_rates(alice_client: Client, alice: User) -> None:
+    body = {"customer": "Acme", "currency": "EUR", "hourly_rate": "95.50"}
+    answer = alice_client.post(
+        reverse("api:customer-settings-list"), body, content_type="application/json"
+    )
+    assert answer.status_code == 201, answer.content
+    assert CustomerSettings.objects.get(user=alice).hourly_rate == Decimal("95.50")

@@ -23,6 +23,7 @@ from adminassistant.api_base import (
     Conflict,
     OwnedFilterSet,
     OwnedModelSerializer,
+    OwnedModelViewSet,
     OwnedQuerysetMixin,
     StrictFieldsMixin,
     error_response,
@@ -30,7 +31,7 @@ from adminassistant.api_base import (
     request_user,
 )
 from timesheets.billing import format_hours, period_label
-from timesheets.models import Timesheet
+from timesheets.models import CustomerSettings, Timesheet
 from timesheets.services import (
     CONTENT_TYPES,
     FORMATS,
@@ -380,3 +381,48 @@ class TimesheetViewSet(
                 context={"request": request},
             ).data
         )
+
+
+class CustomerSettingsSerializer(OwnedModelSerializer):
+    class Meta:
+        model = CustomerSettings
+        fields = [
+            "id",
+            "user",
+            "customer",
+            "display_name",
+            "legal_name",
+            "currency",
+            "hourly_rate",
+            "travel_rate",
+            "travel_hourly_rate",
+            "daily_cap",
+            "rounding_interval",
+            "rounding_mode",
+            "onedrive_folder",
+            "xero_contact_id",
+            "xero_account_code",
+            "xero_tax_type",
+            "xero_item_code",
+            "xero_line_per_row",
+        ]
+
+
+class CustomerSettingsFilterSet(OwnedFilterSet):
+    class Meta:
+        model = CustomerSettings
+        fields: list[str] = []
+
+
+@extend_schema(tags=["timesheets"])
+class CustomerSettingsViewSet(OwnedModelViewSet):
+    """How each customer is billed: currency, rates, rounding, and the Xero invoice details. A
+    negative or absurd rate or an unknown currency is a 400 and nothing is saved; issued
+    timesheets keep the rates they were issued with."""
+
+    queryset = CustomerSettings.objects.all()
+    serializer_class = CustomerSettingsSerializer
+    filterset_class = CustomerSettingsFilterSet
+    search_fields = ["customer", "display_name", "legal_name"]
+    ordering_fields = ["customer", "id"]
+    ordering = ["customer", "id"]
