@@ -13,7 +13,7 @@ from archiving.models import ArchiveConfiguration, ArchiveCopy, JobConfiguration
 from auditing.models import ActionLog
 from auditing.services import audit_record
 from calendars.models import Appointment, Calendar
-from timesheets.models import CustomerSettings, Timesheet
+from timesheets.models import BillingProfile, CustomerSettings, Timesheet, XeroConnection
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -46,6 +46,8 @@ def one_of_everything(alice: User, alice_appointment: Appointment) -> None:
     )
     ActionLog.objects.create(user=alice, event_type="overlap", description="Two meetings")
     CustomerSettings.objects.create(user=alice, customer="Acme", display_name="Acme Ltd")
+    BillingProfile.objects.create(user=alice, currency="GBP", hourly_rate=100)
+    XeroConnection.objects.create(user=alice)
     audit_record(action_type="test", operation="seed", user=alice)
     token = ApiToken(user=alice, name="Billing script")
     token.set_new_key()

@@ -21,8 +21,15 @@ from accounts.models import User
 from auditing.models import ActionLog
 from auditing.services import audit_operation
 from calendars.models import Appointment
-from timesheets.billing import BillableItem, TimesheetData, format_hours, timesheet_rows
-from timesheets.models import CustomerSettings, Timesheet
+from timesheets.billing import (
+    BillableItem,
+    Pricing,
+    Rounding,
+    TimesheetData,
+    format_hours,
+    timesheet_rows,
+)
+from timesheets.models import BillingProfile, CustomerSettings, Timesheet
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +68,12 @@ def customer_settings_for(*, user: User, customer: str) -> CustomerSettings:
     if existing:
         return existing
     return CustomerSettings.objects.create(user=user, customer=customer, display_name=customer)
+
+
+def customer_pricing(*, user: User, customer_settings: CustomerSettings) -> Pricing:
+    """The rates the customer bills at now: its own, else the user's default rate."""
+    default = BillingProfile.objects.filter(user=user).first()
+    return customer_settings.pricing(default=default)
 
 
 def period_bounds(*, start: date, end: date, zone: str) -> tuple[datetime, datetime]:
@@ -156,13 +169,24 @@ def timesheet_data(
     end: date,
     appointments: Iterable[Appointment],
     customer_settings: CustomerSettings | None = None,
+    frozen: Timesheet | None = None,
 ) -> TimesheetData:
+    """The rows and totals to print; an issued timesheet's frozen terms win over the settings."""
     customer_settings = customer_settings or customer_settings_for(user=user, customer=customer)
+    travel_share = customer_settings.travel_rate
+    rounding: Rounding = customer_settings.rounding()
+    if frozen is not None and frozen.has_frozen_terms:
+        pricing = frozen.pricing()
+        travel_share = frozen.travel_share
+        rounding = frozen.rounding()
+    else:
+        pricing = customer_pricing(user=user, customer_settings=customer_settings)
     effort, travel = timesheet_rows(
         billing_items(appointments),
         timezone=user.timezone,
-        travel_rate=customer_settings.travel_rate,
-        rounding=customer_settings.rounding(),
+        travel_rate=travel_share,
+        rounding=rounding,
+        pricing=pricing,
     )
     return TimesheetData(
         customer=customer,
@@ -174,6 +198,7 @@ def timesheet_data(
         end_date=end,
         effort_rows=effort,
         travel_rows=travel,
+        pricing=pricing,
         time_zone=user.timezone,
     )
 
@@ -272,13 +297,18 @@ def timesheet_generate(
                     f"{blocked} appointment(s) in unresolved overlap conflicts are left out; "
                     "resolve them in the action log and bill them in a later timesheet."
                 )
-            timesheet = Timesheet.objects.create(
+            timesheet = Timesheet(
                 user=user,
                 customer=customer,
                 start_date=start,
                 end_date=end,
                 notes={"late_items": late, "blocked_by_conflicts": blocked, "messages": messages},
             )
+            timesheet.freeze_terms(
+                customer_settings, default=BillingProfile.objects.filter(user=user).first()
+            )
+            timesheet.amount_total = data.amount_total if data.priced else None
+            timesheet.save()
             Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(
                 timesheet=timesheet, updated_at=timezone.now()
             )
@@ -289,6 +319,8 @@ def timesheet_generate(
             f"appointment(s), {format_hours(data.billable_total)} billable"
         )
         audit.details = {"appointments": len(appointments), "late": late, "blocked": blocked}
+        if data.priced:
+            audit.details["amount"] = f"{data.amount_total} {data.currency}"
     return TimesheetGeneration(
         timesheet=timesheet,
         data=data,
@@ -336,6 +368,7 @@ def timesheet_billed(timesheet: Timesheet) -> TimesheetData:
         start=timesheet.start_date,
         end=timesheet.end_date,
         appointments=appointments,
+        frozen=timesheet,
     )
 
 
@@ -352,10 +385,32 @@ def timesheet_regenerate_files(*, timesheet: Timesheet, user: User) -> None:
         _store_files(timesheet, timesheet_billed(timesheet), FORMATS)
 
 
-def timesheet_void(*, timesheet: Timesheet, user: User) -> int:
-    """Void an issued timesheet and release its appointments; returns how many."""
+def timesheet_void(*, timesheet: Timesheet, user: User, void_in_xero: bool = False) -> int:
+    """Void an issued timesheet and release its appointments; returns how many.
+
+    A timesheet sent to Xero is voided only once its invoice is deleted or voided there: by
+    the user in Xero, or here with `void_in_xero` (audited).
+    """
     if timesheet.status == Timesheet.Status.VOID:
         raise TimesheetError(f"Timesheet {timesheet.pk} is already void.")
+    if timesheet.xero_invoice_id:
+        from timesheets.xero import (
+            XeroError,
+            timesheet_xero_invoice_void,
+            xero_invoice_status,
+        )
+
+        try:
+            if void_in_xero:
+                timesheet_xero_invoice_void(timesheet=timesheet, user=user)
+            elif xero_invoice_status(timesheet=timesheet) not in ("DELETED", "VOIDED"):
+                raise TimesheetError(
+                    f"Timesheet {timesheet.pk} is invoiced in Xero as "
+                    f"{timesheet.xero_invoice_number}: delete or void that invoice in Xero "
+                    "first, or void the timesheet with 'void in Xero too'."
+                )
+        except XeroError as error:
+            raise TimesheetError(str(error)) from error
     with (
         audit_operation(
             action_type="timesheet",
