@@ -128,8 +128,12 @@ class TimesheetAdmin(OwnedModelAdmin):
                 .distinct()
             )
         )
+        # A GET may prefill the form (the home page's "Generate timesheet" links).
         form = GenerateTimesheetForm(
-            request.POST or None, request_user=request.user, customers=customers
+            request.POST or None,
+            initial=request.GET.dict(),
+            request_user=request.user,
+            customers=customers,
         )
         if request.method == "POST" and form.is_valid():
             try:

@@ -7,6 +7,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,14 @@ from accounts.models import User
 from auditing.models import ActionLog
 from auditing.services import audit_operation
 from calendars.models import Appointment
-from timesheets.billing import BillableItem, TimesheetData, format_hours, timesheet_rows
+from timesheets.billing import (
+    DEFAULT_TRAVEL_RATE,
+    BillableItem,
+    Rounding,
+    TimesheetData,
+    format_hours,
+    timesheet_rows,
+)
 from timesheets.models import CustomerSettings, Timesheet
 
 logger = logging.getLogger(__name__)
@@ -456,3 +464,107 @@ def _upload_failed(timesheet: Timesheet, error: BaseException) -> None:
 def appointment_locked(appointment: Any) -> bool:
     """Billed on an issued timesheet: read-only until the timesheet is voided."""
     return bool(appointment.timesheet_id)
+
+
+@dataclass
+class CustomerHours:
+    """One customer's hours over a period, as the timesheet for it would bill them."""
+
+    data: TimesheetData
+    first_day: date
+    last_day: date
+
+    @property
+    def customer(self) -> str:
+        return self.data.customer
+
+    @property
+    def billable(self) -> Decimal:
+        return self.data.effort_billable_total
+
+    @property
+    def non_billable(self) -> Decimal:
+        return self.data.effort_total - self.data.effort_billable_total
+
+    @property
+    def travel(self) -> Decimal:
+        return self.data.travel_total
+
+    @property
+    def total(self) -> Decimal:
+        return self.data.effort_total + self.data.travel_total
+
+    @property
+    def billable_total(self) -> Decimal:
+        return self.data.billable_total
+
+    @property
+    def amount(self) -> Decimal | None:
+        # Rates per customer arrive with the Xero work (issue 13); until then only hours.
+        return None
+
+
+def customer_hours(
+    *, user: User, appointments: QuerySet[Appointment], start: date | None = None
+) -> list[CustomerHours]:
+    """Hours per customer of the billable appointments given, computed by `timesheet_rows` with
+    each customer's travel rate and rounding: the same figures a timesheet shows.
+
+    Two queries however many appointments: the rows are read as plain values, one pass."""
+    by_customer: dict[str, list[tuple]] = {}
+    names: dict[str, str] = {}
+    for customer, *values in (
+        billable_appointments(appointments)
+        .order_by()
+        .values_list("customer", *ITEM_COLUMNS)
+        .iterator(chunk_size=5000)
+    ):
+        key = customer.strip().lower()
+        names.setdefault(key, customer.strip())
+        by_customer.setdefault(key, []).append(values)
+    customer_settings = {
+        row.customer.strip().lower(): row for row in CustomerSettings.objects.filter(user=user)
+    }
+    zone = zoneinfo.ZoneInfo(user.timezone)
+    result = []
+    for key, rows in by_customer.items():
+        found = customer_settings.get(key)
+        items = [billing_item(*values) for values in rows]
+        effort, travel = timesheet_rows(
+            items,
+            timezone=user.timezone,
+            travel_rate=found.travel_rate if found else DEFAULT_TRAVEL_RATE,
+            rounding=found.rounding() if found else Rounding(),
+        )
+        days = [item.start.astimezone(zone).date() for item in items]
+        result.append(
+            CustomerHours(
+                data=TimesheetData(
+                    customer=names[key],
+                    customer_display_name=(found.display_name if found else "") or names[key],
+                    consultant=user.name or user.email,
+                    report_date=timezone.now().astimezone(zone).date(),
+                    start_date=start or min(days),
+                    end_date=max(days),
+                    effort_rows=effort,
+                    travel_rows=travel,
+                ),
+                first_day=min(days),
+                last_day=max(days),
+            )
+        )
+    result.sort(key=lambda hours: (-hours.total, hours.customer.lower()))
+    return result
+
+
+def period_customer_hours(*, user: User, start: date, end: date) -> list[CustomerHours]:
+    """The period's hours per customer (billed or not), as timesheets for it would show."""
+    low, high = period_bounds(start=start, end=end, zone=user.timezone)
+    appointments = Appointment.objects.filter(user=user, start_time__gte=low, start_time__lt=high)
+    return customer_hours(user=user, appointments=appointments, start=start)
+
+
+def unbilled_customer_hours(*, user: User) -> list[CustomerHours]:
+    """Archived appointments on no issued timesheet, per customer."""
+    appointments = Appointment.objects.filter(user=user, is_archived=True, timesheet__isnull=True)
+    return customer_hours(user=user, appointments=appointments)
