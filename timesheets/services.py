@@ -568,3 +568,42 @@ def unbilled_customer_hours(*, user: User) -> list[CustomerHours]:
     """Archived appointments on no issued timesheet, per customer."""
     appointments = Appointment.objects.filter(user=user, is_archived=True, timesheet__isnull=True)
     return customer_hours(user=user, appointments=appointments)
+
+
+def appointment_billing(appointment: Appointment) -> str:
+    """What a timesheet would make of the appointment, in words: why it is left out, or its
+    row's hours and billable hours by the customer's settings."""
+    reasons = {
+        "shown as free": appointment.show_as == Appointment.ShowAs.FREE,
+        "cancelled": appointment.is_cancelled,
+        "out of office": appointment.is_out_of_office,
+        "no customer": not (appointment.customer or "").strip(),
+        f"overlap {appointment.overlap_state}": appointment.overlap_state
+        in EXCLUDED_OVERLAP_STATES,
+    }
+    left_out = [reason for reason, applies in reasons.items() if applies]
+    if left_out:
+        return f"Not billed: {', '.join(left_out)}."
+    if not (appointment.start_time and appointment.end_time and appointment.user_id):
+        return "Not billed yet: no times."
+    found = CustomerSettings.objects.filter(
+        user_id=appointment.user_id, customer__iexact=appointment.customer.strip()
+    ).first()
+    (item,) = billing_items([appointment])
+    effort, travel = timesheet_rows(
+        [item],
+        timezone=appointment.user.timezone,
+        travel_rate=found.travel_rate if found else DEFAULT_TRAVEL_RATE,
+        rounding=found.rounding() if found else Rounding(),
+    )
+    if travel:
+        row = travel[0]
+        return (
+            f"Travel for {appointment.customer}: {format_hours(row.duration)}, "
+            f"{format_hours(row.billable)} billable."
+        )
+    row = effort[0]
+    return (
+        f"Effort for {appointment.customer}: {format_hours(row.effort)}, "
+        f"{format_hours(row.billable)} billable."
+    )
