@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 from django.contrib.admin.apps import AdminConfig
+from django.db.models.signals import post_migrate
 
 
 class AdminAssistantAdminConfig(AdminConfig):
     """The Django admin, with the site that audits every change."""
 
     default_site = "adminassistant.admin.AdminAssistantSite"
+
+    def ready(self) -> None:
+        super().ready()
+        from adminassistant import checks
+
+        # `migrate --database web` is enough for a working app: it also makes the cache table.
+        post_migrate.connect(checks.create_cache_tables, sender=self, dispatch_uid="cache-tables")

@@ -24,11 +24,11 @@ from timesheets.billing import format_hours
 from timesheets.services import CustomerHours, period_customer_hours, unbilled_customer_hours
 
 ATTENTION_LABELS = {
-    "overlap": "Overlaps to resolve",
-    "uncategorised": "Uncategorised meetings",
-    "source_deleted": "Deleted in the source calendar",
-    "reconnect_microsoft": "Reconnect Microsoft 365",
-    "onedrive_upload": "Failed OneDrive uploads",
+    ActionLog.EventType.OVERLAP: "Overlaps to resolve",
+    ActionLog.EventType.UNCATEGORISED: "Uncategorised meetings",
+    ActionLog.EventType.SOURCE_DELETED: "Deleted in the source calendar",
+    ActionLog.EventType.RECONNECT_MICROSOFT: "Reconnect Microsoft 365",
+    ActionLog.EventType.UPLOAD_FAILED: "Failed uploads",
 }
 CHART_WIDTH = 600
 CHART_LABEL_WIDTH = 160
@@ -259,7 +259,9 @@ def _microsoft(request: HttpRequest, owner: User) -> list[dict[str, Any]]:
     )
     reconnect = set(
         ActionLog.objects.filter(
-            user__in=users, event_type="reconnect_microsoft", state=ActionLog.State.OPEN
+            user__in=users,
+            event_type=ActionLog.EventType.RECONNECT_MICROSOFT,
+            state=ActionLog.State.OPEN,
         ).values_list("user_id", flat=True)
     )
     return [

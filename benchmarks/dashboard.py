@@ -46,8 +46,10 @@ CUSTOMERS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli"]
 
 
 def seed(user: User, count: int, now: datetime) -> None:
-    # Eight a day on weekdays-ish, back from now: 100,000 reach about 34 years back.
-    start = now.replace(hour=8, minute=0, second=0, microsecond=0)
+    # Eight a day, back from the end of this month: 100,000 reach about 34 years back, and this
+    # month holds a full month's work.
+    month_end = (now.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    start = month_end.replace(hour=16, minute=0, second=0, microsecond=0)
     billed_before = now - timedelta(days=90)
     timesheet = Timesheet.objects.create(
         user=user, customer="Acme", start_date=datetime(1990, 1, 1).date(), end_date=now.date()
@@ -75,8 +77,9 @@ def seed(user: User, count: int, now: datetime) -> None:
             batch = []
     Appointment.objects.bulk_create(batch)
     ActionLog.objects.bulk_create(
-        ActionLog(user=user, event_type=kind, state=ActionLog.State.OPEN)
-        for kind in ["overlap", "uncategorised", "source_deleted"] * 20
+        ActionLog(user=user, event_type=kind, key=f"{kind}-{n}", state=ActionLog.State.OPEN)
+        for kind in ["overlap", "uncategorised", "source_deleted"]
+        for n in range(20)
     )
 
 

@@ -129,8 +129,10 @@ def test_unbilled_hours_link_to_a_prefilled_generate_form(
 
 
 def test_attention_counts_open_items_by_type_with_links(alice: User, alice_client: Client) -> None:
-    for _ in range(2):
-        ActionLog.objects.create(user=alice, event_type="overlap", state=ActionLog.State.OPEN)
+    for key in ("monday", "tuesday"):
+        ActionLog.objects.create(
+            user=alice, event_type="overlap", key=key, state=ActionLog.State.OPEN
+        )
     ActionLog.objects.create(user=alice, event_type="uncategorised", state=ActionLog.State.RESOLVED)
     attention = alice_client.get(reverse("admin:index")).context["attention"]
     assert [(row["label"], row["count"]) for row in attention] == [("Overlaps to resolve", 2)]
