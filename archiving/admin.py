@@ -186,7 +186,12 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
             "finished": run.status in {"success", "failure"},
             "outcome": result.get("status") or run.status,
             "reason": result.get("reason") or run.error or "",
-            "counts": [{"name": name.replace("_", " "), "value": v} for name, v in counts.items()],
+            # Only what happened: a run's many zero counts would hide the few that matter.
+            "counts": [
+                {"name": name.replace("_", " "), "value": value}
+                for name, value in counts.items()
+                if value
+            ],
             "items": [
                 {
                     "description": item.description or item.event_type,

@@ -199,4 +199,5 @@ def test_archive_now_is_watched_to_the_end_on_its_run_page(
     assert page.url == address  # polled, not reloaded
     expect(page.locator("#archive-run-counts")).to_contain_text("2 copied")
     expect(page.locator("#archive-run-items")).to_contain_text("Mystery call")
+    shoot(page, "archive-run.png")
     page.close()
