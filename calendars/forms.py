@@ -18,10 +18,9 @@ class CategoriesField(forms.MultipleChoiceField):
         kwargs.pop("encoder", None)
         kwargs.pop("decoder", None)
         kwargs.setdefault("required", False)
-        kwargs.setdefault(
-            "help_text",
-            "Outlook categories, from your synced categories. Hold Ctrl (⌘ on a Mac) to pick "
-            "several; the first stays first.",
+        kwargs["help_text"] = (
+            "Outlook categories, from the owner's synced categories, in Outlook's order. Hold "
+            "Ctrl (⌘ on a Mac) to pick several."
         )
         super().__init__(**kwargs)
 
