@@ -56,7 +56,11 @@ MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
         ["calendars.Appointment", "calendars.Calendar", "calendars.Category", "calendars.Location"],
     ),
     ("billing", "Billing", ["timesheets.Timesheet", "timesheets.CustomerSettings"]),
-    ("archiving", "Archiving", ["archiving.ArchiveConfiguration", "archiving.JobConfiguration"]),
+    (
+        "archiving",
+        "Archiving",
+        ["archiving.ArchiveConfiguration", "archiving.JobConfiguration", "archiving.ArchiveCopy"],
+    ),
     ("attention", "Attention", ["auditing.ActionLog", "auditing.AuditLog"]),
     ("settings", "Settings", ["accounts.User", "accounts.ApiToken"]),
 ]

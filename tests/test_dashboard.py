@@ -75,6 +75,13 @@ def test_framework_models_are_shown_to_superusers_only_under_system(
     assert "Social application tokens" not in body and "Sites" not in body
 
 
+def test_every_model_of_ours_has_a_task_group_not_system(admin_client: Client) -> None:
+    ours = {"accounts", "calendars", "archiving", "timesheets", "auditing"}
+    system = admin_client.get(reverse("admin:index")).context["app_list"][-1]
+    assert system["name"] == "System"
+    assert not [m for m in system["models"] if m["model"]._meta.app_label in ours]
+
+
 def test_the_home_page_shows_this_months_hours_per_customer(
     alice_client: Client, may: None
 ) -> None:
