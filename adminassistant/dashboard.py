@@ -226,7 +226,6 @@ def _archive_health(owner: User) -> list[dict[str, Any]]:
                     "admin:archiving_archiveconfiguration_change", args=[configuration.pk]
                 ),
                 "last_run": last,
-                "last_run_counts": _run_counts(last),
                 "last_run_url": (
                     f"{audit_list}?{urlencode({'correlation_id': last.correlation_id})}"
                     if last and last.correlation_id
@@ -238,17 +237,6 @@ def _archive_health(owner: User) -> list[dict[str, Any]]:
             }
         )
     return health
-
-
-def _run_counts(row: Any) -> str:
-    details = (row.details if row else None) or {}
-    counts = details.get("counts") if isinstance(details.get("counts"), dict) else details
-    parts = [
-        f"{value} {name.replace('_', ' ')}"
-        for name, value in counts.items()
-        if isinstance(value, int) and not isinstance(value, bool)
-    ]
-    return ", ".join(parts)
 
 
 def _microsoft(request: HttpRequest, owner: User) -> list[dict[str, Any]]:
