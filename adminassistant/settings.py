@@ -189,6 +189,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The admin site's own assets: `adminassistant` is installed as the admin's AppConfig, whose
+# app directory is django.contrib.admin's, so its static folder is listed here.
+STATICFILES_DIRS = [BASE_DIR / "adminassistant" / "static"]
 STATIC_ROOT = _project_path("STATIC_ROOT", "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = _project_path("MEDIA_ROOT", "media")

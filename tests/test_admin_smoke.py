@@ -61,11 +61,11 @@ def test_every_model_of_ours_is_registered() -> None:
     assert expected <= set(admin.site._registry)
 
 
-def test_admin_index_lists_every_app(admin_client: Client) -> None:
+def test_admin_index_lists_every_section(admin_client: Client) -> None:
     response = admin_client.get(reverse("admin:index"))
 
     assert response.status_code == 200
-    for heading in ("Users", "Calendars", "Archiving", "Timesheets", "Auditing"):
+    for heading in ("Calendar", "Billing", "Archiving", "Attention", "Settings", "System"):
         assert heading in response.text
 
 

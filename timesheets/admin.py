@@ -21,6 +21,7 @@ from timesheets.models import BillingProfile, CustomerSettings, Timesheet, XeroC
 from timesheets.services import (
     CONTENT_TYPES,
     TimesheetError,
+    timesheet_billed,
     timesheet_file,
     timesheet_generate,
     timesheet_regenerate_files,
@@ -135,6 +136,40 @@ class TimesheetAdmin(OwnedModelAdmin):
             *super().get_urls(),
         ]
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        timesheet = self.get_object(request, object_id)
+        data = timesheet_billed(timesheet)
+        files = [
+            (label, fmt)
+            for label, fmt, field in (
+                ("PDF", "pdf", "pdf_path"),
+                ("CSV", "csv", "csv_path"),
+                ("Excel", "xlsx", "excel_path"),
+            )
+            if getattr(timesheet, field)
+        ]
+        context = {
+            "billed": data,
+            "billed_totals": {
+                "effort": format_hours(data.effort_total),
+                "effort_billable": format_hours(data.effort_billable_total),
+                "travel": format_hours(data.travel_total),
+                "travel_billable": format_hours(data.travel_billable_total),
+                "billable": format_hours(data.billable_total),
+            },
+            "billed_timezone": timesheet.user.timezone,
+            "billed_files": files,
+        }
+        return super().change_view(
+            request, object_id, form_url, {**context, **(extra_context or {})}
+        )
+
     def generate_view(self, request: HttpRequest) -> HttpResponse:
         customers = sorted(
             set(
@@ -144,8 +179,12 @@ class TimesheetAdmin(OwnedModelAdmin):
                 .distinct()
             )
         )
+        # A GET may prefill the form (the home page's "Generate timesheet" links).
         form = GenerateTimesheetForm(
-            request.POST or None, request_user=request.user, customers=customers
+            request.POST or None,
+            initial=request.GET.dict(),
+            request_user=request.user,
+            customers=customers,
         )
         if request.method == "POST" and form.is_valid():
             try:
