@@ -55,7 +55,16 @@ MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
         "Calendar",
         ["calendars.Appointment", "calendars.Calendar", "calendars.Category", "calendars.Location"],
     ),
-    ("billing", "Billing", ["timesheets.Timesheet", "timesheets.CustomerSettings"]),
+    (
+        "billing",
+        "Billing",
+        [
+            "timesheets.Timesheet",
+            "timesheets.CustomerSettings",
+            "timesheets.BillingProfile",
+            "timesheets.XeroConnection",
+        ],
+    ),
     (
         "archiving",
         "Archiving",
