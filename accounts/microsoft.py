@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from adminassistant.graph import GraphClient, RetryPolicy, http_session
+from adminassistant.graph import GraphClient, GraphPermissionError, RetryPolicy, http_session
 from auditing.models import ActionLog
 from auditing.services import audit_record
 
@@ -316,4 +316,38 @@ def graph_client(
         session=session,
         timezone=timezone_name,
         retry=retry,
+        on_permission_denied=lambda error: permission_missing(user=user, error=error),
     )
+
+
+def permission_missing(*, user: User, error: GraphPermissionError) -> None:
+    """Open (once) a reconnect item naming the delegated permission Microsoft refused."""
+    with transaction.atomic():
+        already_open = (
+            ActionLog.objects.select_for_update()
+            .filter(user=user, event_type=RECONNECT_EVENT, state=ActionLog.State.OPEN)
+            .exists()
+        )
+        if not already_open:
+            ActionLog.objects.create(
+                user=user,
+                event_type=RECONNECT_EVENT,
+                description=f"Reconnect Microsoft 365: the app needs the {error.permission} "
+                "permission.",
+                details={"error": error.code, "permission": error.permission},
+                recommendations=[
+                    f"An administrator adds the delegated Microsoft Graph permission "
+                    f"{error.permission} to the app registration and grants consent.",
+                    "Then open your user page in the admin and choose 'Connect Microsoft 365'.",
+                    f"Or run: manage.py connect_microsoft {user.email}",
+                ],
+            )
+        audit_record(
+            action_type="microsoft",
+            operation="permission",
+            user=user,
+            status="failure",
+            resource_type="User",
+            resource_id=user.pk,
+            message=str(error),
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import ssl
 import threading
 import time
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -96,6 +97,35 @@ class GraphNotFoundError(GraphError):
     """The calendar, event or file does not exist."""
 
 
+class GraphPermissionError(GraphError):
+    """Graph answered 403: the token lacks a delegated permission (named in `permission`)."""
+
+    def __init__(self, message: str, *, permission: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.permission = permission
+
+
+def permission_needed(method: str, path: str) -> str:
+    """The delegated permission Microsoft documents for this call (the one to grant on a 403).
+
+    From the "Permissions" table of each api-reference page; reads name the read permission,
+    writes the read-write one, and another user's mailbox the `.Shared` variant.
+    """
+    path = urlsplit(path).path
+    path = re.sub(r"^(?:https?://[^/]+)?(?:/v1\.0|/beta)?/?", "", path)
+    shared = path.startswith("users/")
+    rest = re.sub(r"^(?:me|users/[^/]+)", "", path)
+    writing = method.upper() not in ("GET", "HEAD")
+    if "/outlook/masterCategories" in rest or rest.startswith("/mailboxSettings"):
+        return "MailboxSettings.ReadWrite" if writing else "MailboxSettings.Read"
+    if rest.startswith("/drive"):
+        return "Files.ReadWrite" if writing else "Files.Read"
+    if rest.startswith(("/calendar", "/events")):
+        permission = "Calendars.ReadWrite" if writing else "Calendars.Read"
+        return f"{permission}.Shared" if shared else permission
+    return "User.Read"
+
+
 @dataclass
 class RetryPolicy:
     max_attempts: int = 6
@@ -141,13 +171,23 @@ class BatchResponse:
     status: int
     body: Any
     headers: dict[str, str]
+    request: BatchRequest | None = None
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
     def error(self) -> GraphError:
-        return _error_from(self.status, self.body, self.headers)
+        if self.request is None:
+            return _error_from(self.status, self.body, self.headers)
+        return _error_from(
+            self.status,
+            self.body,
+            self.headers,
+            context=f"{self.request.method} {_path_of(self.request.url)}",
+            method=self.request.method,
+            path=self.request.url,
+        )
 
 
 def transaction_id(*parts: object) -> str:
@@ -185,7 +225,9 @@ class GraphClient:
         timeout: tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy | None = None,
         mailbox: str | None = None,
+        on_permission_denied: Callable[[GraphPermissionError], None] | None = None,
     ) -> None:
+        self.on_permission_denied = on_permission_denied
         self.base_url = base_url.rstrip("/")
         # "me", or another mailbox the user may open (msgraph://alice@example.com/calendars/X).
         self.mailbox = "me" if mailbox in (None, "", "me") else f"users/{quote(mailbox, safe='@')}"
@@ -315,13 +357,18 @@ class GraphClient:
             if response.ok:
                 return response
             body = _json_or_text(response)
-            raise _error_from(
+            error = _error_from(
                 response.status_code,
                 body,
                 dict(response.headers),
                 context=f"{method} {_path_of(url)}",
                 attempts=attempt,
+                method=method,
+                path=url,
             )
+            if isinstance(error, GraphPermissionError) and self.on_permission_denied:
+                self.on_permission_denied(error)
+            raise error
 
     def paged(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
         """Every item of a collection, following @odata.nextLink until it is absent."""
@@ -366,6 +413,12 @@ class GraphClient:
                     "Graph $batch: %d item(s) throttled; retrying in %.1fs", len(pending), delay
                 )
                 self.retry.sleep(delay)
+        # On the calling thread: the callback may write to the database.
+        denied = [result for result in results if result is not None and result.status == 403]
+        if denied and self.on_permission_denied:
+            error = denied[0].error()
+            if isinstance(error, GraphPermissionError):
+                self.on_permission_denied(error)
         return [result for result in results if result is not None]
 
     def _send_batch(
@@ -378,6 +431,7 @@ class GraphClient:
                 status=int(item.get("status", 500)),
                 body=item.get("body"),
                 headers={k: str(v) for k, v in (item.get("headers") or {}).items()},
+                request=requests_[int(item["id"])],
             )
             for item in answer.get("responses", [])
         }
@@ -570,6 +624,8 @@ def _error_from(
     *,
     context: str = "Graph request",
     attempts: int = 1,
+    method: str | None = None,
+    path: str | None = None,
 ) -> GraphError:
     error = body.get("error") if isinstance(body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
@@ -586,4 +642,17 @@ def _error_from(
         kind = GraphAuthenticationError
     elif status == 404:
         kind = GraphNotFoundError
+    elif status == 403 and method and path is not None:
+        permission = permission_needed(method, path)
+        message = (
+            f"{context}: Microsoft 365 refused access ({code or 403}). The app needs the "
+            f"delegated permission {permission}: add it to the app registration (API "
+            "permissions, Microsoft Graph, delegated), grant consent, then reconnect Microsoft "
+            "365."
+        )
+        if permission.endswith(".Shared"):
+            message += " For another person's mailbox, they must also share the calendar."
+        return GraphPermissionError(
+            message, permission=permission, status=status, code=code, request_id=request_id
+        )
     return kind(message, status=status, code=code, request_id=request_id)

@@ -285,7 +285,14 @@ MS_TENANT_ID = env.str("MS_TENANT_ID", default="common")
 MS_AUTHORITY_HOST = env.str("MS_AUTHORITY_HOST", default="https://login.microsoftonline.com")
 MS_GRAPH_URL = env.str("MS_GRAPH_URL", default="https://graph.microsoft.com/v1.0")
 MS_CA_BUNDLE = env.str("MS_CA_BUNDLE", default="")
-MS_SCOPES = env.str("MS_SCOPES", default="Calendars.ReadWrite Files.ReadWrite User.Read").split()
+# Delegated permissions, one per feature (README, "Microsoft 365"): User.Read (sign-in, profile),
+# Calendars.ReadWrite (archive runs), Calendars.ReadWrite.Shared (another person's mailbox),
+# MailboxSettings.ReadWrite (Outlook categories, the mailbox time zone), Files.ReadWrite (OneDrive).
+MS_SCOPES = env.str(
+    "MS_SCOPES",
+    default="User.Read Calendars.ReadWrite Calendars.ReadWrite.Shared MailboxSettings.ReadWrite "
+    "Files.ReadWrite",
+).split()
 # Where Microsoft sends the browser back after "Connect Microsoft 365"; built from the request
 # when empty. Register it (and /accounts/microsoft/login/callback/) in the Azure app.
 MS_REDIRECT_URI = env.str("MS_REDIRECT_URI", default="")

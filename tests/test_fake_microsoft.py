@@ -14,7 +14,7 @@ import requests
 from tests.fakes.microsoft import FakeMicrosoft
 
 ALICE = "alice@example.com"
-SCOPES = ["Calendars.ReadWrite"]
+SCOPES = ["User.Read", "Calendars.ReadWrite", "MailboxSettings.ReadWrite", "Files.ReadWrite"]
 REDIRECT_URI = "http://testserver/microsoft/callback"
 SOURCE_ID = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name SourceEventId"
 

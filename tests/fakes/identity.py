@@ -565,6 +565,11 @@ class FakeIdentity:
         ).digest()
         return f"{header}.{body}.{b64url(signature)}"
 
+    def scopes_for_access_token(self, header: str | None) -> frozenset[str]:
+        """The permissions a Bearer token carries (empty when the token is unknown)."""
+        record = self.state.access_tokens.get((header or "")[7:].strip())
+        return frozenset(record.scopes) if record is not None else frozenset()
+
     def user_for_access_token(self, header: str | None) -> tuple[FakeUser | None, str]:
         """The user a Bearer header speaks for, or None and why not."""
         if not header or not header.lower().startswith("bearer "):

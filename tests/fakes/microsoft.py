@@ -372,6 +372,9 @@ class FakeMicrosoft:
             if request.kind == "upload":
                 return self.graph.handle_upload(request)
             user, why = self.identity.user_for_access_token(request.headers.get("Authorization"))
+            request.scopes = self.identity.scopes_for_access_token(
+                request.headers.get("Authorization")
+            )
         if user is None:
             return unauthenticated(why)
         if request.path == "/v1.0/$batch" and request.method == "POST":
@@ -493,6 +496,9 @@ class FakeMicrosoft:
             raw_path=raw_path,
             kind="graph",
             prefer_headers=[headers["Prefer"]] if "Prefer" in headers else [],
+            # concepts/json-batching.md: each request in a batch is authorized with the batch's
+            # own Authorization header, so a sub-request has exactly the outer token's scopes.
+            scopes=outer.scopes,
         )
 
     # -- faults -------------------------------------------------------------------------------
@@ -584,7 +590,12 @@ class FakeMicrosoft:
     def sign_in(
         self,
         email: str,
-        scopes: tuple[str, ...] = ("Calendars.ReadWrite",),
+        scopes: tuple[str, ...] = (
+            "User.Read",
+            "Calendars.ReadWrite",
+            "MailboxSettings.ReadWrite",
+            "Files.ReadWrite",
+        ),
         *,
         public: bool = False,
     ) -> dict[str, Any]:
