@@ -194,10 +194,39 @@ def _odata_string(text: str) -> str:
     return text.replace("''", "'")
 
 
+# concepts/onedrive-addressing-driveitems.md, "OneDrive reserved characters": / \\ * < > ? : |
+# and " are never allowed; OneDrive for Business also refuses # and %, a name may not end in "."
+# and may not begin with "~". The fake plays OneDrive for Business, the stricter of the two.
+_RESERVED_CHARACTERS = frozenset('"*:<>?\\|#%')
+# "Restrictions and limitations in OneDrive and SharePoint": reserved names, also with any
+# extension for the device names, and "_vti_" anywhere.
+_RESERVED_NAMES = frozenset([".lock", "desktop.ini"])
+_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", *(f"COM{d}" for d in range(10)), *(f"LPT{d}" for d in range(10))]
+)
+
+
+def _invalid_name(segment: str) -> bool:
+    return (
+        any(char in _RESERVED_CHARACTERS or ord(char) < 32 for char in segment)
+        or segment.endswith((".", " "))
+        or segment.startswith(("~", " "))
+        or "_vti_" in segment
+        or segment.casefold() in _RESERVED_NAMES
+        or segment.partition(".")[0].upper() in _DEVICE_NAMES
+        or len(segment) > 255
+    )
+
+
 def _drive_path(raw: str) -> str:
     segments = [segment for segment in raw.split("/") if segment]
     if not segments or any(segment in (".", "..") for segment in segments):
         raise GraphError(400, "invalidRequest", f"Invalid drive item path {raw!r}.")
+    for segment in segments:
+        if _invalid_name(segment):
+            raise GraphError(
+                400, "invalidRequest", f"The provided name {segment!r} is not allowed."
+            )
     return "/".join(segments)
 
 
