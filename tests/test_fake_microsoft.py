@@ -39,6 +39,7 @@ def app(fake: FakeMicrosoft) -> msal.ConfidentialClientApplication:
 @pytest.fixture
 def public_app(fake: FakeMicrosoft) -> msal.PublicClientApplication:
     """msal offers the device-code flow only on public clients (no client secret)."""
+    fake.allow_public_client_flows = True
     return msal.PublicClientApplication(
         fake.client_id,
         authority=fake.authority,

@@ -360,6 +360,11 @@ class FakeIdentity:
             )
         form["client_id"] = client_id
         public = secret is None
+        # reference-aadsts-error-codes.md, AADSTS7000218: a request without a secret is a public
+        # client's, refused unless the app registration allows public client flows
+        # (v2-oauth2-device-code.md: the device-code flow needs "Allow public client flows").
+        if public and not self.fake.allow_public_client_flows:
+            return _missing_secret()
         if grant_type == "authorization_code":
             return self._redeem_code(form, public)
         if grant_type == "refresh_token":

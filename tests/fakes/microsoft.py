@@ -281,6 +281,9 @@ class FakeMicrosoft:
             self.access_token_lifetime = 3600
             self.max_page_size = 50
             self.device_code_interval = 1
+            # Entra ID's "Allow public client flows" (app registration, Authentication): off by
+            # default for a web app, and the device-code flow needs it (v2-oauth2-device-code).
+            self.allow_public_client_flows = False
             self.device_code_lifetime = 900
             self.next_sign_in: str | None = None
             self.next_sign_in_error: str | None = None
