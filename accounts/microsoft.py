@@ -83,8 +83,13 @@ def microsoft_scopes() -> list[str]:
     return [scope for scope in settings.MS_SCOPES if scope.lower() not in reserved]
 
 
+def microsoft_timeout() -> tuple[float, float]:
+    return (settings.MS_CONNECT_TIMEOUT, settings.MS_READ_TIMEOUT)
+
+
 def microsoft_http_session() -> requests.Session:
-    return http_session(ca_bundle=settings.MS_CA_BUNDLE or None)
+    """The session for every call to Microsoft (Graph, msal, allauth), with the timeouts."""
+    return http_session(ca_bundle=settings.MS_CA_BUNDLE or None, timeout=microsoft_timeout())
 
 
 CONFIDENTIAL = "confidential"
@@ -135,6 +140,7 @@ def msal_app(
         "authority": f"{settings.MS_AUTHORITY_HOST.rstrip('/')}/{settings.MS_TENANT_ID}",
         "token_cache": cache,
         "http_client": session or microsoft_http_session(),
+        "timeout": microsoft_timeout(),
         # Tenant discovery goes to MS_AUTHORITY_HOST itself, never to a Microsoft host.
         "instance_discovery": False,
     }
@@ -315,6 +321,7 @@ def graph_client(
         token=token,
         session=session,
         timezone=timezone_name,
+        timeout=microsoft_timeout(),
         retry=retry,
         on_permission_denied=lambda error: permission_missing(user=user, error=error),
     )

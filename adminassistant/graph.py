@@ -195,9 +195,35 @@ def transaction_id(*parts: object) -> str:
     return str(uuid.uuid5(TRANSACTION_NAMESPACE, "\x1f".join(str(part) for part in parts)))
 
 
-def http_session(*, ca_bundle: str | None = None, pool_size: int = 10) -> requests.Session:
-    """A session that trusts the system store, or `ca_bundle`, and ignores proxy env vars."""
-    session = requests.Session()
+DEFAULT_TIMEOUT = (10.0, 60.0)
+
+
+class TimeoutSession(requests.Session):
+    """A session whose every request has a (connect, read) timeout unless the caller sets one.
+
+    msal and allauth call `session.get`/`post` without a timeout; requests would then wait
+    for ever on a stalled endpoint.
+    """
+
+    def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().request(method, url, *args, **kwargs)
+
+
+def http_session(
+    *,
+    ca_bundle: str | None = None,
+    pool_size: int = 10,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> requests.Session:
+    """A session that trusts the system store, or `ca_bundle`, ignores proxy env vars and
+    times out every request (connect, read) that sets no timeout of its own."""
+    session = TimeoutSession(timeout)
     session.trust_env = False
     session.verify = ca_bundle or _system_ca_bundle()
     adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
@@ -222,7 +248,7 @@ class GraphClient:
         token: TokenProvider,
         session: requests.Session | None = None,
         timezone: str | None = None,
-        timeout: tuple[float, float] = (10.0, 60.0),
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         mailbox: str | None = None,
         on_permission_denied: Callable[[GraphPermissionError], None] | None = None,

@@ -285,6 +285,10 @@ MS_TENANT_ID = env.str("MS_TENANT_ID", default="common")
 MS_AUTHORITY_HOST = env.str("MS_AUTHORITY_HOST", default="https://login.microsoftonline.com")
 MS_GRAPH_URL = env.str("MS_GRAPH_URL", default="https://graph.microsoft.com/v1.0")
 MS_CA_BUNDLE = env.str("MS_CA_BUNDLE", default="")
+# Seconds to open a connection to Microsoft and to wait for its answer; every call has both
+# (Graph, msal's token endpoint, allauth's sign-in), so a stalled endpoint cannot hang a worker.
+MS_CONNECT_TIMEOUT = env.float("MS_CONNECT_TIMEOUT", default=10.0)
+MS_READ_TIMEOUT = env.float("MS_READ_TIMEOUT", default=60.0)
 # Delegated permissions, one per feature (README, "Microsoft 365"): User.Read (sign-in, profile),
 # Calendars.ReadWrite (archive runs), Calendars.ReadWrite.Shared (another person's mailbox),
 # MailboxSettings.ReadWrite (Outlook categories, the mailbox time zone), Files.ReadWrite (OneDrive).
