@@ -17,7 +17,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 503, 504})
 BATCH_LIMIT = 20
-BATCHES_IN_FLIGHT = 4
 SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024
 UPLOAD_CHUNK = 10 * 320 * 1024  # Graph wants chunks in multiples of 320 KiB.
 PAGE_SIZE = 500
@@ -407,7 +405,7 @@ class GraphClient:
             query = None  # The next link carries the whole query.
 
     def batch(self, requests_: Sequence[BatchRequest]) -> list[BatchResponse]:
-        """Send requests through $batch: 20 per batch, 4 batches in flight.
+        """Send requests through $batch: 20 per batch, one batch at a time for this mailbox.
 
         Results come back in the order asked. Items answered 429/503/504 inside a batch are sent
         again (after their Retry-After) until they succeed or the attempts run out; their last
@@ -419,8 +417,10 @@ class GraphClient:
         while pending:
             attempt += 1
             chunks = [pending[i : i + BATCH_LIMIT] for i in range(0, len(pending), BATCH_LIMIT)]
-            with ThreadPoolExecutor(max_workers=min(BATCHES_IN_FLIGHT, len(chunks))) as pool:
-                answers = list(pool.map(lambda chunk: self._send_batch(chunk, requests_), chunks))
+            # One batch in flight per mailbox: Graph already runs 4 items of a batch at once and
+            # Outlook allows 4 concurrent requests per app and mailbox (throttling-limits.md);
+            # a second batch would only come back 429 MailboxConcurrency.
+            answers = [self._send_batch(chunk, requests_) for chunk in chunks]
             retry_waits: list[float] = []
             pending = []
             for answer in answers:
