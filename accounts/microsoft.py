@@ -322,7 +322,7 @@ def graph_client(
         session=session,
         timezone=timezone_name,
         timeout=microsoft_timeout(),
-        retry=retry,
+        retry=retry or RetryPolicy(budget=settings.MS_RETRY_BUDGET),
         on_permission_denied=lambda error: permission_missing(user=user, error=error),
     )
 

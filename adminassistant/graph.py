@@ -24,10 +24,14 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 503, 504})
+# api-reference/v1.0/api/driveitem-createuploadsession.md: resume or retry a fragment after
+# 500, 502, 503 or 504 (and throttling).
+UPLOAD_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BATCH_LIMIT = 20
 SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024
 UPLOAD_CHUNK = 10 * 320 * 1024  # Graph wants chunks in multiples of 320 KiB.
@@ -83,6 +87,10 @@ class GraphThrottledError(GraphError):
     """Throttling or unavailability outlasted every retry."""
 
 
+class GraphRetryBudgetExceeded(GraphThrottledError):
+    """Microsoft asked for more waiting than the run's retry budget has left; run it again later."""
+
+
 class GraphConnectionError(GraphError):
     """The connection failed or timed out on every attempt."""
 
@@ -132,6 +140,22 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], float] = time.time
     random: Callable[[], float] = random.random
+    # Seconds of waiting one run may spend on retries in all (None: no limit). Retry-After is
+    # honoured as sent (concepts/throttling-limits.md), so a long one ends the run instead.
+    budget: float | None = None
+    waited: float = 0.0
+
+    def wait(self, seconds: float, context: str) -> None:
+        """Sleep before a retry, or stop the run when the budget would be exceeded."""
+        if self.budget is not None and self.waited + seconds > self.budget:
+            raise GraphRetryBudgetExceeded(
+                f"{context}: Microsoft asked to wait {seconds:.0f} s more, beyond this run's "
+                f"retry budget of {self.budget:.0f} s (MS_RETRY_BUDGET). Nothing is lost: run it "
+                "again later and it carries on where it stopped.",
+                status=429,
+            )
+        self.waited += seconds
+        self.sleep(seconds)
 
     def backoff(self, attempt: int) -> float:
         """Capped exponential backoff with jitter for attempt 1, 2, ..."""
@@ -139,7 +163,7 @@ class RetryPolicy:
         return ceiling / 2 + ceiling / 2 * self.random()
 
     def retry_after(self, value: str | None) -> float | None:
-        """Seconds to wait from a Retry-After header (seconds or an HTTP date), capped."""
+        """Seconds to wait from a Retry-After header (seconds or an HTTP date), as sent."""
         if not value:
             return None
         value = value.strip()
@@ -153,7 +177,7 @@ class RetryPolicy:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
             seconds = when.timestamp() - self.now()
-        return min(max(seconds, 0.0), self.max_delay)
+        return max(seconds, 0.0)
 
 
 @dataclass
@@ -168,7 +192,7 @@ class BatchRequest:
 class BatchResponse:
     status: int
     body: Any
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     request: BatchRequest | None = None
 
     @property
@@ -325,6 +349,7 @@ class GraphClient:
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         authenticated: bool = True,
+        retry_statuses: frozenset[int] = RETRY_STATUSES,
     ) -> requests.Response:
         refreshed = False
         attempt = 0
@@ -357,7 +382,7 @@ class GraphClient:
                     type(error).__name__,
                     delay,
                 )
-                self.retry.sleep(delay)
+                self.retry.wait(delay, f"{method} {_path_of(url)}")
                 continue
 
             if response.status_code == 401 and authenticated and not refreshed:
@@ -365,7 +390,7 @@ class GraphClient:
                 self._current_token(refresh=True)
                 attempt -= 1  # A refresh is not a failed attempt.
                 continue
-            if response.status_code in RETRY_STATUSES and attempt < self.retry.max_attempts:
+            if response.status_code in retry_statuses and attempt < self.retry.max_attempts:
                 delay = self.retry.retry_after(response.headers.get("Retry-After"))
                 if delay is None:
                     delay = self.retry.backoff(attempt)
@@ -376,7 +401,7 @@ class GraphClient:
                     response.status_code,
                     delay,
                 )
-                self.retry.sleep(delay)
+                self.retry.wait(delay, f"{method} {_path_of(url)}")
                 continue
             if response.ok:
                 return response
@@ -438,7 +463,7 @@ class GraphClient:
                 logger.warning(
                     "Graph $batch: %d item(s) throttled; retrying in %.1fs", len(pending), delay
                 )
-                self.retry.sleep(delay)
+                self.retry.wait(delay, "$batch")
         # On the calling thread: the callback may write to the database.
         denied = [result for result in results if result is not None and result.status == 403]
         if denied and self.on_permission_denied:
@@ -456,7 +481,10 @@ class GraphClient:
             int(item["id"]): BatchResponse(
                 status=int(item.get("status", 500)),
                 body=item.get("body"),
-                headers={k: str(v) for k, v in (item.get("headers") or {}).items()},
+                # Header names are case-insensitive (RFC 9110): "retry-after" counts too.
+                headers=CaseInsensitiveDict(
+                    {k: str(v) for k, v in (item.get("headers") or {}).items()}
+                ),
                 request=requests_[int(item["id"])],
             )
             for item in answer.get("responses", [])
@@ -603,24 +631,60 @@ class GraphClient:
         upload_url = session["uploadUrl"]
         total = len(content)
         item: dict | None = None
-        for offset in range(0, total, UPLOAD_CHUNK):
+        offset = resumes = 0
+        while offset < total:
             chunk = content[offset : offset + UPLOAD_CHUNK]
-            # The upload URL is pre-authorised: sending the token there is refused.
-            response = self._send(
-                "PUT",
-                upload_url,
-                data=chunk,
-                headers={
-                    "Content-Length": str(len(chunk)),
-                    "Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{total}",
-                },
-                authenticated=False,
-            )
+            try:
+                # The upload URL is pre-authorised: sending the token there is refused.
+                response = self._send(
+                    "PUT",
+                    upload_url,
+                    data=chunk,
+                    headers={
+                        "Content-Length": str(len(chunk)),
+                        "Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{total}",
+                    },
+                    authenticated=False,
+                    retry_statuses=UPLOAD_RETRY_STATUSES,
+                )
+            except (GraphConnectionError, GraphError) as error:
+                # A fragment whose answer was lost may have arrived (a resend then gets 416):
+                # ask the session what it still expects, as driveitem-createuploadsession.md
+                # says, and carry on from there.
+                resumes += 1
+                last = offset + len(chunk) == total
+                resumable = isinstance(error, GraphConnectionError) or error.status == 416
+                if resumes > self.retry.max_attempts or not (
+                    resumable or (last and error.status == 404)
+                ):
+                    raise
+                resumed = None if error.status == 404 else self._upload_resume_offset(upload_url)
+                if resumed is None:  # the session is gone: the last fragment completed it
+                    finished = self.request("GET", target)
+                    if finished.get("size") != total:
+                        raise
+                    return finished
+                offset = resumed
+                continue
             if response.status_code in (200, 201):
                 item = response.json()
+                break
+            ranges = (response.json() or {}).get("nextExpectedRanges") or []
+            offset = int(ranges[0].split("-")[0]) if ranges else offset + len(chunk)
         if item is None:
             raise GraphError(f"OneDrive did not confirm the upload of {path}.")
         return item
+
+    def _upload_resume_offset(self, upload_url: str) -> int | None:
+        """The first byte the upload session still expects, or None when it is finished."""
+        try:
+            status = self._send(
+                "GET", upload_url, authenticated=False, retry_statuses=UPLOAD_RETRY_STATUSES
+            ).json()
+        except GraphNotFoundError:
+            return None
+        ranges = status.get("nextExpectedRanges") or []
+        return int(ranges[0].split("-")[0]) if ranges else None
 
 
 # concepts/onedrive-addressing-driveitems.md ("OneDrive reserved characters"): never in a file or

@@ -289,6 +289,9 @@ MS_CA_BUNDLE = env.str("MS_CA_BUNDLE", default="")
 # (Graph, msal's token endpoint, allauth's sign-in), so a stalled endpoint cannot hang a worker.
 MS_CONNECT_TIMEOUT = env.float("MS_CONNECT_TIMEOUT", default=10.0)
 MS_READ_TIMEOUT = env.float("MS_READ_TIMEOUT", default=60.0)
+# Seconds one run may spend waiting on Retry-After and backoff in all; Retry-After is honoured as
+# sent, and a run that would wait longer stops with a resumable error instead.
+MS_RETRY_BUDGET = env.float("MS_RETRY_BUDGET", default=900.0)
 # Delegated permissions, one per feature (README, "Microsoft 365"): User.Read (sign-in, profile),
 # Calendars.ReadWrite (archive runs), Calendars.ReadWrite.Shared (another person's mailbox),
 # MailboxSettings.ReadWrite (Outlook categories, the mailbox time zone), Files.ReadWrite (OneDrive).

@@ -554,7 +554,7 @@ def test_injected_429_inside_a_batch_reaches_only_that_sub_request(
 
     by_id = {r["id"]: r for r in responses}
     assert [by_id[n]["status"] for n in ("0", "1", "2")] == [201, 429, 201]
-    assert by_id["1"]["headers"]["Retry-After"] == "3"
+    assert by_id["1"]["headers"]["retry-after"] == "3"
 
 
 def test_a_dropped_connection_raises_connection_error(

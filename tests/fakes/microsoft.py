@@ -75,6 +75,7 @@ class Fault:
     delay: float | None
     drop: bool
     identity: bool
+    lose_reply: bool = False  # handle the request, then drop the connection without answering
     seen: int = 0
     hits: int = 0
     rng: random.Random = field(default_factory=lambda: random.Random(0))
@@ -376,6 +377,11 @@ class FakeMicrosoft:
         with self._lock:
             self._log.append(request)
             fault = self._fault_for(request)
+        if fault is not None and fault.lose_reply:
+            with self._lock:
+                if request.kind == "upload":
+                    self.graph.handle_upload(request)
+            return None
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -478,7 +484,11 @@ class FakeMicrosoft:
             response: dict[str, Any] = {
                 "id": item_id,
                 "status": reply.status,
-                "headers": {k: v for k, v in reply.headers.items() if k != "Content-Length"},
+                # Header names are case-insensitive (RFC 9110) and batch answers have been seen
+                # with "retry-after": the fake sends them lowercase so clients cope with that.
+                "headers": {
+                    k.lower(): v for k, v in reply.headers.items() if k != "Content-Length"
+                },
             }
             if reply.body:
                 is_json = "json" in reply.headers.get("Content-Type", "")
@@ -572,6 +582,7 @@ class FakeMicrosoft:
         delay: float | None = None,
         drop: bool = False,
         identity: bool = False,
+        lose_reply: bool = False,
     ) -> Fault:
         """Make matching requests fail, from the `on_request`-th one (counted from now).
 
@@ -581,7 +592,7 @@ class FakeMicrosoft:
         fragments match; identity endpoints only with `identity=True`. The outer `$batch` POST
         is a request too: narrow with `path_contains`/`method` to aim inside or at the batch.
         """
-        if status is None and delay is None and not drop:
+        if status is None and delay is None and not drop and not lose_reply:
             status = 429
         fault = Fault(
             status=status,
@@ -594,6 +605,7 @@ class FakeMicrosoft:
             delay=delay,
             drop=drop,
             identity=identity,
+            lose_reply=lose_reply,  # upload fragments: stored, but the answer never arrives
         )
         with self._lock:
             self.faults.append(fault)
