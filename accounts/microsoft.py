@@ -198,6 +198,15 @@ def microsoft_connect_complete(
         if oid:
             user.profile_photo_url = f"{settings.MS_GRAPH_URL.rstrip('/')}/users/{oid}/photo/$value"
             user.save(update_fields=["profile_photo_url"])
+        tid = claims.get("tid")
+        if oid and tid and (user.ms_tenant_id, user.ms_object_id) != (tid, oid):
+            taken = User.objects.filter(ms_tenant_id=tid, ms_object_id=oid).exclude(pk=user.pk)
+            if taken.exists():
+                raise MicrosoftTokenError(
+                    "This Microsoft account is already connected to another user."
+                )
+            user.ms_tenant_id, user.ms_object_id = tid, oid
+            user.save(update_fields=["ms_tenant_id", "ms_object_id"])
         ActionLog.objects.filter(
             user=user, event_type=RECONNECT_EVENT, state=ActionLog.State.OPEN
         ).update(state=ActionLog.State.RESOLVED, closed_at=timezone.now())
