@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseForbidden
 
 from accounts.microsoft import (
     UserTokenCache,
@@ -62,6 +63,17 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         result = msal_app(cache).acquire_token_by_refresh_token(
             token.token_secret, scopes=microsoft_scopes()
         )
+        claims = result.get("id_token_claims") or {}
+        identity = (claims.get("tid"), claims.get("oid"))
+        # The e-mail claim is not verified for every account (guests, accounts without a
+        # mailbox): once a user has connected, only that immutable (tid, oid) signs them in.
+        if user.ms_object_id and identity != (user.ms_tenant_id, user.ms_object_id):
+            raise ImmediateHttpResponse(
+                HttpResponseForbidden(
+                    "This Microsoft account is not the one connected to this user. Sign in with "
+                    "the account you connected, or ask an administrator to connect this one."
+                )
+            )
         if "access_token" in result:
             microsoft_connect_complete(user=user, cache=cache, result=result)
 

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from adminassistant.graph import GraphClient, RetryPolicy, http_session
+from adminassistant.graph import GraphClient, GraphPermissionError, RetryPolicy, http_session
 from auditing.models import ActionLog
 from auditing.services import audit_record
 
@@ -83,8 +83,13 @@ def microsoft_scopes() -> list[str]:
     return [scope for scope in settings.MS_SCOPES if scope.lower() not in reserved]
 
 
+def microsoft_timeout() -> tuple[float, float]:
+    return (settings.MS_CONNECT_TIMEOUT, settings.MS_READ_TIMEOUT)
+
+
 def microsoft_http_session() -> requests.Session:
-    return http_session(ca_bundle=settings.MS_CA_BUNDLE or None)
+    """The session for every call to Microsoft (Graph, msal, allauth), with the timeouts."""
+    return http_session(ca_bundle=settings.MS_CA_BUNDLE or None, timeout=microsoft_timeout())
 
 
 CONFIDENTIAL = "confidential"
@@ -135,6 +140,7 @@ def msal_app(
         "authority": f"{settings.MS_AUTHORITY_HOST.rstrip('/')}/{settings.MS_TENANT_ID}",
         "token_cache": cache,
         "http_client": session or microsoft_http_session(),
+        "timeout": microsoft_timeout(),
         # Tenant discovery goes to MS_AUTHORITY_HOST itself, never to a Microsoft host.
         "instance_discovery": False,
     }
@@ -192,6 +198,15 @@ def microsoft_connect_complete(
         if oid:
             user.profile_photo_url = f"{settings.MS_GRAPH_URL.rstrip('/')}/users/{oid}/photo/$value"
             user.save(update_fields=["profile_photo_url"])
+        tid = claims.get("tid")
+        if oid and tid and (user.ms_tenant_id, user.ms_object_id) != (tid, oid):
+            taken = User.objects.filter(ms_tenant_id=tid, ms_object_id=oid).exclude(pk=user.pk)
+            if taken.exists():
+                raise MicrosoftTokenError(
+                    "This Microsoft account is already connected to another user."
+                )
+            user.ms_tenant_id, user.ms_object_id = tid, oid
+            user.save(update_fields=["ms_tenant_id", "ms_object_id"])
         for item in ActionLog.objects.filter(user=user, event_type=RECONNECT_EVENT).open():
             item.close(by=None, note="Microsoft 365 connected again")
         zone = user_time_zone_from_mailbox(user=user, access_token=result["access_token"])
@@ -346,5 +361,35 @@ def graph_client(
         # (resources/datetimetimezone.md); in UTC every answer is exact, and local days are
         # reckoned in Python for any IANA zone.
         timezone="UTC",
-        retry=retry,
+        timeout=microsoft_timeout(),
+        retry=retry or RetryPolicy(budget=settings.MS_RETRY_BUDGET),
+        on_permission_denied=lambda error: permission_missing(user=user, error=error),
     )
+
+
+def permission_missing(*, user: User, error: GraphPermissionError) -> None:
+    """Open (once) a reconnect item naming the delegated permission Microsoft refused."""
+    with transaction.atomic():
+        ActionLog.objects.open_item(
+            user=user,
+            event_type=RECONNECT_EVENT,
+            key="",
+            description=f"Reconnect Microsoft 365: the app needs the {error.permission} "
+            "permission.",
+            details={"error": error.code, "permission": error.permission},
+            recommendations=[
+                f"An administrator adds the delegated Microsoft Graph permission "
+                f"{error.permission} to the app registration and grants consent.",
+                "Then open your user page in the admin and choose 'Connect Microsoft 365'.",
+                f"Or run: manage.py connect_microsoft {user.email}",
+            ],
+        )
+        audit_record(
+            action_type="microsoft",
+            operation="permission",
+            user=user,
+            status="failure",
+            resource_type="User",
+            resource_id=user.pk,
+            message=str(error),
+        )

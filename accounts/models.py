@@ -72,6 +72,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     ms_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     profile_photo_url = models.CharField(max_length=1024, null=True, blank=True)
     ms_token_cache = EncryptedTextField(null=True, blank=True, editable=False)
+    # The immutable Microsoft identity (id token `tid`, `oid`) recorded when the user first
+    # connects; "Sign in with Microsoft" links by this pair, never by an e-mail claim.
+    ms_tenant_id = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    ms_object_id = models.CharField(max_length=64, null=True, blank=True, editable=False)
     timezone = models.CharField(
         max_length=64,
         default="UTC",
@@ -100,6 +104,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 Lower("email"),
                 name="users_email_ci_unique",
                 violation_error_message="A user with this email address already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["ms_tenant_id", "ms_object_id"],
+                name="users_microsoft_identity_unique",
+                violation_error_message="This Microsoft account is connected to another user.",
             ),
         ]
         indexes = [

@@ -11,25 +11,28 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import re
 import ssl
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 503, 504})
+# api-reference/v1.0/api/driveitem-createuploadsession.md: resume or retry a fragment after
+# 500, 502, 503 or 504 (and throttling).
+UPLOAD_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BATCH_LIMIT = 20
-BATCHES_IN_FLIGHT = 4
 SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024
 UPLOAD_CHUNK = 10 * 320 * 1024  # Graph wants chunks in multiples of 320 KiB.
 PAGE_SIZE = 500
@@ -84,6 +87,10 @@ class GraphThrottledError(GraphError):
     """Throttling or unavailability outlasted every retry."""
 
 
+class GraphRetryBudgetExceeded(GraphThrottledError):
+    """Microsoft asked for more waiting than the run's retry budget has left; run it again later."""
+
+
 class GraphConnectionError(GraphError):
     """The connection failed or timed out on every attempt."""
 
@@ -96,6 +103,35 @@ class GraphNotFoundError(GraphError):
     """The calendar, event or file does not exist."""
 
 
+class GraphPermissionError(GraphError):
+    """Graph answered 403: the token lacks a delegated permission (named in `permission`)."""
+
+    def __init__(self, message: str, *, permission: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.permission = permission
+
+
+def permission_needed(method: str, path: str) -> str:
+    """The delegated permission Microsoft documents for this call (the one to grant on a 403).
+
+    From the "Permissions" table of each api-reference page; reads name the read permission,
+    writes the read-write one, and another user's mailbox the `.Shared` variant.
+    """
+    path = urlsplit(path).path
+    path = re.sub(r"^(?:https?://[^/]+)?(?:/v1\.0|/beta)?/?", "", path)
+    shared = path.startswith("users/")
+    rest = re.sub(r"^(?:me|users/[^/]+)", "", path)
+    writing = method.upper() not in ("GET", "HEAD")
+    if "/outlook/masterCategories" in rest or rest.startswith("/mailboxSettings"):
+        return "MailboxSettings.ReadWrite" if writing else "MailboxSettings.Read"
+    if rest.startswith("/drive"):
+        return "Files.ReadWrite" if writing else "Files.Read"
+    if rest.startswith(("/calendar", "/events")):
+        permission = "Calendars.ReadWrite" if writing else "Calendars.Read"
+        return f"{permission}.Shared" if shared else permission
+    return "User.Read"
+
+
 @dataclass
 class RetryPolicy:
     max_attempts: int = 6
@@ -104,6 +140,22 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], float] = time.time
     random: Callable[[], float] = random.random
+    # Seconds of waiting one run may spend on retries in all (None: no limit). Retry-After is
+    # honoured as sent (concepts/throttling-limits.md), so a long one ends the run instead.
+    budget: float | None = None
+    waited: float = 0.0
+
+    def wait(self, seconds: float, context: str) -> None:
+        """Sleep before a retry, or stop the run when the budget would be exceeded."""
+        if self.budget is not None and self.waited + seconds > self.budget:
+            raise GraphRetryBudgetExceeded(
+                f"{context}: Microsoft asked to wait {seconds:.0f} s more, beyond this run's "
+                f"retry budget of {self.budget:.0f} s (MS_RETRY_BUDGET). Nothing is lost: run it "
+                "again later and it carries on where it stopped.",
+                status=429,
+            )
+        self.waited += seconds
+        self.sleep(seconds)
 
     def backoff(self, attempt: int) -> float:
         """Capped exponential backoff with jitter for attempt 1, 2, ..."""
@@ -111,7 +163,7 @@ class RetryPolicy:
         return ceiling / 2 + ceiling / 2 * self.random()
 
     def retry_after(self, value: str | None) -> float | None:
-        """Seconds to wait from a Retry-After header (seconds or an HTTP date), capped."""
+        """Seconds to wait from a Retry-After header (seconds or an HTTP date), as sent."""
         if not value:
             return None
         value = value.strip()
@@ -125,7 +177,7 @@ class RetryPolicy:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
             seconds = when.timestamp() - self.now()
-        return min(max(seconds, 0.0), self.max_delay)
+        return max(seconds, 0.0)
 
 
 @dataclass
@@ -140,14 +192,24 @@ class BatchRequest:
 class BatchResponse:
     status: int
     body: Any
-    headers: dict[str, str]
+    headers: Mapping[str, str]
+    request: BatchRequest | None = None
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
     def error(self) -> GraphError:
-        return _error_from(self.status, self.body, self.headers)
+        if self.request is None:
+            return _error_from(self.status, self.body, self.headers)
+        return _error_from(
+            self.status,
+            self.body,
+            self.headers,
+            context=f"{self.request.method} {_path_of(self.request.url)}",
+            method=self.request.method,
+            path=self.request.url,
+        )
 
 
 def transaction_id(*parts: object) -> str:
@@ -155,9 +217,35 @@ def transaction_id(*parts: object) -> str:
     return str(uuid.uuid5(TRANSACTION_NAMESPACE, "\x1f".join(str(part) for part in parts)))
 
 
-def http_session(*, ca_bundle: str | None = None, pool_size: int = 10) -> requests.Session:
-    """A session that trusts the system store, or `ca_bundle`, and ignores proxy env vars."""
-    session = requests.Session()
+DEFAULT_TIMEOUT = (10.0, 60.0)
+
+
+class TimeoutSession(requests.Session):
+    """A session whose every request has a (connect, read) timeout unless the caller sets one.
+
+    msal and allauth call `session.get`/`post` without a timeout; requests would then wait
+    for ever on a stalled endpoint.
+    """
+
+    def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().request(method, url, *args, **kwargs)
+
+
+def http_session(
+    *,
+    ca_bundle: str | None = None,
+    pool_size: int = 10,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+) -> requests.Session:
+    """A session that trusts the system store, or `ca_bundle`, ignores proxy env vars and
+    times out every request (connect, read) that sets no timeout of its own."""
+    session = TimeoutSession(timeout)
     session.trust_env = False
     session.verify = ca_bundle or _system_ca_bundle()
     adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
@@ -182,10 +270,12 @@ class GraphClient:
         token: TokenProvider,
         session: requests.Session | None = None,
         timezone: str | None = None,
-        timeout: tuple[float, float] = (10.0, 60.0),
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         mailbox: str | None = None,
+        on_permission_denied: Callable[[GraphPermissionError], None] | None = None,
     ) -> None:
+        self.on_permission_denied = on_permission_denied
         self.base_url = base_url.rstrip("/")
         # "me", or another mailbox the user may open (msgraph://alice@example.com/calendars/X).
         self.mailbox = "me" if mailbox in (None, "", "me") else f"users/{quote(mailbox, safe='@')}"
@@ -273,6 +363,7 @@ class GraphClient:
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         authenticated: bool = True,
+        retry_statuses: frozenset[int] = RETRY_STATUSES,
     ) -> requests.Response:
         refreshed = False
         attempt = 0
@@ -305,7 +396,7 @@ class GraphClient:
                     type(error).__name__,
                     delay,
                 )
-                self.retry.sleep(delay)
+                self.retry.wait(delay, f"{method} {_path_of(url)}")
                 continue
 
             if response.status_code == 401 and authenticated and not refreshed:
@@ -313,7 +404,7 @@ class GraphClient:
                 self._current_token(refresh=True)
                 attempt -= 1  # A refresh is not a failed attempt.
                 continue
-            if response.status_code in RETRY_STATUSES and attempt < self.retry.max_attempts:
+            if response.status_code in retry_statuses and attempt < self.retry.max_attempts:
                 delay = self.retry.retry_after(response.headers.get("Retry-After"))
                 if delay is None:
                     delay = self.retry.backoff(attempt)
@@ -324,18 +415,23 @@ class GraphClient:
                     response.status_code,
                     delay,
                 )
-                self.retry.sleep(delay)
+                self.retry.wait(delay, f"{method} {_path_of(url)}")
                 continue
             if response.ok:
                 return response
             body = _json_or_text(response)
-            raise _error_from(
+            error = _error_from(
                 response.status_code,
                 body,
                 dict(response.headers),
                 context=f"{method} {_path_of(url)}",
                 attempts=attempt,
+                method=method,
+                path=url,
             )
+            if isinstance(error, GraphPermissionError) and self.on_permission_denied:
+                self.on_permission_denied(error)
+            raise error
 
     def paged(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
         """Every item of a collection, following @odata.nextLink until it is absent."""
@@ -348,7 +444,7 @@ class GraphClient:
             query = None  # The next link carries the whole query.
 
     def batch(self, requests_: Sequence[BatchRequest]) -> list[BatchResponse]:
-        """Send requests through $batch: 20 per batch, 4 batches in flight.
+        """Send requests through $batch: 20 per batch, one batch at a time for this mailbox.
 
         Results come back in the order asked. Items answered 429/503/504 inside a batch are sent
         again (after their Retry-After) until they succeed or the attempts run out; their last
@@ -360,8 +456,10 @@ class GraphClient:
         while pending:
             attempt += 1
             chunks = [pending[i : i + BATCH_LIMIT] for i in range(0, len(pending), BATCH_LIMIT)]
-            with ThreadPoolExecutor(max_workers=min(BATCHES_IN_FLIGHT, len(chunks))) as pool:
-                answers = list(pool.map(lambda chunk: self._send_batch(chunk, requests_), chunks))
+            # One batch in flight per mailbox: Graph already runs 4 items of a batch at once and
+            # Outlook allows 4 concurrent requests per app and mailbox (throttling-limits.md);
+            # a second batch would only come back 429 MailboxConcurrency.
+            answers = [self._send_batch(chunk, requests_) for chunk in chunks]
             retry_waits: list[float] = []
             pending = []
             for answer in answers:
@@ -379,7 +477,13 @@ class GraphClient:
                 logger.warning(
                     "Graph $batch: %d item(s) throttled; retrying in %.1fs", len(pending), delay
                 )
-                self.retry.sleep(delay)
+                self.retry.wait(delay, "$batch")
+        # On the calling thread: the callback may write to the database.
+        denied = [result for result in results if result is not None and result.status == 403]
+        if denied and self.on_permission_denied:
+            error = denied[0].error()
+            if isinstance(error, GraphPermissionError):
+                self.on_permission_denied(error)
         return [result for result in results if result is not None]
 
     def _send_batch(
@@ -391,7 +495,11 @@ class GraphClient:
             int(item["id"]): BatchResponse(
                 status=int(item.get("status", 500)),
                 body=item.get("body"),
-                headers={k: str(v) for k, v in (item.get("headers") or {}).items()},
+                # Header names are case-insensitive (RFC 9110): "retry-after" counts too.
+                headers=CaseInsensitiveDict(
+                    {k: str(v) for k, v in (item.get("headers") or {}).items()}
+                ),
+                request=requests_[int(item["id"])],
             )
             for item in answer.get("responses", [])
         }
@@ -565,24 +673,95 @@ class GraphClient:
         upload_url = session["uploadUrl"]
         total = len(content)
         item: dict | None = None
-        for offset in range(0, total, UPLOAD_CHUNK):
+        offset = resumes = 0
+        while offset < total:
             chunk = content[offset : offset + UPLOAD_CHUNK]
-            # The upload URL is pre-authorised: sending the token there is refused.
-            response = self._send(
-                "PUT",
-                upload_url,
-                data=chunk,
-                headers={
-                    "Content-Length": str(len(chunk)),
-                    "Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{total}",
-                },
-                authenticated=False,
-            )
+            try:
+                # The upload URL is pre-authorised: sending the token there is refused.
+                response = self._send(
+                    "PUT",
+                    upload_url,
+                    data=chunk,
+                    headers={
+                        "Content-Length": str(len(chunk)),
+                        "Content-Range": f"bytes {offset}-{offset + len(chunk) - 1}/{total}",
+                    },
+                    authenticated=False,
+                    retry_statuses=UPLOAD_RETRY_STATUSES,
+                )
+            except (GraphConnectionError, GraphError) as error:
+                # A fragment whose answer was lost may have arrived (a resend then gets 416):
+                # ask the session what it still expects, as driveitem-createuploadsession.md
+                # says, and carry on from there.
+                resumes += 1
+                last = offset + len(chunk) == total
+                resumable = isinstance(error, GraphConnectionError) or error.status == 416
+                if resumes > self.retry.max_attempts or not (
+                    resumable or (last and error.status == 404)
+                ):
+                    raise
+                resumed = None if error.status == 404 else self._upload_resume_offset(upload_url)
+                if resumed is None:  # the session is gone: the last fragment completed it
+                    finished = self.request("GET", target)
+                    if finished.get("size") != total:
+                        raise
+                    return finished
+                offset = resumed
+                continue
             if response.status_code in (200, 201):
                 item = response.json()
+                break
+            ranges = (response.json() or {}).get("nextExpectedRanges") or []
+            offset = int(ranges[0].split("-")[0]) if ranges else offset + len(chunk)
         if item is None:
             raise GraphError(f"OneDrive did not confirm the upload of {path}.")
         return item
+
+    def _upload_resume_offset(self, upload_url: str) -> int | None:
+        """The first byte the upload session still expects, or None when it is finished."""
+        try:
+            status = self._send(
+                "GET", upload_url, authenticated=False, retry_statuses=UPLOAD_RETRY_STATUSES
+            ).json()
+        except GraphNotFoundError:
+            return None
+        ranges = status.get("nextExpectedRanges") or []
+        return int(ranges[0].split("-")[0]) if ranges else None
+
+
+# concepts/onedrive-addressing-driveitems.md ("OneDrive reserved characters"): never in a file or
+# folder name, and # % not on OneDrive for Business (SharePoint), which we may be talking to.
+ONEDRIVE_RESERVED_CHARACTERS = frozenset('"*:<>?/\\|#%')
+# "Restrictions and limitations in OneDrive and SharePoint" (support.microsoft.com): names that
+# are not allowed (device names also not with an extension), and "_vti_" anywhere in a name.
+ONEDRIVE_RESERVED_NAMES = frozenset([".lock", "desktop.ini"])
+ONEDRIVE_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", *(f"COM{d}" for d in range(10)), *(f"LPT{d}" for d in range(10))]
+)
+ONEDRIVE_MAX_SEGMENT = 255
+
+
+def onedrive_name(segment: str, *, replacement: str = "-") -> str:
+    """One file or folder name made acceptable to OneDrive and SharePoint, readable as before.
+
+    Reserved characters and control characters become `replacement` (so "A/S" stays one
+    folder), a leading "~" and trailing dots and spaces go, and a reserved name gets a "_".
+    """
+    cleaned = "".join(
+        replacement if char in ONEDRIVE_RESERVED_CHARACTERS or ord(char) < 32 else char
+        for char in segment
+    )
+    cleaned = cleaned.replace("_vti_", "_vti-").strip().lstrip("~").strip()
+    cleaned = cleaned[:ONEDRIVE_MAX_SEGMENT].rstrip(". ")
+    stem, dot, extension = cleaned.partition(".")
+    if cleaned.casefold() in ONEDRIVE_RESERVED_NAMES or stem.upper() in ONEDRIVE_DEVICE_NAMES:
+        cleaned = f"{stem}_{dot}{extension}"
+    return cleaned or "_"
+
+
+def onedrive_path(*segments: str) -> str:
+    """A drive path from names, each cleaned by `onedrive_name` (empty names are skipped)."""
+    return "/".join(onedrive_name(segment) for segment in segments if segment.strip())
 
 
 def _loose(name: str) -> str:
@@ -612,6 +791,8 @@ def _error_from(
     *,
     context: str = "Graph request",
     attempts: int = 1,
+    method: str | None = None,
+    path: str | None = None,
 ) -> GraphError:
     error = body.get("error") if isinstance(body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
@@ -628,4 +809,17 @@ def _error_from(
         kind = GraphAuthenticationError
     elif status == 404:
         kind = GraphNotFoundError
+    elif status == 403 and method and path is not None:
+        permission = permission_needed(method, path)
+        message = (
+            f"{context}: Microsoft 365 refused access ({code or 403}). The app needs the "
+            f"delegated permission {permission}: add it to the app registration (API "
+            "permissions, Microsoft Graph, delegated), grant consent, then reconnect Microsoft "
+            "365."
+        )
+        if permission.endswith(".Shared"):
+            message += " For another person's mailbox, they must also share the calendar."
+        return GraphPermissionError(
+            message, permission=permission, status=status, code=code, request_id=request_id
+        )
     return kind(message, status=status, code=code, request_id=request_id)

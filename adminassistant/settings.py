@@ -297,10 +297,20 @@ XERO_LOGIN_URL = env.str("XERO_LOGIN_URL", default="https://login.xero.com")
 XERO_IDENTITY_URL = env.str("XERO_IDENTITY_URL", default="https://identity.xero.com")
 XERO_API_URL = env.str("XERO_API_URL", default="https://api.xero.com")
 XERO_CA_BUNDLE = env.str("XERO_CA_BUNDLE", default="")
+# Seconds to open a connection to Microsoft and to wait for its answer; every call has both
+# (Graph, msal's token endpoint, allauth's sign-in), so a stalled endpoint cannot hang a worker.
+MS_CONNECT_TIMEOUT = env.float("MS_CONNECT_TIMEOUT", default=10.0)
+MS_READ_TIMEOUT = env.float("MS_READ_TIMEOUT", default=60.0)
+# Seconds one run may spend waiting on Retry-After and backoff in all; Retry-After is honoured as
+# sent, and a run that would wait longer stops with a resumable error instead.
+MS_RETRY_BUDGET = env.float("MS_RETRY_BUDGET", default=900.0)
+# Delegated permissions, one per feature (README, "Microsoft 365"): User.Read (sign-in, profile),
+# Calendars.ReadWrite (archive runs), Calendars.ReadWrite.Shared (another person's mailbox),
+# MailboxSettings.ReadWrite (Outlook categories, the mailbox time zone), Files.ReadWrite (OneDrive).
 MS_SCOPES = env.str(
     "MS_SCOPES",
-    default="Calendars.ReadWrite Calendars.ReadWrite.Shared Files.ReadWrite "
-    "MailboxSettings.Read User.Read",
+    default="User.Read Calendars.ReadWrite Calendars.ReadWrite.Shared MailboxSettings.ReadWrite "
+    "Files.ReadWrite",
 ).split()
 # Where Microsoft sends the browser back after "Connect Microsoft 365"; built from the request
 # when empty. Register it (and /accounts/microsoft/login/callback/) in the Azure app.

@@ -14,7 +14,7 @@ import requests
 from tests.fakes.microsoft import FakeMicrosoft
 
 ALICE = "alice@example.com"
-SCOPES = ["Calendars.ReadWrite"]
+SCOPES = ["User.Read", "Calendars.ReadWrite", "MailboxSettings.ReadWrite", "Files.ReadWrite"]
 REDIRECT_URI = "http://testserver/microsoft/callback"
 SOURCE_ID = "String {66f5a359-4659-4830-9070-00047ec6ac6e} Name SourceEventId"
 
@@ -39,6 +39,7 @@ def app(fake: FakeMicrosoft) -> msal.ConfidentialClientApplication:
 @pytest.fixture
 def public_app(fake: FakeMicrosoft) -> msal.PublicClientApplication:
     """msal offers the device-code flow only on public clients (no client secret)."""
+    fake.allow_public_client_flows = True
     return msal.PublicClientApplication(
         fake.client_id,
         authority=fake.authority,
@@ -553,7 +554,7 @@ def test_injected_429_inside_a_batch_reaches_only_that_sub_request(
 
     by_id = {r["id"]: r for r in responses}
     assert [by_id[n]["status"] for n in ("0", "1", "2")] == [201, 429, 201]
-    assert by_id["1"]["headers"]["Retry-After"] == "3"
+    assert by_id["1"]["headers"]["retry-after"] == "3"
 
 
 def test_a_dropped_connection_raises_connection_error(

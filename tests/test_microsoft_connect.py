@@ -160,6 +160,7 @@ class DeviceSignIn:
 def test_device_code_command_prints_the_code_and_connects_after_approval(
     alice: User, fake_alice: FakeMicrosoft
 ) -> None:
+    fake_alice.allow_public_client_flows = True
     fake_alice.device_code_interval = 0
     sign_in = DeviceSignIn("ALICE@example.com")
     assert f"{fake_alice.base_url}/devicelogin" in sign_in.out.getvalue()
@@ -182,6 +183,7 @@ def test_device_code_command_prints_the_code_and_connects_after_approval(
 def test_device_code_command_says_when_sign_in_was_declined(
     alice: User, fake_alice: FakeMicrosoft
 ) -> None:
+    fake_alice.allow_public_client_flows = True
     fake_alice.device_code_interval = 0
     sign_in = DeviceSignIn(alice.email)
 
@@ -190,6 +192,24 @@ def test_device_code_command_says_when_sign_in_was_declined(
 
     assert isinstance(sign_in.errors[0], CommandError)
     assert "Microsoft 365 was not connected" in str(sign_in.errors[0])
+    alice.refresh_from_db()
+    assert not alice.is_microsoft_connected
+
+
+@pytest.mark.django_db(databases=["default", "web"], transaction=True)
+def test_device_code_command_says_to_allow_public_client_flows_when_entra_refuses_them(
+    alice: User, fake_alice: FakeMicrosoft
+) -> None:
+    fake_alice.device_code_interval = 0
+    sign_in = DeviceSignIn(alice.email)
+
+    fake_alice.approve_device_code(sign_in.user_code, alice.email)
+    sign_in.wait()
+
+    [error] = sign_in.errors
+    assert isinstance(error, CommandError)
+    assert "'Allow public client flows' to Yes" in str(error)
+    assert "\n" not in str(error)
     alice.refresh_from_db()
     assert not alice.is_microsoft_connected
 

@@ -82,3 +82,40 @@ def test_an_untrusted_domain_does_not_log_into_a_matching_user(
     assert client.get("/admin/").status_code == 302
     alice.refresh_from_db()
     assert not alice.is_microsoft_connected
+
+
+def test_connecting_records_the_immutable_microsoft_identity(
+    connected_alice: User, fake_alice: FakeMicrosoft
+) -> None:
+    account = fake_alice.find_user(connected_alice.email)
+
+    assert (connected_alice.ms_tenant_id, connected_alice.ms_object_id) == (
+        account.tenant_id,
+        account.oid,
+    )
+
+
+def test_a_token_from_another_tenant_with_alices_email_does_not_log_in(
+    client: Client, connected_alice: User, sign_in_allowed: FakeMicrosoft
+) -> None:
+    # Another tenant's account (a guest, or one without a mailbox) carrying alice's address.
+    impostor = sign_in_allowed.find_user(connected_alice.email)
+    impostor.tenant_id = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    impostor.oid = "00000000-0000-4000-8000-000000000bad"
+
+    response = sign_in_with_microsoft(client, sign_in_allowed, connected_alice.email)
+
+    assert response.status_code == 403
+    assert "not the one connected" in response.content.decode()
+    assert client.get("/admin/").status_code == 302
+    connected_alice.refresh_from_db()
+    assert connected_alice.ms_object_id != impostor.oid
+
+
+def test_the_connected_account_still_signs_in(
+    client: Client, connected_alice: User, sign_in_allowed: FakeMicrosoft
+) -> None:
+    response = sign_in_with_microsoft(client, sign_in_allowed, connected_alice.email)
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200

@@ -98,6 +98,7 @@ def test_an_amsterdam_consultant_connected_by_device_code_counts_days_around_the
     fake_microsoft.add_user(dana.email, name=dana.name)
     fake_microsoft.set_mailbox_time_zone(dana.email, "W. Europe Standard Time")
     fake_microsoft.device_code_interval = 0
+    fake_microsoft.allow_public_client_flows = True
     sign_in = DeviceSignIn(dana.email)
     fake_microsoft.approve_device_code(sign_in.user_code, dana.email)
     sign_in.wait()

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from accounts.microsoft import graph_client
 from accounts.models import User
+from adminassistant.graph import onedrive_name, onedrive_path
 from auditing.models import ActionLog
 from auditing.services import audit_operation
 from calendars.models import Appointment
@@ -448,11 +449,14 @@ def timesheet_file(*, timesheet: Timesheet, fmt: str) -> tuple[str, bytes]:
 
 
 def onedrive_folder(timesheet: Timesheet) -> str:
+    """The upload folder: "/" in the template separates folders; every name is made valid for
+    OneDrive, so "A/S" is one folder and "Acme Ltd." loses its trailing dot."""
     customer_settings = customer_settings_for(
         user=timesheet.user, customer=timesheet.customer or ""
     )
     folder = customer_settings.onedrive_folder or settings.ONEDRIVE_FOLDER
-    return folder.replace("{customer}", customer_settings.display_name or timesheet.customer or "")
+    customer = customer_settings.display_name or timesheet.customer or ""
+    return onedrive_path(*(part.replace("{customer}", customer) for part in folder.split("/")))
 
 
 def timesheet_upload_onedrive(*, timesheet: Timesheet, user: User) -> list[str]:
@@ -473,6 +477,7 @@ def timesheet_upload_onedrive(*, timesheet: Timesheet, user: User) -> list[str]:
             web_url = None
             for fmt in FORMATS:
                 name, content = timesheet_file(timesheet=timesheet, fmt=fmt)
+                name = onedrive_name(name)
                 item = client.upload_file(f"{folder}/{name}", content)
                 web_url = web_url or item.get("webUrl")
                 uploaded.append(f"{folder}/{name}")

@@ -46,6 +46,7 @@ class FakeRequest:
     raw_path: str = ""  # as sent, still percent-encoded
     kind: str = "graph"  # "identity", "graph" or "upload"
     prefer_headers: list[str] = field(default_factory=list)
+    scopes: frozenset[str] = frozenset()  # delegated permissions of the bearer token, if any
 
     @property
     def prefer(self) -> CaseInsensitiveDict[str]:

@@ -206,11 +206,113 @@ def _body_key(body: dict[str, Any]) -> str:
     return json.dumps(body, sort_keys=True, default=str)
 
 
+# concepts/onedrive-addressing-driveitems.md, "OneDrive reserved characters": / \\ * < > ? : |
+# and " are never allowed; OneDrive for Business also refuses # and %, a name may not end in "."
+# and may not begin with "~". The fake plays OneDrive for Business, the stricter of the two.
+_RESERVED_CHARACTERS = frozenset('"*:<>?\\|#%')
+# "Restrictions and limitations in OneDrive and SharePoint": reserved names, also with any
+# extension for the device names, and "_vti_" anywhere.
+_RESERVED_NAMES = frozenset([".lock", "desktop.ini"])
+_DEVICE_NAMES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", *(f"COM{d}" for d in range(10)), *(f"LPT{d}" for d in range(10))]
+)
+
+
+def _invalid_name(segment: str) -> bool:
+    return (
+        any(char in _RESERVED_CHARACTERS or ord(char) < 32 for char in segment)
+        or segment.endswith((".", " "))
+        or segment.startswith(("~", " "))
+        or "_vti_" in segment
+        or segment.casefold() in _RESERVED_NAMES
+        or segment.partition(".")[0].upper() in _DEVICE_NAMES
+        or len(segment) > 255
+    )
+
+
 def _drive_path(raw: str) -> str:
     segments = [segment for segment in raw.split("/") if segment]
     if not segments or any(segment in (".", "..") for segment in segments):
         raise GraphError(400, "invalidRequest", f"Invalid drive item path {raw!r}.")
+    for segment in segments:
+        if _invalid_name(segment):
+            raise GraphError(
+                400, "invalidRequest", f"The provided name {segment!r} is not allowed."
+            )
     return "/".join(segments)
+
+
+# Delegated permissions each route accepts, from the "Permissions" table of its page (least to
+# most privileged; any one of them is enough). `.Shared` variants also cover the user's own
+# mailbox. The fake never grants more than the page lists.
+_CALENDAR_READ = (
+    "Calendars.ReadBasic",
+    "Calendars.Read",
+    "Calendars.ReadWrite",
+    "Calendars.Read.Shared",
+    "Calendars.ReadWrite.Shared",
+)
+_CALENDAR_WRITE = ("Calendars.ReadWrite", "Calendars.ReadWrite.Shared")
+_FILES_READ = ("Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All")
+_FILES_WRITE = ("Files.ReadWrite", "Files.ReadWrite.All")
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    # api-reference/v1.0/api/user-get.md: User.Read (or a broader User.* permission)
+    "get_me": ("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All"),
+    # api-reference/v1.0/api/profilephoto-get.md: User.Read (ProfilePhoto.Read.All)
+    "get_photo": ("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All"),
+    "get_photo_value": ("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All"),
+    # api-reference/v1.0/api/user-list-calendars.md, calendar-get.md: Calendars.ReadBasic, ...
+    "list_calendars": _CALENDAR_READ,
+    "get_calendar": _CALENDAR_READ,
+    "get_default_calendar": _CALENDAR_READ,
+    # api-reference/v1.0/api/user-post-calendars.md, calendar-delete.md: Calendars.ReadWrite
+    "create_calendar": _CALENDAR_WRITE,
+    "delete_calendar": _CALENDAR_WRITE,
+    # api-reference/v1.0/api/outlookuser-list-mastercategories.md: needs MailboxSettings.Read
+    "list_categories": ("MailboxSettings.Read", "MailboxSettings.ReadWrite"),
+    # api-reference/v1.0/api/outlookcategory-get.md: MailboxSettings.Read
+    "get_category": ("MailboxSettings.Read", "MailboxSettings.ReadWrite"),
+    # api-reference/v1.0/api/outlookuser-post-mastercategories.md: MailboxSettings.ReadWrite
+    "create_category": ("MailboxSettings.ReadWrite",),
+    # api-reference/v1.0/api/outlookcategory-delete.md: MailboxSettings.ReadWrite
+    "delete_category": ("MailboxSettings.ReadWrite",),
+    # api-reference/v1.0/api/user-get-mailboxsettings.md: MailboxSettings.Read
+    "get_mailbox_settings": ("MailboxSettings.Read", "MailboxSettings.ReadWrite"),
+    "get_mailbox_time_zone": ("MailboxSettings.Read", "MailboxSettings.ReadWrite"),
+    # api-reference/v1.0/api/user-list-events.md, event-get.md, event-list-instances.md and
+    # user-list-calendarview.md: Calendars.ReadBasic / Calendars.Read
+    "list_events": _CALENDAR_READ,
+    "get_event": _CALENDAR_READ,
+    "list_instances": _CALENDAR_READ,
+    "calendar_view": _CALENDAR_READ,
+    # api-reference/v1.0/api/user-post-events.md, event-update.md, event-delete.md:
+    # Calendars.ReadWrite
+    "create_event": _CALENDAR_WRITE,
+    "update_event": _CALENDAR_WRITE,
+    "delete_event": _CALENDAR_WRITE,
+    # api-reference/v1.0/api/drive-get.md, driveitem-get.md: Files.Read
+    "get_drive": _FILES_READ,
+    "get_drive_root": _FILES_READ,
+    "get_drive_item_by_path": _FILES_READ,
+    "get_drive_item": _FILES_READ,
+    # api-reference/v1.0/api/driveitem-put-content.md, driveitem-createuploadsession.md:
+    # Files.ReadWrite
+    "upload_file": _FILES_WRITE,
+    "create_upload_session": _FILES_WRITE,
+}
+
+
+def require_permission(request: FakeRequest, handler_name: str) -> None:
+    """403 unless the token carries one of the permissions the route's page lists."""
+    accepted = PERMISSIONS[handler_name]
+    if request.scopes.isdisjoint(accepted):
+        code = "accessDenied" if "/drive" in request.path else "ErrorAccessDenied"
+        raise GraphError(
+            403,
+            code,
+            "Access is denied. Check credentials and try again. "
+            f"(the token lacks one of: {', '.join(accepted)})",
+        )
 
 
 class FakeGraph:
@@ -337,6 +439,7 @@ class FakeGraph:
                 continue
             path_known = True
             if method == request.method:
+                require_permission(request, handler.__name__)
                 reply = handler(call, *found.groups())
                 if preferred and zone_name == preferred:
                     reply.headers["Preference-Applied"] = f'outlook.timezone="{zone_name}"'

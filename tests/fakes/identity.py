@@ -360,6 +360,11 @@ class FakeIdentity:
             )
         form["client_id"] = client_id
         public = secret is None
+        # reference-aadsts-error-codes.md, AADSTS7000218: a request without a secret is a public
+        # client's, refused unless the app registration allows public client flows
+        # (v2-oauth2-device-code.md: the device-code flow needs "Allow public client flows").
+        if public and not self.fake.allow_public_client_flows:
+            return _missing_secret()
         if grant_type == "authorization_code":
             return self._redeem_code(form, public)
         if grant_type == "refresh_token":
@@ -564,6 +569,11 @@ class FakeIdentity:
             self.fake.client_secret.encode(), f"{header}.{body}".encode(), hashlib.sha256
         ).digest()
         return f"{header}.{body}.{b64url(signature)}"
+
+    def scopes_for_access_token(self, header: str | None) -> frozenset[str]:
+        """The permissions a Bearer token carries (empty when the token is unknown)."""
+        record = self.state.access_tokens.get((header or "")[7:].strip())
+        return frozenset(record.scopes) if record is not None else frozenset()
 
     def user_for_access_token(self, header: str | None) -> tuple[FakeUser | None, str]:
         """The user a Bearer header speaks for, or None and why not."""

@@ -44,6 +44,14 @@ from .identity import FakeIdentity
 from .tls import bundle_with_system_roots, self_signed_certificate
 
 BATCH_LIMIT = 20
+# concepts/throttling-limits.md, Outlook service limits: 4 concurrent requests per app and
+# mailbox; beyond that Outlook answers 429 (MailboxConcurrency). concepts/json-batching.md: Graph
+# runs up to 4 requests of one batch at once, so a batch occupies up to 4 of those.
+MAILBOX_CONCURRENCY = 4
+_OUTLOOK_PATH = re.compile(
+    r"/(?:me|users/[^/]+)/(?:calendars?|events|calendarView|outlook|mailboxSettings)"
+)
+_MAILBOX_OF = re.compile(r"/users/([^/]+)/")
 _FAULT_CODES = {
     429: ("TooManyRequests", "Application is over its MailboxConcurrency limit."),
     500: ("InternalServerError", "An internal server error occurred."),
@@ -67,6 +75,7 @@ class Fault:
     delay: float | None
     drop: bool
     identity: bool
+    lose_reply: bool = False  # handle the request, then drop the connection without answering
     seen: int = 0
     hits: int = 0
     rng: random.Random = field(default_factory=lambda: random.Random(0))
@@ -281,6 +290,15 @@ class FakeMicrosoft:
             self.access_token_lifetime = 3600
             self.max_page_size = 50
             self.device_code_interval = 1
+            # Seconds each Graph request (and each wave of 4 batch items) takes, spent outside
+            # the lock so that concurrent requests overlap as they do on the real service.
+            self.latency = 0.0
+            self.mailbox_retry_after = 1  # seconds, sent with a MailboxConcurrency 429
+            self.mailbox_throttled = 0  # MailboxConcurrency 429s answered
+            self._in_flight: Counter[str] = Counter()
+            # Entra ID's "Allow public client flows" (app registration, Authentication): off by
+            # default for a web app, and the device-code flow needs it (v2-oauth2-device-code).
+            self.allow_public_client_flows = False
             self.device_code_lifetime = 900
             self.next_sign_in: str | None = None
             self.next_sign_in_error: str | None = None
@@ -359,6 +377,11 @@ class FakeMicrosoft:
         with self._lock:
             self._log.append(request)
             fault = self._fault_for(request)
+        if fault is not None and fault.lose_reply:
+            with self._lock:
+                if request.kind == "upload":
+                    self.graph.handle_upload(request)
+            return None
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -372,12 +395,53 @@ class FakeMicrosoft:
             if request.kind == "upload":
                 return self.graph.handle_upload(request)
             user, why = self.identity.user_for_access_token(request.headers.get("Authorization"))
+            request.scopes = self.identity.scopes_for_access_token(
+                request.headers.get("Authorization")
+            )
         if user is None:
             return unauthenticated(why)
-        if request.path == "/v1.0/$batch" and request.method == "POST":
-            return self._batch(request, user)
-        with self._lock:
-            return self.graph.handle(request, user)
+        batch = request.path == "/v1.0/$batch" and request.method == "POST"
+        mailbox, slots = self._mailbox_slots(request, user, batch)
+        if slots:
+            with self._lock:
+                if self._in_flight[mailbox] + slots > MAILBOX_CONCURRENCY:
+                    self.mailbox_throttled += 1
+                    return graph_error(
+                        429,
+                        "ApplicationThrottled",
+                        "Application is over its MailboxConcurrency limit.",
+                        {"Retry-After": str(self.mailbox_retry_after)},
+                    )
+                self._in_flight[mailbox] += slots
+        try:
+            if batch:
+                return self._batch(request, user)
+            if self.latency:
+                time.sleep(self.latency)
+            with self._lock:
+                return self.graph.handle(request, user)
+        finally:
+            if slots:
+                with self._lock:
+                    self._in_flight[mailbox] -= slots
+
+    def _mailbox_slots(self, request: FakeRequest, user: FakeUser, batch: bool) -> tuple[str, int]:
+        """The mailbox a request addresses and how many of its concurrent slots it takes."""
+        paths = [request.path]
+        if batch:
+            try:
+                paths = [
+                    "/" + str(item.get("url", "")).lstrip("/")
+                    for item in self._batch_items(request)
+                ]
+            except (GraphError, AttributeError):
+                return "", 0
+        outlook = [path for path in paths if _OUTLOOK_PATH.search(path.removeprefix("/v1.0"))]
+        if not outlook:
+            return "", 0
+        named = _MAILBOX_OF.search(outlook[0])
+        mailbox = unquote(named.group(1)).lower() if named else user.email.lower()
+        return mailbox, min(MAILBOX_CONCURRENCY, len(outlook))
 
     def _fault_for(self, request: FakeRequest) -> Fault | None:
         chosen = None
@@ -393,7 +457,9 @@ class FakeMicrosoft:
             return error.reply()
         statuses: dict[str, int] = {}
         responses = []
-        for item in items:
+        for position, item in enumerate(items):
+            if self.latency and position % MAILBOX_CONCURRENCY == 0:
+                time.sleep(self.latency)  # the next wave of up to 4 items runs side by side
             item_id = str(item["id"])
             failed = [d for d in item.get("dependsOn") or [] if not 200 <= statuses[d] < 300]
             if failed:
@@ -418,7 +484,11 @@ class FakeMicrosoft:
             response: dict[str, Any] = {
                 "id": item_id,
                 "status": reply.status,
-                "headers": {k: v for k, v in reply.headers.items() if k != "Content-Length"},
+                # Header names are case-insensitive (RFC 9110) and batch answers have been seen
+                # with "retry-after": the fake sends them lowercase so clients cope with that.
+                "headers": {
+                    k.lower(): v for k, v in reply.headers.items() if k != "Content-Length"
+                },
             }
             if reply.body:
                 is_json = "json" in reply.headers.get("Content-Type", "")
@@ -493,6 +563,9 @@ class FakeMicrosoft:
             raw_path=raw_path,
             kind="graph",
             prefer_headers=[headers["Prefer"]] if "Prefer" in headers else [],
+            # concepts/json-batching.md: each request in a batch is authorized with the batch's
+            # own Authorization header, so a sub-request has exactly the outer token's scopes.
+            scopes=outer.scopes,
         )
 
     # -- faults -------------------------------------------------------------------------------
@@ -509,6 +582,7 @@ class FakeMicrosoft:
         delay: float | None = None,
         drop: bool = False,
         identity: bool = False,
+        lose_reply: bool = False,
     ) -> Fault:
         """Make matching requests fail, from the `on_request`-th one (counted from now).
 
@@ -518,7 +592,7 @@ class FakeMicrosoft:
         fragments match; identity endpoints only with `identity=True`. The outer `$batch` POST
         is a request too: narrow with `path_contains`/`method` to aim inside or at the batch.
         """
-        if status is None and delay is None and not drop:
+        if status is None and delay is None and not drop and not lose_reply:
             status = 429
         fault = Fault(
             status=status,
@@ -531,6 +605,7 @@ class FakeMicrosoft:
             delay=delay,
             drop=drop,
             identity=identity,
+            lose_reply=lose_reply,  # upload fragments: stored, but the answer never arrives
         )
         with self._lock:
             self.faults.append(fault)
@@ -584,7 +659,12 @@ class FakeMicrosoft:
     def sign_in(
         self,
         email: str,
-        scopes: tuple[str, ...] = ("Calendars.ReadWrite",),
+        scopes: tuple[str, ...] = (
+            "User.Read",
+            "Calendars.ReadWrite",
+            "MailboxSettings.ReadWrite",
+            "Files.ReadWrite",
+        ),
         *,
         public: bool = False,
     ) -> dict[str, Any]:

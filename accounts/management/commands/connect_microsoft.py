@@ -15,6 +15,15 @@ from accounts.microsoft import (
 )
 from adminassistant.commands import user_by_email
 
+# AADSTS7000218 (reference-aadsts-error-codes.md): Entra ID wanted a client secret, i.e. the app
+# registration does not allow public client flows, which the device-code flow is.
+PUBLIC_FLOWS_DISABLED = 7000218
+PUBLIC_FLOWS_HELP = (
+    "Microsoft refused the device-code sign-in (AADSTS7000218): in Microsoft Entra ID, open App "
+    "registrations > this app > Authentication and set 'Allow public client flows' to Yes, then "
+    "run this command again."
+)
+
 
 class Command(BaseCommand):
     help = (
@@ -42,6 +51,8 @@ class Command(BaseCommand):
         self.stdout.write(flow["message"])
         self.stdout.flush()
         result = app.acquire_token_by_device_flow(flow)
+        if PUBLIC_FLOWS_DISABLED in (result.get("error_codes") or []):
+            raise CommandError(PUBLIC_FLOWS_HELP)
         try:
             microsoft_connect_complete(user=user, cache=cache, result=result)
         except MicrosoftTokenError as error:
