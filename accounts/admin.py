@@ -65,6 +65,11 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
             *super().get_urls(),
         ]
 
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if "timezone" in form.changed_data:
+            obj.timezone_chosen = True  # the mailbox's zone no longer replaces it
+        super().save_model(request, obj, form, change)
+
     def change_view(
         self,
         request: HttpRequest,

@@ -51,7 +51,8 @@ class MeView(generics.RetrieveUpdateAPIView):
             for name, value in serializer.validated_data.items()
             if getattr(serializer.instance, name) != value
         )
-        user = serializer.save()
+        extra = {"timezone_chosen": True} if "timezone" in changed else {}
+        user = serializer.save(**extra)
         audit_record(
             action_type="api",
             operation="update",

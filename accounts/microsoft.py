@@ -28,7 +28,7 @@ from auditing.services import audit_record
 
 logger = logging.getLogger(__name__)
 
-RECONNECT_EVENT = "reconnect_microsoft"
+RECONNECT_EVENT = ActionLog.EventType.RECONNECT_MICROSOFT
 # Errors after which only the person can help: they must sign in again.
 RECONNECT_ERRORS = frozenset(
     {"invalid_grant", "interaction_required", "consent_required", "login_required"}
@@ -192,9 +192,9 @@ def microsoft_connect_complete(
         if oid:
             user.profile_photo_url = f"{settings.MS_GRAPH_URL.rstrip('/')}/users/{oid}/photo/$value"
             user.save(update_fields=["profile_photo_url"])
-        ActionLog.objects.filter(
-            user=user, event_type=RECONNECT_EVENT, state=ActionLog.State.OPEN
-        ).update(state=ActionLog.State.RESOLVED, closed_at=timezone.now())
+        for item in ActionLog.objects.filter(user=user, event_type=RECONNECT_EVENT).open():
+            item.close(by=None, note="Microsoft 365 connected again")
+        zone = user_time_zone_from_mailbox(user=user, access_token=result["access_token"])
         audit_record(
             action_type="microsoft",
             operation="connect",
@@ -202,8 +202,43 @@ def microsoft_connect_complete(
             resource_type="User",
             resource_id=user.pk,
             message=f"Connected Microsoft 365 as {claims.get('preferred_username') or '?'}",
-            details={"scopes": result.get("scope"), "microsoft_user": claims.get("oid")},
+            details={
+                "scopes": result.get("scope"),
+                "microsoft_user": claims.get("oid"),
+                "time_zone": zone,
+            },
         )
+
+
+def user_time_zone_from_mailbox(*, user: User, access_token: str) -> str | None:
+    """Adopt the Outlook mailbox's time zone as the user's, unless the user chose one.
+
+    Outlook usually reports a Windows name (`GMT Standard Time`), mapped to IANA with CLDR's
+    data. A mailbox that cannot be read (no MailboxSettings permission, no mailbox) leaves the
+    zone as it is: connecting still succeeds. Returns the zone Outlook reported, if any.
+    """
+    from adminassistant.graph import GraphError
+    from adminassistant.validators import iana_time_zone
+
+    client = GraphClient(
+        base_url=settings.MS_GRAPH_URL,
+        token=lambda refresh: access_token,
+        session=microsoft_http_session(),
+        timezone="UTC",
+        retry=RetryPolicy(max_attempts=2),
+    )
+    try:
+        reported = client.mailbox_time_zone()
+    except GraphError as error:
+        logger.warning("Could not read the mailbox time zone of %s: %s", user.email, error)
+        return None
+    zone = iana_time_zone(reported)
+    if zone and not user.timezone_chosen and user.timezone != zone:
+        user.timezone = zone
+        user.save(update_fields=["timezone"])
+    elif reported and zone is None:
+        logger.warning("Outlook reported an unknown time zone %r for %s", reported, user.email)
+    return reported
 
 
 def microsoft_disconnect(*, user: User, by: Any = None) -> None:
@@ -258,23 +293,17 @@ def microsoft_access_token(
 def _reconnect_required(user: User, result: dict | None) -> None:
     description = _describe(result) if result else "no refresh token in the cache"
     with transaction.atomic():
-        already_open = (
-            ActionLog.objects.select_for_update()
-            .filter(user=user, event_type=RECONNECT_EVENT, state=ActionLog.State.OPEN)
-            .exists()
+        ActionLog.objects.open_item(
+            user=user,
+            event_type=RECONNECT_EVENT,
+            key="",
+            description="Reconnect Microsoft 365: Microsoft no longer accepts the saved sign-in.",
+            details={"error": (result or {}).get("error"), "description": description},
+            recommendations=[
+                "Open your user page in the admin and choose 'Connect Microsoft 365'.",
+                f"Or run: manage.py connect_microsoft {user.email}",
+            ],
         )
-        if not already_open:
-            ActionLog.objects.create(
-                user=user,
-                event_type=RECONNECT_EVENT,
-                description="Reconnect Microsoft 365: Microsoft no longer accepts the saved "
-                "sign-in.",
-                details={"error": (result or {}).get("error"), "description": description},
-                recommendations=[
-                    "Open your user page in the admin and choose 'Connect Microsoft 365'.",
-                    f"Or run: manage.py connect_microsoft {user.email}",
-                ],
-            )
         audit_record(
             action_type="microsoft",
             operation="token_refresh",
@@ -299,7 +328,6 @@ def _describe(result: dict | None) -> str:
 def graph_client(
     *,
     user: User,
-    timezone_name: str | None = None,
     retry: RetryPolicy | None = None,
     session: requests.Session | None = None,
 ) -> GraphClient:
@@ -314,6 +342,9 @@ def graph_client(
         base_url=settings.MS_GRAPH_URL,
         token=token,
         session=session,
-        timezone=timezone_name,
+        # Graph understands Windows names and a short list of IANA ones
+        # (resources/datetimetimezone.md); in UTC every answer is exact, and local days are
+        # reckoned in Python for any IANA zone.
+        timezone="UTC",
         retry=retry,
     )

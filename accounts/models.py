@@ -25,6 +25,9 @@ class UserManager(BaseUserManager["User"]):
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
         if not email:
             raise ValueError("A user needs an email address.")
+        if fields.get("timezone") not in (None, "", "UTC"):
+            # A zone given when the account is made was chosen: connecting keeps it.
+            fields.setdefault("timezone_chosen", True)
         user = self.model(email=self.normalize_email(email), **fields)
         user.set_password(password)
         user.full_clean(exclude=["password"])
@@ -74,7 +77,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         default="UTC",
         db_default="UTC",
         validators=[validate_timezone],
-        help_text="IANA time zone used for this user's days and timesheets.",
+        help_text="IANA time zone in which this user's days and timesheet periods are counted; "
+        "taken from the Outlook mailbox when Microsoft 365 is connected, unless chosen here.",
+    )
+    # Beyond the seed: a zone the user chose is never overwritten by the mailbox's.
+    timezone_chosen = models.BooleanField(
+        "time zone chosen by the user", default=False, db_default=False, editable=False
     )
     date_joined = models.DateTimeField(auto_now_add=True, db_default=Now())
 

@@ -198,6 +198,20 @@ class GraphClient:
         self.requests_sent = 0
         self._lock = threading.Lock()
 
+    def for_mailbox(self, mailbox: str | None) -> GraphClient:
+        """The same connection and sign-in, speaking to another mailbox (`users/{mailbox}`)."""
+        client = GraphClient(
+            base_url=self.base_url,
+            token=self._token,
+            session=self.session,
+            timezone=self.timezone,
+            timeout=self.timeout,
+            retry=self.retry,
+            mailbox=mailbox,
+        )
+        client._access_token = self._access_token
+        return client
+
     # -- transport -------------------------------------------------------------------------
 
     def url(self, path: str) -> str:
@@ -407,6 +421,14 @@ class GraphClient:
             "GET", self.mailbox, params={"$select": "id,displayName,mail,userPrincipalName"}
         )
 
+    def mailbox_time_zone(self) -> str | None:
+        """The mailbox's time zone as Outlook reports it (a Windows or an IANA name)."""
+        answer = self.request("GET", f"{self.mailbox}/mailboxSettings/timeZone")
+        if not isinstance(answer, dict):
+            return None
+        value = answer.get("value", answer.get("timeZone"))
+        return value if isinstance(value, str) and value.strip() else None
+
     def list_calendars(self) -> list[dict]:
         return list(
             self.paged(
@@ -483,6 +505,26 @@ class GraphClient:
                     "PATCH", f"/{self.mailbox}/events/{quote(event_id, safe='')}", body=dict(patch)
                 )
                 for event_id, patch in changes
+            ]
+        )
+
+    def get_events(self, event_ids: Sequence[str]) -> list[BatchResponse]:
+        """Read events by id (404 for one that no longer exists), in batches."""
+        select = ",".join(EVENT_FIELDS)
+        return self.batch(
+            [
+                BatchRequest(
+                    "GET", f"/{self.mailbox}/events/{quote(event_id, safe='')}?$select={select}"
+                )
+                for event_id in event_ids
+            ]
+        )
+
+    def delete_events(self, event_ids: Sequence[str]) -> list[BatchResponse]:
+        return self.batch(
+            [
+                BatchRequest("DELETE", f"/{self.mailbox}/events/{quote(event_id, safe='')}")
+                for event_id in event_ids
             ]
         )
 

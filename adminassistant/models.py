@@ -9,13 +9,15 @@ from django.db.models.functions import Now
 
 
 class OwnedQuerySet(models.QuerySet):
+    owner_lookup = "user"  # the path from a row to the user who owns it
+
     def for_user(self, user: Any) -> Self:
         """Rows the user may see: their own, or everything for a superuser."""
         if getattr(user, "is_superuser", False):
             return self
         if user is None or not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(user=user)
+        return self.filter(**{self.owner_lookup: user})
 
 
 class Timestamped(models.Model):

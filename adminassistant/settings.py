@@ -285,7 +285,11 @@ MS_TENANT_ID = env.str("MS_TENANT_ID", default="common")
 MS_AUTHORITY_HOST = env.str("MS_AUTHORITY_HOST", default="https://login.microsoftonline.com")
 MS_GRAPH_URL = env.str("MS_GRAPH_URL", default="https://graph.microsoft.com/v1.0")
 MS_CA_BUNDLE = env.str("MS_CA_BUNDLE", default="")
-MS_SCOPES = env.str("MS_SCOPES", default="Calendars.ReadWrite Files.ReadWrite User.Read").split()
+MS_SCOPES = env.str(
+    "MS_SCOPES",
+    default="Calendars.ReadWrite Calendars.ReadWrite.Shared Files.ReadWrite "
+    "MailboxSettings.Read User.Read",
+).split()
 # Where Microsoft sends the browser back after "Connect Microsoft 365"; built from the request
 # when empty. Register it (and /accounts/microsoft/login/callback/) in the Azure app.
 MS_REDIRECT_URI = env.str("MS_REDIRECT_URI", default="")

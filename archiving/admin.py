@@ -3,16 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django_q.models import Schedule
 
-from adminassistant.admin import OwnedModelAdmin
+from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
 from archiving.forms import ArchiveNowForm
-from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveCopy, JobConfiguration
 from archiving.services import (
     archive_dates,
     archive_enqueue,
@@ -39,14 +39,45 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
         "timezone",
         "is_active",
         "allow_overlaps",
+        "copies_in_destination",
         "last_run",
         "user",
     ]
     list_filter = ["is_active", "allow_overlaps", "timezone", "user"]
     search_fields = ["name", "source_calendar_uri", "destination_calendar_uri"]
-    list_select_related = ["user"]
-    readonly_fields = ["created_at", "updated_at"]
+    list_select_related = ["user", "destination_calendar"]
+    readonly_fields = [
+        "source_calendar",
+        "destination_calendar",
+        "copies_in_destination",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["archive_now"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # A new configuration counts its days where its owner lives.
+        return {"timezone": request.user.timezone, **super().get_changeform_initial_data(request)}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ArchiveConfiguration]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(copies_held=Count("destination_calendar__archive_copies"))
+        )
+
+    @admin.display(description="copies in its archive calendar", ordering="copies_held")
+    def copies_in_destination(self, obj: ArchiveConfiguration) -> str:
+        if obj.destination_calendar_id is None:
+            return "not run yet"
+        held = getattr(obj, "copies_held", None)
+        if held is None:
+            held = ArchiveCopy.objects.filter(destination_id=obj.destination_calendar_id).count()
+        url = (
+            reverse("admin:archiving_archivecopy_changelist")
+            + f"?destination__id__exact={obj.destination_calendar_id}"
+        )
+        return format_html('<a href="{}">{}</a>', url, held)
 
     def get_urls(self) -> list:
         return [
@@ -204,3 +235,28 @@ class JobConfigurationAdmin(OwnedModelAdmin):
         super().delete_queryset(request, queryset)
         for job_id in ids:
             job_schedule_remove(job_id=job_id)
+
+
+@admin.register(ArchiveCopy)
+class ArchiveCopyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Where each appointment was copied; written only by archive runs."""
+
+    list_display = ["appointment", "destination", "event_id", "created_at", "updated_at"]
+    list_filter = [("destination", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["appointment__subject", "event_id"]
+    list_select_related = ["appointment", "destination"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ArchiveCopy]:
+        return super().get_queryset(request).for_user(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not (request.user.is_active and request.user.is_staff):
+            return False
+        return (
+            obj is None or request.user.is_superuser or obj.appointment.user_id == request.user.pk
+        )

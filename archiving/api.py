@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -20,6 +22,7 @@ from adminassistant.api_base import (
     OwnedModelViewSet,
     StrictFieldsMixin,
     UTCDateTimeField,
+    request_user,
 )
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.phrases import ACCEPTED_FORMS, DatePhraseError
@@ -50,6 +53,19 @@ class ArchiveConfigurationSerializer(OwnedModelSerializer):
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {
+            "timezone": {
+                "required": False,
+                "help_text": "IANA time zone in which archive days start and end; "
+                "defaults to the owner's time zone.",
+            }
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is None and not attrs.get("timezone"):
+            owner = attrs.get("user") or request_user(self)
+            attrs["timezone"] = getattr(owner, "timezone", None) or "UTC"
+        return super().validate(attrs)
 
 
 class JobConfigurationSerializer(OwnedModelSerializer):

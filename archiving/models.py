@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import os
+import socket
+import uuid
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from adminassistant.models import OwnedQuerySet, Timestamped
 from adminassistant.validators import validate_timezone
@@ -41,6 +47,23 @@ class ArchiveConfiguration(Timestamped):
         db_default=False,
         help_text="Copy every non-free appointment, even overlapping ones.",
     )
+    # The calendars the last run resolved the URIs to (the URIs are what the user edits).
+    source_calendar = models.ForeignKey(
+        "calendars.Calendar",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    destination_calendar = models.ForeignKey(
+        "calendars.Calendar",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     # One run per configuration at a time: a lease taken with a conditional UPDATE.
     run_lock_owner = models.CharField(max_length=255, null=True, blank=True, editable=False)
     run_lock_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -62,6 +85,47 @@ class ArchiveConfiguration(Timestamped):
     def __str__(self) -> str:
         return self.name
 
+    RUN_LEASE = timedelta(minutes=15)
+
+    def acquire_run_lock(self) -> str | None:
+        """Take the run lock (a lease); the owner token, or None when another run holds it.
+
+        A lease left by a run killed on this machine is taken over at once; one held by a live
+        process elsewhere only once it has expired.
+        """
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        now = timezone.now()
+        free = Q(run_lock_owner__isnull=True) | Q(run_lock_expires_at__lt=now)
+        rows = ArchiveConfiguration.objects.filter(pk=self.pk)
+        taken = rows.filter(free).update(
+            run_lock_owner=owner, run_lock_expires_at=now + self.RUN_LEASE
+        )
+        if not taken:
+            holder = rows.values_list("run_lock_owner", flat=True).first()
+            if _lock_owner_is_dead(holder):
+                taken = rows.filter(run_lock_owner=holder).update(
+                    run_lock_owner=owner, run_lock_expires_at=now + self.RUN_LEASE
+                )
+            if not taken:
+                self.run_lock_owner = holder
+                return None
+        self.run_lock_owner, self.run_lock_expires_at = owner, now + self.RUN_LEASE
+        return owner
+
+    def renew_run_lock(self, owner: str) -> bool:
+        """Extend the lease; False when the lock is no longer ours."""
+        expires = timezone.now() + self.RUN_LEASE
+        renewed = ArchiveConfiguration.objects.filter(pk=self.pk, run_lock_owner=owner).update(
+            run_lock_expires_at=expires
+        )
+        return bool(renewed)
+
+    def release_run_lock(self, owner: str) -> None:
+        ArchiveConfiguration.objects.filter(pk=self.pk, run_lock_owner=owner).update(
+            run_lock_owner=None, run_lock_expires_at=None
+        )
+        self.run_lock_owner = self.run_lock_expires_at = None
+
     def clean(self) -> None:
         super().clean()
         if (
@@ -72,6 +136,64 @@ class ArchiveConfiguration(Timestamped):
             raise ValidationError(
                 {"destination_calendar_uri": "The archive calendar must differ from the source."}
             )
+
+
+def _lock_owner_is_dead(owner: str | None) -> bool:
+    """True when the lock belongs to a process on this machine that no longer exists."""
+    if not owner:
+        return True
+    host, _, rest = owner.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class ArchiveCopyQuerySet(OwnedQuerySet):
+    owner_lookup = "appointment__user"
+
+
+class ArchiveCopy(Timestamped):
+    """The copy of one appointment in one archive calendar (an Outlook event there).
+
+    Several archive configurations may read one source into different calendars: each
+    destination holds its own copy, so "is it copied, is it current" is asked per destination.
+    """
+
+    appointment = models.ForeignKey(
+        "calendars.Appointment", on_delete=models.CASCADE, related_name="archive_copies"
+    )
+    destination = models.ForeignKey(
+        "calendars.Calendar", on_delete=models.CASCADE, related_name="archive_copies"
+    )
+    event_id = models.CharField("Outlook event id", max_length=512)
+    digest = models.CharField(
+        max_length=64, help_text="SHA-256 of what was copied; a change updates the copy."
+    )
+
+    objects = ArchiveCopyQuerySet.as_manager()
+
+    class Meta:
+        db_table = "archive_copies"
+        ordering = ["appointment", "destination"]
+        verbose_name_plural = "archive copies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "destination"],
+                name="archive_copies_one_per_destination",
+                violation_error_message="This appointment already has a copy in this calendar.",
+            ),
+        ]
+        indexes = [models.Index(fields=["destination"], name="idx_archive_copies_destination")]
+
+    def __str__(self) -> str:
+        return f"{self.appointment} in {self.destination}"
 
 
 class JobConfiguration(Timestamped):

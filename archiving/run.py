@@ -1,67 +1,59 @@
 """The archive run: copy a window of days from the source calendar into the database and the
 archive calendar, with billing categories read and double bookings resolved.
 
+The workflow, in order: resolve both calendars; read the window's events (meeting modifications
+applied); upsert their appointments; resolve overlaps; look after appointments that are gone from
+the source; copy into the destination what needs copying. Each event travels through the run as
+one `EventWork` (source event, appointment, billing, the copy in this destination).
+
 Re-runnable and resumable: appointments are upserted by (user, source event id); copies are
-created with a deterministic `transactionId` and recorded chunk by chunk (the copy's id and a
-digest of what was copied), so a re-run skips what is done, updates what changed and never
-duplicates. One run per configuration at a time (a lease on the configuration row).
+created with a deterministic `transactionId` and recorded chunk by chunk as `ArchiveCopy` rows
+(destination, the copy's id, a digest of what was copied), so a re-run skips what is done, updates
+what changed and never duplicates. One run per configuration at a time (a lease on its row).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import socket
-import uuid
 import zoneinfo
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.microsoft import graph_client
-from adminassistant.graph import SOURCE_ID_PROPERTY, GraphClient, transaction_id
-from archiving.models import ArchiveConfiguration
+from adminassistant.graph import SOURCE_ID_PROPERTY, GraphClient, GraphError, transaction_id
+from archiving.graph_events import (
+    STORED_FIELDS,
+    SourceEvent,
+    appointment_values,
+    copy_body,
+    copy_digest,
+    graph_datetime,
+    location_name,
+)
+from archiving.models import ArchiveConfiguration, ArchiveCopy
 from archiving.phrases import DateRange, window_bounds
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from calendars.models import Appointment, Calendar, Category, Location
 from calendars.rules import (
+    Billing,
     Slot,
     apply_modifications,
     billing_from_categories,
-    is_travel,
     resolve_overlaps,
 )
 from calendars.uris import parse_calendar_uri
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=15)
-COPY_CHUNK = 80  # 4 batches of 20 in flight, then the results are recorded.
-PRIVATE_SENSITIVITIES = frozenset({"private", "confidential", "personal"})
+COPY_CHUNK = 80  # 4 batches of 20, then the results are recorded.
 ProgressCallback = Callable[[int, int], None]
-
-# What a copy carries; a change to any of these updates the copy.
-COPIED_FIELDS = (
-    "subject",
-    "start",
-    "end",
-    "isAllDay",
-    "showAs",
-    "sensitivity",
-    "importance",
-    "categories",
-    "location",
-)
 
 
 class ArchiveRunError(Exception):
@@ -85,7 +77,9 @@ class ArchiveCounts:
     copies_unchanged: int = 0
     not_copied: int = 0
     conflicts: int = 0
-    disappeared: int = 0
+    moved: int = 0
+    adopted: int = 0
+    source_deleted: int = 0
     locked: int = 0
     errors: int = 0
 
@@ -106,133 +100,24 @@ class ArchiveResult:
 
 
 @dataclass
-class SourceEvent:
-    """One source event as the run sees it, after modifications are applied."""
+class EventWork:
+    """One source event on its way through the run."""
 
-    graph: dict[str, Any]
-    start: datetime
-    end: datetime
-    categories: list[str]
+    source: SourceEvent
+    appointment: Appointment
+    billing: Billing
+    copy: ArchiveCopy | None = None  # the copy in this run's destination, once known
 
     @property
-    def id(self) -> str:
-        return self.graph["id"]
+    def key(self) -> str:
+        return self.source.id
 
 
-# -- the lock -------------------------------------------------------------------------------
-
-
-def _lock_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _owner_is_dead(owner: str | None) -> bool:
-    """True when the lock belongs to a process on this machine that no longer exists."""
-    if not owner:
-        return True
-    host, _, rest = owner.partition(":")
-    pid_text = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-@contextmanager
-def run_lock(configuration: ArchiveConfiguration) -> Iterator[str]:
-    """Hold the configuration's run lock, or raise ArchiveAlreadyRunning at once."""
-    owner = _lock_owner()
-    now = timezone.now()
-    free = Q(run_lock_owner__isnull=True) | Q(run_lock_expires_at__lt=now)
-    taken = ArchiveConfiguration.objects.filter(Q(pk=configuration.pk) & free).update(
-        run_lock_owner=owner, run_lock_expires_at=now + LEASE
-    )
-    if not taken:
-        holder = (
-            ArchiveConfiguration.objects.filter(pk=configuration.pk)
-            .values_list("run_lock_owner", flat=True)
-            .first()
-        )
-        # A run killed on this machine leaves its lease behind; take it over at once.
-        if _owner_is_dead(holder):
-            taken = ArchiveConfiguration.objects.filter(
-                pk=configuration.pk, run_lock_owner=holder
-            ).update(run_lock_owner=owner, run_lock_expires_at=now + LEASE)
-        if not taken:
-            raise ArchiveAlreadyRunning(
-                f"“{configuration}” is already being archived ({holder}); "
-                "this run stopped without changing anything."
-            )
-    try:
-        yield owner
-    finally:
-        ArchiveConfiguration.objects.filter(pk=configuration.pk, run_lock_owner=owner).update(
-            run_lock_owner=None, run_lock_expires_at=None
-        )
-
-
-def _renew_lock(configuration: ArchiveConfiguration, owner: str) -> None:
-    ArchiveConfiguration.objects.filter(pk=configuration.pk, run_lock_owner=owner).update(
-        run_lock_expires_at=timezone.now() + LEASE
-    )
-
-
-# -- reading Graph events ---------------------------------------------------------------------
-
-
-def graph_datetime(value: dict[str, Any] | None) -> datetime:
-    """A Graph {dateTime, timeZone} as an aware UTC datetime."""
-    if not value or not value.get("dateTime"):
-        raise ValueError("The event has no start or end time.")
-    text = value["dateTime"].rstrip("Z")
-    if "." in text:
-        head, fraction = text.split(".", 1)
-        text = f"{head}.{fraction[:6]}"
-    moment = datetime.fromisoformat(text)
-    name = value.get("timeZone") or "UTC"
-    zone = UTC if name.upper() in {"UTC", "COORDINATED UNIVERSAL TIME"} else zoneinfo.ZoneInfo(name)
-    return moment.replace(tzinfo=zone).astimezone(UTC)
-
-
-def _location_name(event: dict[str, Any]) -> str | None:
-    location = event.get("location") or {}
-    name = (location.get("displayName") or "").strip()
-    return name[:255] or None
-
-
-def _digest(body: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def copy_body(event: SourceEvent, *, personal: bool) -> dict[str, Any]:
-    """What the archive calendar gets: never attendees, never a reminder; personal = private."""
-    graph = event.graph
-    body = {
-        "subject": graph.get("subject") or "",
-        "start": {"dateTime": event.start.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-        "end": {"dateTime": event.end.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"},
-        "isAllDay": bool(graph.get("isAllDay")),
-        "showAs": graph.get("showAs") or "busy",
-        "sensitivity": "private" if personal else (graph.get("sensitivity") or "normal"),
-        "importance": graph.get("importance") or "normal",
-        "categories": list(event.categories),
-        "location": {"displayName": _location_name(graph) or ""},
-        "isReminderOn": False,
-    }
-    if body["isAllDay"]:
-        # All-day events must start and end at midnight of the zone they are given in.
-        zone = (graph.get("start") or {}).get("timeZone") or "UTC"
-        body["start"] = {"dateTime": graph["start"]["dateTime"][:19], "timeZone": zone}
-        body["end"] = {"dateTime": graph["end"]["dateTime"][:19], "timeZone": zone}
-    return body
-
-
-# -- the run ------------------------------------------------------------------------------------
+@dataclass
+class CopyJob:
+    work: EventWork
+    body: dict[str, Any]
+    digest: str
 
 
 def archive_run(
@@ -256,9 +141,14 @@ def archive_run(
         "dry_run": dry_run,
     }
     errors: list[str] = []
-    with (
-        run_lock(configuration) as owner,
-        audit_operation(
+    owner = configuration.acquire_run_lock()
+    if owner is None:
+        raise ArchiveAlreadyRunning(
+            f"“{configuration}” is already being archived ({configuration.run_lock_owner}); "
+            "this run stopped without changing anything."
+        )
+    try:
+        with audit_operation(
             action_type="archive",
             operation="run",
             user=user,
@@ -266,26 +156,27 @@ def archive_run(
             resource_id=configuration.pk,
             request_data=request_data,
             correlation_id=correlation_id,
-        ) as audit,
-    ):
-        try:
-            client = client or graph_client(user=user, timezone_name=configuration.timezone)
-            run = _Run(configuration, client, counts, errors, dry_run, owner, progress)
-            run.execute(start, end)
-        finally:
-            audit.details = counts.as_dict()
+        ) as audit:
+            try:
+                client = client or graph_client(user=user)
+                run = _Run(configuration, client, counts, errors, dry_run, owner, progress)
+                run.execute(start, end)
+            finally:
+                audit.details = counts.as_dict()
+                if errors:
+                    audit.details["errors"] = errors[:50]
             if errors:
-                audit.details["errors"] = errors[:50]
-        if errors:
-            audit.status = AuditLog.Status.PARTIAL
-        audit.message = (
-            f"{'Dry run: ' if dry_run else ''}{dates}: {counts.fetched} fetched, "
-            f"{counts.created} new, {counts.updated} updated, {counts.copied} copied, "
-            f"{counts.copies_updated} copies updated, {counts.conflicts} conflicts, "
-            f"{counts.errors} errors"
-        )
-        status = audit.status
-        entry = audit.entry
+                audit.status = AuditLog.Status.PARTIAL
+            audit.message = (
+                f"{'Dry run: ' if dry_run else ''}{dates}: {counts.fetched} fetched, "
+                f"{counts.created} new, {counts.updated} updated, {counts.copied} copied, "
+                f"{counts.copies_updated} copies updated, {counts.conflicts} conflicts, "
+                f"{counts.source_deleted} gone from the source, {counts.errors} errors"
+            )
+            status = audit.status
+            entry = audit.entry
+    finally:
+        configuration.release_run_lock(owner)
     return ArchiveResult(
         configuration=configuration,
         dates=dates,
@@ -317,71 +208,127 @@ class _Run:
         self.dry_run = dry_run
         self.owner = owner
         self.progress = progress
+        self.zone = zoneinfo.ZoneInfo(configuration.timezone)
 
     def execute(self, start: datetime, end: datetime) -> None:
-        source = self._calendar(self.configuration.source_calendar_uri, archive=False)
-        destination = self._calendar(self.configuration.destination_calendar_uri, archive=True)
+        source_uri = parse_calendar_uri(self.configuration.source_calendar_uri)
+        destination_uri = parse_calendar_uri(self.configuration.destination_calendar_uri)
+        self.source_client = self._client_for(source_uri.account)
+        self.destination_client = self._client_for(destination_uri.account)
+        # Both calendars are found (and the archive made) before anything else is written.
+        found_source = self._find_calendar(self.source_client, source_uri.calendar, archive=False)
+        found_destination = self._find_calendar(
+            self.destination_client, destination_uri.calendar, archive=True
+        )
+        source = self._calendar_row(found_source, self.source_client, archive=False)
+        destination = self._calendar_row(found_destination, self.destination_client, archive=True)
+        self._remember_calendars(source, destination)
         events = self._fetch(source, start, end)
-        appointments = self._store(events, source)
-        self._resolve_overlaps(appointments)
-        self._flag_disappeared(source, start, end, {event.id for event in events})
-        self._copy(appointments, destination)
+        events += self._moved_away(source, start, end, {event.id for event in events})
+        works = self._store(events, source)
+        self._resolve_overlaps(works)
+        self._copy(works, destination)
 
     # Calendars ------------------------------------------------------------------------------
 
-    def _calendar(self, uri: str, *, archive: bool) -> Calendar:
-        parsed = parse_calendar_uri(uri)
-        found = self.client.resolve_calendar(parsed.calendar)
-        if found is None:
-            if not archive:
-                raise ArchiveRunError(
-                    f"The source calendar “{parsed.calendar}” does not exist in Outlook."
-                )
-            if self.dry_run:
-                return Calendar(user=self.user, name=parsed.calendar, is_archive=True)
-            found = self.client.create_calendar(parsed.calendar)
-        if self.dry_run:
-            return Calendar(
-                user=self.user, name=found["name"], ms_calendar_id=found["id"], is_archive=archive
+    def _client_for(self, account: str | None) -> GraphClient:
+        """The user's own mailbox, or the one the URI names; never the one for the other."""
+        own = {"me", (self.user.email or "").casefold()}
+        if account is None or account.casefold() in own:
+            return self.client
+        return self.client.for_mailbox(account)
+
+    def _find_calendar(self, client: GraphClient, name: str, *, archive: bool) -> dict[str, Any]:
+        mailbox = "" if client.mailbox == "me" else client.mailbox.removeprefix("users/")
+        try:
+            found = client.resolve_calendar(name)
+            if found is None and not archive:
+                where = f"the mailbox of {mailbox}" if mailbox else "Outlook"
+                raise ArchiveRunError(f"The source calendar “{name}” does not exist in {where}.")
+            if found is None and self.dry_run:
+                return {"id": None, "name": name, "canEdit": True}
+            if found is None:
+                found = client.create_calendar(name)
+        except GraphError as error:
+            if not mailbox or error.status not in (401, 403, 404):
+                raise
+            raise ArchiveRunError(
+                f"{self.user.email} may not {'write to' if archive else 'read'} the calendars "
+                f"of {mailbox} ({error.code or error.status}): {mailbox} must share the calendar "
+                f"with {self.user.email} in Outlook ({'with write access' if archive else 'read'}"
+                " or delegate access), and the app needs the delegated permission "
+                "Calendars.ReadWrite.Shared (in MS_SCOPES; reconnect Microsoft 365 after adding "
+                "it). Nothing was archived."
+            ) from error
+        if archive and mailbox and found.get("canEdit") is False:
+            raise ArchiveRunError(
+                f"{self.user.email} may read but not write the calendar “{found.get('name')}” "
+                f"of {mailbox}: it must be shared with write access. Nothing was archived."
             )
-        name = found.get("name") or parsed.calendar
+        return found
+
+    def _calendar_row(
+        self, found: dict[str, Any], client: GraphClient, *, archive: bool
+    ) -> Calendar:
+        mailbox = "" if client.mailbox == "me" else client.mailbox.removeprefix("users/")
+        name = found.get("name") or ""
+        if found.get("id") is None:
+            return Calendar(user=self.user, name=name, is_archive=True, mailbox=mailbox)
+        if self.dry_run:
+            existing = Calendar.objects.filter(user=self.user, ms_calendar_id=found["id"]).first()
+            return existing or Calendar(
+                user=self.user,
+                name=name,
+                ms_calendar_id=found["id"],
+                is_archive=archive,
+                mailbox=mailbox,
+            )
         calendar, created = Calendar.objects.get_or_create(
             user=self.user,
             ms_calendar_id=found["id"],
-            defaults={"name": name, "is_archive": archive},
+            defaults={"name": name, "is_archive": archive, "mailbox": mailbox},
         )
-        if not created and (calendar.name, calendar.is_archive) != (name, archive):
-            calendar.name, calendar.is_archive = name, archive
-            calendar.save(update_fields=["name", "is_archive", "updated_at"])
+        wanted = (name, archive, mailbox)
+        if not created and (calendar.name, calendar.is_archive, calendar.mailbox) != wanted:
+            calendar.name, calendar.is_archive, calendar.mailbox = wanted
+            calendar.save(update_fields=["name", "is_archive", "mailbox", "updated_at"])
         return calendar
+
+    def _remember_calendars(self, source: Calendar, destination: Calendar) -> None:
+        configuration = self.configuration
+        if self.dry_run or (
+            configuration.source_calendar_id,
+            configuration.destination_calendar_id,
+        ) == (
+            source.pk,
+            destination.pk,
+        ):
+            return
+        configuration.source_calendar, configuration.destination_calendar = source, destination
+        ArchiveConfiguration.objects.filter(pk=configuration.pk).update(
+            source_calendar=source, destination_calendar=destination
+        )
 
     # Reading --------------------------------------------------------------------------------
 
     def _fetch(self, source: Calendar, start: datetime, end: datetime) -> list[SourceEvent]:
         raw = []
-        for graph in self.client.calendar_view(source.ms_calendar_id, start, end):
+        for graph in self.source_client.calendar_view(source.ms_calendar_id, start, end):
             self.counts.fetched += 1
             if graph.get("isCancelled"):
                 self.counts.cancelled += 1
                 continue
             raw.append(graph)
-        events = {
-            graph["id"]: SourceEvent(
-                graph=graph,
-                start=graph_datetime(graph.get("start")),
-                end=graph_datetime(graph.get("end")),
-                categories=list(graph.get("categories") or []),
-            )
-            for graph in raw
-        }
+        zone = self.configuration.timezone
+        events = {graph["id"]: SourceEvent.from_graph(graph, zone=zone) for graph in raw}
         slots = [
             Slot(
                 key=event.id,
                 start=event.start,
                 end=event.end,
-                show_as=event.graph.get("showAs") or "busy",
+                show_as=event.show_as,
                 importance=event.graph.get("importance"),
-                subject=event.graph.get("subject") or "",
+                subject=event.subject,
             )
             for event in events.values()
         ]
@@ -397,139 +344,189 @@ class _Run:
                 events[slot.key].start, events[slot.key].end = slot.start, slot.end
         return sorted(events.values(), key=lambda e: (e.start, e.end, e.id))
 
+    def _moved_away(
+        self, source: Calendar, start: datetime, end: datetime, seen: set[str]
+    ) -> list[SourceEvent]:
+        """Archived appointments of the window that the window no longer shows: each is read
+        by id. One that moved comes back with the window's events (its copy follows it); one
+        that is gone (or cancelled) stays billable and opens a `source_deleted` item."""
+        if source.pk is None:
+            return []
+        missing = list(
+            Appointment.objects.filter(
+                user=self.user,
+                calendar_id=source.pk,
+                start_time__lt=end,
+                end_time__gt=start,
+                is_archived=True,
+                is_cancelled=False,
+                source_deleted_at__isnull=True,
+                ms_event_id__isnull=False,
+            ).exclude(ms_event_id__in=seen)
+        )
+        if not missing:
+            return []
+        answers = self.source_client.get_events([a.ms_event_id for a in missing if a.ms_event_id])
+        moved, gone = [], []
+        for appointment, answer in zip(missing, answers, strict=True):
+            if answer.ok and isinstance(answer.body, dict) and not answer.body.get("isCancelled"):
+                moved.append(SourceEvent.from_graph(answer.body, zone=self.configuration.timezone))
+            elif answer.ok or answer.status == 404:
+                gone.append(appointment)
+            else:
+                self.counts.errors += 1
+                self.errors.append(f"{appointment.subject!r}: {answer.error()}")
+        self.counts.moved += len(moved)
+        self._flag_source_deleted(gone)
+        return moved
+
+    def _flag_source_deleted(self, gone: list[Appointment]) -> None:
+        self.counts.source_deleted += len(gone)
+        if self.dry_run or not gone:
+            return
+        now = timezone.now()
+        Appointment.objects.filter(pk__in=[a.pk for a in gone]).update(
+            source_deleted_at=now, updated_at=now
+        )
+        items = []
+        for appointment in gone:
+            when = appointment.start_time.astimezone(self.zone)
+            billed = appointment.timesheet_id is not None
+            items.append(
+                ActionLog(
+                    user=self.user,
+                    event_type=ActionLog.EventType.SOURCE_DELETED,
+                    key=appointment.pk,
+                    description=(
+                        f"“{appointment.subject}” on {when:%a %d %b %Y %H:%M} was archived but "
+                        "is no longer in Outlook: it is still billed until you decide"
+                    ),
+                    details={
+                        "appointment": appointment.pk,
+                        "source_event_id": appointment.ms_event_id,
+                        "on_issued_timesheet": appointment.timesheet_id,
+                    },
+                    recommendations=[
+                        "It happened — keep billing it: resolve the item, nothing changes.",
+                        "It did not happen: it stops counting and its archive copies are "
+                        "deleted from Outlook.",
+                        *(
+                            [
+                                "It is on an issued timesheet and stays billed there until "
+                                "that timesheet is voided."
+                            ]
+                            if billed
+                            else []
+                        ),
+                    ],
+                )
+            )
+        ActionLog.objects.open_items(items)
+
     # Storing --------------------------------------------------------------------------------
 
-    def _store(self, events: list[SourceEvent], source: Calendar) -> list[Appointment]:
+    def _store(self, events: list[SourceEvent], source: Calendar) -> list[EventWork]:
         """Upsert the appointments in bulk: one query per kind of row, not per event."""
-        locations = self._locations({_location_name(e.graph) for e in events} - {None})
-        categories = self._categories(events)
+        billings = {event.id: billing_from_categories(event.categories) for event in events}
+        locations = self._locations({location_name(e.graph) for e in events} - {None})
+        categories = self._categories(billings.values())
         existing = {
             a.ms_event_id: a
             for a in Appointment.objects.filter(
                 user=self.user, ms_event_id__in=[e.id for e in events]
             )
         }
-        to_create, to_update, result = [], [], []
+        to_create, to_update, works = [], [], []
+        reappeared = []
         for event in events:
             appointment = existing.get(event.id) or Appointment(
                 user=self.user, ms_event_id=event.id
             )
-            changed = self._fill(appointment, event, source, locations, categories)
+            billing = billings[event.id]
+            if appointment.source_deleted_at is not None:
+                reappeared.append(appointment.pk)
+            values = appointment_values(event, billing)
+            name = location_name(event.graph)
+            category = categories.get(billing.category.casefold()) if billing.category else None
+            values["location_id"] = locations[name].pk if name else None
+            values["category_id"] = category.pk if category and billing.customer else None
+            values["calendar_id"] = source.pk
+            changed = _assign(appointment, values)
             if appointment.pk is None:
                 to_create.append(appointment)
             elif changed and appointment.timesheet_id:
                 # Billed on an issued timesheet: the database keeps what was billed until the
-                # timesheet is voided; the archive copy still follows Outlook.
+                # timesheet is voided; the archive copies still follow Outlook.
                 self.counts.locked += 1
             elif changed:
+                appointment.updated_at = timezone.now()
                 to_update.append(appointment)
             else:
                 self.counts.unchanged += 1
-            result.append(appointment)
+            works.append(EventWork(source=event, appointment=appointment, billing=billing))
         self.counts.created += len(to_create)
         self.counts.updated += len(to_update)
-        if not self.dry_run:
-            with transaction.atomic():
-                Appointment.objects.bulk_create(to_create, batch_size=500)
-                if to_update:
-                    Appointment.objects.bulk_update(
-                        to_update, [*STORED_FIELDS, "updated_at"], batch_size=500
-                    )
-            if to_create and to_create[0].pk is None:
-                # SQLite < 3.35 returns no ids from bulk_create; read them back.
-                ids = dict(
-                    Appointment.objects.filter(
-                        user=self.user, ms_event_id__in=[a.ms_event_id for a in to_create]
-                    ).values_list("ms_event_id", "pk")
+        if self.dry_run:
+            return works
+        with transaction.atomic():
+            Appointment.objects.bulk_create(to_create, batch_size=500)
+            if to_update:
+                Appointment.objects.bulk_update(
+                    to_update, [*STORED_FIELDS, "updated_at"], batch_size=500
                 )
-                for appointment in to_create:
-                    appointment.pk = ids[appointment.ms_event_id]
-            self._flag_uncategorised(result)
-        return result
+        if to_create and to_create[0].pk is None:
+            # SQLite < 3.35 returns no ids from bulk_create; read them back.
+            ids = dict(
+                Appointment.objects.filter(
+                    user=self.user, ms_event_id__in=[a.ms_event_id for a in to_create]
+                ).values_list("ms_event_id", "pk")
+            )
+            for appointment in to_create:
+                appointment.pk = ids[appointment.ms_event_id]
+        self._close_reappeared(reappeared)
+        self._flag_uncategorised(works)
+        return works
 
-    def _flag_uncategorised(self, appointments: list[Appointment]) -> None:
-        """One open item per appointment whose categories name no billing customer."""
-        problems = {
-            a.ms_event_id: a
-            for a in appointments
-            if not a.customer and not a._is_personal  # type: ignore[attr-defined]
-        }
-        if not problems:
+    def _close_reappeared(self, appointment_ids: list[int]) -> None:
+        """An event that was missing is back in Outlook: its open item has nothing to decide."""
+        if not appointment_ids:
             return
-        known = set(
-            ActionLog.objects.filter(
-                user=self.user, event_type="uncategorised", state=ActionLog.State.OPEN
-            ).values_list("details__source_event_id", flat=True)
-        )
-        zone = zoneinfo.ZoneInfo(self.configuration.timezone)
-        ActionLog.objects.bulk_create(
-            [
-                ActionLog(
-                    user=self.user,
-                    event_type="uncategorised",
-                    description=(
-                        f"“{a.subject}” on {a.start_time.astimezone(zone):%a %d %b %Y %H:%M} "
-                        "has no billing category"
-                    ),
-                    details={
-                        "appointment": a.pk,
-                        "source_event_id": key,
-                        "categories": a.categories,
-                        "problems": list(a._billing_problems),  # type: ignore[attr-defined]
-                    },
-                    recommendations=[
-                        "Give it a category such as 'Acme - billable' in Outlook; the next "
-                        "archive run picks it up."
-                    ],
-                )
-                for key, a in problems.items()
-                if key not in known
-            ]
-        )
+        Appointment.objects.filter(pk__in=appointment_ids).update(source_deleted_at=None)
+        for item in ActionLog.objects.filter(
+            user=self.user,
+            event_type=ActionLog.EventType.SOURCE_DELETED,
+            key__in=[str(pk) for pk in appointment_ids],
+        ).open():
+            item.close(by=None, note="the event is back in Outlook")
 
-    def _fill(
-        self,
-        appointment: Appointment,
-        event: SourceEvent,
-        source: Calendar,
-        locations: dict[str, Location],
-        categories: dict[str, Category],
-    ) -> bool:
-        graph = event.graph
-        billing = billing_from_categories(event.categories)
-        location_name = _location_name(graph)
-        category = categories.get(billing.category.casefold()) if billing.customer else None
-        values = {
-            "subject": (graph.get("subject") or "")[:1024],
-            "start_time": event.start,
-            "end_time": event.end,
-            "is_all_day": bool(graph.get("isAllDay")),
-            "show_as": graph.get("showAs") or Appointment.ShowAs.BUSY,
-            "sensitivity": graph.get("sensitivity") or Appointment.Sensitivity.NORMAL,
-            "importance": graph.get("importance") or Appointment.Importance.NORMAL,
-            "categories": list(event.categories),
-            "customer": billing.customer,
-            "billing_type": billing.billing_type,
-            "is_travel": bool(billing.customer) and is_travel(graph.get("subject")),
-            "is_private": (graph.get("sensitivity") or "normal") in PRIVATE_SENSITIVITIES,
-            "is_out_of_office": graph.get("showAs") == "oof",
-            "is_cancelled": False,
-            "location_id": locations[location_name].pk if location_name else None,
-            "category_id": category.pk if category else None,
-            "calendar_id": source.pk,
-            "ms_event_data": graph,
-        }
-        changed = False
-        for name, value in values.items():
-            if getattr(appointment, name) != value:
-                setattr(appointment, name, value)
-                changed = True
-        if changed:
-            appointment.updated_at = timezone.now()
-        appointment._billing_problems = billing.problems  # type: ignore[attr-defined]
-        appointment._is_personal = billing.is_personal  # type: ignore[attr-defined]
-        appointment._source = event  # type: ignore[attr-defined]
-        return changed
+    def _flag_uncategorised(self, works: list[EventWork]) -> None:
+        """One open item per appointment whose categories name no billing customer."""
+        items = [
+            ActionLog(
+                user=self.user,
+                event_type=ActionLog.EventType.UNCATEGORISED,
+                key=work.appointment.pk,
+                description=(
+                    f"“{work.appointment.subject}” on "
+                    f"{work.appointment.start_time.astimezone(self.zone):%a %d %b %Y %H:%M} "
+                    "has no billing category"
+                ),
+                details={
+                    "appointment": work.appointment.pk,
+                    "source_event_id": work.key,
+                    "categories": work.appointment.categories,
+                    "problems": list(work.billing.problems),
+                },
+                recommendations=[
+                    "Give it a category such as 'Acme - billable' in Outlook; the next "
+                    "archive run picks it up."
+                ],
+            )
+            for work in works
+            if not work.billing.customer and not work.billing.is_personal
+        ]
+        if items:
+            ActionLog.objects.open_items(items)
 
     def _locations(self, names: set[str]) -> dict[str, Location]:
         if not names:
@@ -541,52 +538,50 @@ class _Run:
         found = {loc.name: loc for loc in Location.objects.filter(user=self.user, name__in=names)}
         return {name: found.get(name) or Location(user=self.user, name=name) for name in names}
 
-    def _categories(self, events: list[SourceEvent]) -> dict[str, Category]:
-        names = {}
-        for event in events:
-            billing = billing_from_categories(event.categories)
-            if billing.customer:
-                names[billing.category.casefold()] = billing.category
+    def _categories(self, billings: Any) -> dict[str, Category]:
+        names = {b.category.casefold(): b.category for b in billings if b.customer and b.category}
         if not names:
             return {}
-        rows = {
-            c.name.casefold(): c
-            for c in Category.objects.annotate(lower=Lower("name")).filter(
-                user=self.user, lower__in=list(names)
-            )
-        }
-        missing = [Category(user=self.user, name=names[key]) for key in names if key not in rows]
-        if missing and not self.dry_run:
-            Category.objects.bulk_create(missing, ignore_conflicts=True)
-            rows = {
+
+        def rows() -> dict[str, Category]:
+            return {
                 c.name.casefold(): c
                 for c in Category.objects.annotate(lower=Lower("name")).filter(
                     user=self.user, lower__in=list(names)
                 )
             }
-        return rows
+
+        found = rows()
+        missing = [Category(user=self.user, name=names[key]) for key in names if key not in found]
+        if missing and not self.dry_run:
+            Category.objects.bulk_create(missing, ignore_conflicts=True)
+            found = rows()
+        return found
 
     # Overlaps -------------------------------------------------------------------------------
 
-    def _resolve_overlaps(self, appointments: list[Appointment]) -> None:
-        by_key = {a.ms_event_id: a for a in appointments}
+    def _resolve_overlaps(self, works: list[EventWork]) -> None:
+        """Double bookings among timed appointments; all-day events (holidays, out-of-office
+        days, working-location markers) never form one."""
         decided = {Appointment.OverlapState.KEPT, Appointment.OverlapState.DISCARDED}
-        states: dict[str, tuple[str, str | None]] = {
-            a.ms_event_id: (Appointment.OverlapState.NONE, None)
-            for a in appointments
-            if a.overlap_state not in decided
+        candidates = {
+            w.key: w.appointment
+            for w in works
+            if w.appointment.overlap_state not in decided and not w.appointment.is_all_day
         }
+        states: dict[str, tuple[str, str | None]] = dict.fromkeys(
+            candidates, (Appointment.OverlapState.NONE, None)
+        )
         slots = [
             Slot(
-                key=a.ms_event_id,
+                key=key,
                 start=a.start_time,
                 end=a.end_time,
                 show_as=a.show_as,
                 importance=a.importance,
                 subject=a.subject or "",
             )
-            for a in appointments
-            if a.overlap_state not in decided
+            for key, a in candidates.items()
         ]
         conflicts = []
         for resolution in resolve_overlaps(slots):
@@ -594,15 +589,20 @@ class _Run:
                 self.counts.conflicts += 1
                 for slot in resolution.group:
                     states[slot.key] = (Appointment.OverlapState.CONFLICT, None)
-                conflicts.append((resolution, [by_key[s.key] for s in resolution.group]))
+                conflicts.append((resolution, [candidates[s.key] for s in resolution.group]))
                 continue
             for slot in resolution.kept:
                 states[slot.key] = (Appointment.OverlapState.WINNER, None)
             for slot, reason in resolution.dropped:
                 states[slot.key] = (Appointment.OverlapState.LOSER, reason)
+        # An all-day event left over from an older rule is no longer part of any overlap.
+        for work in works:
+            if work.appointment.is_all_day and work.appointment.overlap_state not in decided:
+                states[work.key] = (Appointment.OverlapState.NONE, None)
+                candidates[work.key] = work.appointment
         changed = []
         for key, (state, reason) in states.items():
-            appointment = by_key[key]
+            appointment = candidates[key]
             if (appointment.overlap_state, appointment.overlap_reason) != (state, reason):
                 appointment.overlap_state, appointment.overlap_reason = state, reason
                 changed.append(appointment)
@@ -615,26 +615,16 @@ class _Run:
         self._conflict_items(conflicts)
 
     def _conflict_items(self, conflicts: list[tuple[Any, list[Appointment]]]) -> None:
-        """One open item per conflict group, read and written in bulk."""
-        if not conflicts:
-            return
-        known = set(
-            ActionLog.objects.filter(
-                user=self.user, event_type="overlap", state=ActionLog.State.OPEN
-            ).values_list("details__key", flat=True)
-        )
-        zone = zoneinfo.ZoneInfo(self.configuration.timezone)
+        """One open item per conflict group (the database refuses a second)."""
         items = []
         for resolution, members in conflicts:
             key = ",".join(str(i) for i in sorted(a.pk for a in members))
-            if key in known:
-                continue
-            known.add(key)
-            first = min(a.start_time for a in members).astimezone(zone)
+            first = min(a.start_time for a in members).astimezone(self.zone)
             items.append(
                 ActionLog(
                     user=self.user,
-                    event_type="overlap",
+                    event_type=ActionLog.EventType.OVERLAP,
+                    key=key,
                     description=(
                         f"{len(members)} overlapping appointments on {first:%a %d %b %Y} "
                         "need a decision"
@@ -646,8 +636,8 @@ class _Run:
                             {
                                 "id": a.pk,
                                 "subject": a.subject,
-                                "start": a.start_time.astimezone(zone).isoformat(),
-                                "end": a.end_time.astimezone(zone).isoformat(),
+                                "start": a.start_time.astimezone(self.zone).isoformat(),
+                                "end": a.end_time.astimezone(self.zone).isoformat(),
                                 "show_as": a.show_as,
                                 "importance": a.importance,
                                 "customer": a.customer,
@@ -660,53 +650,8 @@ class _Run:
                     ),
                 )
             )
-        ActionLog.objects.bulk_create(items, batch_size=500)
-
-    # Disappeared source events ------------------------------------------------------------
-
-    def _flag_disappeared(
-        self, source: Calendar, start: datetime, end: datetime, seen: set[str]
-    ) -> None:
-        if source.pk is None:
-            return
-        gone = (
-            Appointment.objects.filter(
-                user=self.user,
-                calendar_id=source.pk,
-                start_time__lt=end,
-                end_time__gt=start,
-                archive_event_id__isnull=False,
-            )
-            .exclude(ms_event_id__in=seen)
-            .exclude(is_cancelled=True)
-        )
-        gone = list(gone)
-        self.counts.disappeared = len(gone)
-        if self.dry_run or not gone:
-            return
-        ActionLog.objects.bulk_create(
-            [
-                ActionLog(
-                    user=self.user,
-                    event_type="source_deleted",
-                    description=(
-                        f"“{appointment.subject}” was archived but is no longer in the source "
-                        "calendar; its archive copy was kept"
-                    ),
-                    details={
-                        "appointment": appointment.pk,
-                        "source_event_id": appointment.ms_event_id,
-                    },
-                    recommendations=[
-                        "If the meeting did not happen, delete the archive copy and the "
-                        "appointment.",
-                        "If it did, nothing needs doing.",
-                    ],
-                )
-                for appointment in gone
-            ]
-        )
-        Appointment.objects.filter(pk__in=[a.pk for a in gone]).update(is_cancelled=True)
+        if items:
+            ActionLog.objects.open_items(items)
 
     # Copying --------------------------------------------------------------------------------
 
@@ -721,12 +666,24 @@ class _Run:
             Appointment.OverlapState.KEPT,
         )
 
-    def _copy(self, appointments: list[Appointment], destination: Calendar) -> None:
-        creates: list[tuple[Appointment, dict[str, Any], str]] = []
-        updates: list[tuple[Appointment, dict[str, Any], str]] = []
+    def _copy(self, works: list[EventWork], destination: Calendar) -> None:
+        if destination.pk is not None:
+            copies = {
+                c.appointment_id: c
+                for c in ArchiveCopy.objects.filter(
+                    destination=destination,
+                    appointment_id__in=[w.appointment.pk for w in works if w.appointment.pk],
+                )
+            }
+            for work in works:
+                work.copy = copies.get(work.appointment.pk)
+        creates: list[CopyJob] = []
+        updates: list[CopyJob] = []
         settled: list[Appointment] = []
-        for appointment in appointments:
-            if not self._should_copy(appointment):
+        for work in works:
+            appointment = work.appointment
+            if work.copy is None and not self._should_copy(appointment):
+                # Nothing to copy; a conflict waits for a person before it counts as archived.
                 self.counts.not_copied += 1
                 if (
                     appointment.overlap_state != Appointment.OverlapState.CONFLICT
@@ -735,38 +692,56 @@ class _Run:
                     appointment.is_archived = True
                     settled.append(appointment)
                 continue
-            source = appointment._source  # type: ignore[attr-defined]
-            body = copy_body(source, personal=appointment._is_personal)  # type: ignore[attr-defined]
-            digest = _digest(body)
-            if appointment.archive_event_id and appointment.archive_digest == digest:
+            body = copy_body(work.source, personal=work.billing.is_personal)
+            job = CopyJob(work, body, copy_digest(body))
+            if work.copy is None:
+                creates.append(job)
+            elif work.copy.digest != job.digest:
+                # A copy follows its appointment whatever its overlap state.
+                updates.append(job)
+            else:
                 self.counts.copies_unchanged += 1
                 if not appointment.is_archived:
                     appointment.is_archived = True
                     settled.append(appointment)
-            elif appointment.archive_event_id:
-                updates.append((appointment, body, digest))
-            else:
-                creates.append((appointment, body, digest))
         if self.dry_run:
             self.counts.copied = len(creates)
             self.counts.copies_updated = len(updates)
             return
-        if settled:
-            Appointment.objects.bulk_update(settled, ["is_archived"], batch_size=500)
         total = len(creates) + len(updates)
         done = 0
-        for kind, items in (("create", creates), ("update", updates)):
-            for offset in range(0, len(items), COPY_CHUNK):
-                chunk = items[offset : offset + COPY_CHUNK]
-                self._copy_chunk(kind, chunk, destination)
+        for kind, jobs in (("create", creates), ("update", updates)):
+            for offset in range(0, len(jobs), COPY_CHUNK):
+                chunk = jobs[offset : offset + COPY_CHUNK]
+                self._copy_chunk(kind, chunk, destination, follow_up=updates)
                 done += len(chunk)
-                _renew_lock(self.configuration, self.owner)
+                self.configuration.renew_run_lock(self.owner)
                 if self.progress:
                     self.progress(done, total)
+        # Went through the run: one UPDATE at the end. A run killed before it finds the copies
+        # recorded and marks them then.
+        settled += [
+            job.work.appointment
+            for job in creates + updates
+            if job.work.copy is not None
+            and job.work.copy.pk
+            and not job.work.appointment.is_archived
+        ]
+        if settled:
+            Appointment.objects.filter(pk__in=[a.pk for a in settled]).update(is_archived=True)
+            for appointment in settled:
+                appointment.is_archived = True
 
     def _copy_chunk(
-        self, kind: str, chunk: list[tuple[Appointment, dict[str, Any], str]], destination: Calendar
+        self, kind: str, chunk: list[CopyJob], destination: Calendar, follow_up: list[CopyJob]
     ) -> None:
+        """Write one chunk and record what Graph answered.
+
+        A create whose earlier answer was lost (a killed run, a dropped connection) meets its
+        `transactionId` again: Graph then either refuses it (ErrorDuplicateTransactionId) or
+        hands back the copy made the first time, which may show an older version of the event.
+        Either way the existing copy is adopted — found through the source-id property when
+        refused — and queued in `follow_up` to be brought up to date."""
         with audit_operation(
             action_type="archive",
             operation=f"copy_{kind}",
@@ -777,61 +752,109 @@ class _Run:
             if kind == "create":
                 bodies = [
                     {
-                        **body,
+                        **job.body,
                         "transactionId": transaction_id(
-                            "archive", destination.ms_calendar_id, appointment.ms_event_id
+                            "archive", destination.ms_calendar_id, job.work.key
                         ),
                         "singleValueExtendedProperties": [
-                            {"id": SOURCE_ID_PROPERTY, "value": appointment.ms_event_id}
+                            {"id": SOURCE_ID_PROPERTY, "value": job.work.key}
                         ],
                     }
-                    for appointment, body, _ in chunk
+                    for job in chunk
                 ]
-                responses = self.client.create_events(destination.ms_calendar_id, bodies)
-            else:
-                responses = self.client.update_events(
-                    [(appointment.archive_event_id, body) for appointment, body, _ in chunk]
+                responses = self.destination_client.create_events(
+                    destination.ms_calendar_id, bodies
                 )
-            recorded, failed = [], 0
-            for (appointment, _body, digest), response in zip(chunk, responses, strict=True):
+            else:
+                responses = self.destination_client.update_events(
+                    [(job.work.copy.event_id, job.body) for job in chunk if job.work.copy]
+                )
+            now = timezone.now()
+            new_copies, changed_copies, failed = [], [], 0
+            for job, response in zip(chunk, responses, strict=True):
+                if kind == "create" and not response.ok and _duplicate_transaction(response):
+                    adopted = self._find_copy(destination, job)
+                    if adopted is not None:
+                        job.work.copy = ArchiveCopy(
+                            appointment=job.work.appointment,
+                            destination=destination,
+                            event_id=adopted["id"],
+                            digest="",  # stale until the update below
+                        )
+                        new_copies.append(job.work.copy)
+                        follow_up.append(job)
+                        self.counts.adopted += 1
+                        continue
                 if not response.ok:
                     failed += 1
                     self.counts.errors += 1
-                    self.errors.append(f"{appointment.subject!r}: {response.error()}")
+                    self.errors.append(f"{job.work.appointment.subject!r}: {response.error()}")
                     continue
                 if kind == "create":
-                    appointment.archive_event_id = response.body["id"]
-                    self.counts.copied += 1
-                else:
+                    current = _copy_shows(response.body, job.body)
+                    job.work.copy = ArchiveCopy(
+                        appointment=job.work.appointment,
+                        destination=destination,
+                        event_id=response.body["id"],
+                        digest=job.digest if current else "",
+                    )
+                    new_copies.append(job.work.copy)
+                    if current:
+                        self.counts.copied += 1
+                    else:
+                        follow_up.append(job)  # an older copy handed back for the same id
+                        self.counts.adopted += 1
+                elif job.work.copy is not None:
+                    job.work.copy.digest, job.work.copy.updated_at = job.digest, now
+                    changed_copies.append(job.work.copy)
                     self.counts.copies_updated += 1
-                appointment.archive_digest = digest
-                appointment.is_archived = True
-                recorded.append(appointment)
-            Appointment.objects.bulk_update(
-                recorded, ["archive_event_id", "archive_digest", "is_archived"], batch_size=500
-            )
-            audit.details = {"items": len(chunk), "succeeded": len(recorded), "failed": failed}
+            # One statement each, so a crash between them loses no recorded copy.
+            ArchiveCopy.objects.bulk_create(new_copies, batch_size=500)
+            if changed_copies:
+                ArchiveCopy.objects.bulk_update(
+                    changed_copies, ["digest", "updated_at"], batch_size=500
+                )
+            succeeded = len(new_copies) + len(changed_copies)
+            audit.details = {"items": len(chunk), "succeeded": succeeded, "failed": failed}
             if failed:
-                audit.status = AuditLog.Status.PARTIAL if recorded else AuditLog.Status.FAILURE
+                audit.status = AuditLog.Status.PARTIAL if succeeded else AuditLog.Status.FAILURE
+
+    def _find_copy(self, destination: Calendar, job: CopyJob) -> dict[str, Any] | None:
+        found = self.destination_client.find_events_by_source_id(
+            destination.ms_calendar_id, job.work.key
+        )
+        return found[0] if found else None
 
 
-STORED_FIELDS = (
-    "subject",
-    "start_time",
-    "end_time",
-    "is_all_day",
-    "show_as",
-    "sensitivity",
-    "importance",
-    "categories",
-    "customer",
-    "billing_type",
-    "is_travel",
-    "is_private",
-    "is_out_of_office",
-    "is_cancelled",
-    "location",
-    "category",
-    "calendar",
-    "ms_event_data",
-)
+def _duplicate_transaction(response: Any) -> bool:
+    body = response.body if isinstance(response.body, dict) else {}
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    return response.status in (400, 409) and error.get("code") == "ErrorDuplicateTransactionId"
+
+
+def _copy_shows(returned: Any, sent: dict[str, Any]) -> bool:
+    """Whether the event Graph answered with is the one we sent (not an older copy)."""
+    if not isinstance(returned, dict) or not returned.get("id"):
+        return False
+    if (returned.get("subject") or "") != sent["subject"]:
+        return False
+    if sorted(returned.get("categories") or []) != sorted(sent["categories"]):
+        return False
+    if sent["isAllDay"]:
+        return bool(returned.get("isAllDay"))
+    try:
+        return all(
+            graph_datetime(returned.get(key)) == graph_datetime(sent[key])
+            for key in ("start", "end")
+        )
+    except (ValueError, KeyError):
+        return False
+
+
+def _assign(appointment: Appointment, values: dict[str, Any]) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(appointment, name) != value:
+            setattr(appointment, name, value)
+            changed = True
+    return changed

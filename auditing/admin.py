@@ -1,13 +1,23 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
+from accounts.microsoft import microsoft_problem
 from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
-from archiving.services import OverlapResolutionError, overlap_resolve
+from archiving.services import (
+    OverlapResolutionError,
+    SourceDeletedError,
+    overlap_resolve,
+    source_deleted_discard,
+    source_deleted_keep,
+)
 from auditing.models import ActionLog, AuditLog
 from auditing.services import action_log_close
 
@@ -36,14 +46,23 @@ class AuditLogAdmin(ReadOnlyAdminMixin, OwnedModelAdmin):
 
 @admin.register(ActionLog)
 class ActionLogAdmin(OwnedModelAdmin):
-    list_display = ["created_at", "event_type", "state", "description", "closed_at", "user"]
+    list_display = [
+        "created_at",
+        "event_type",
+        "state",
+        "description",
+        "closed_at",
+        "resolution",
+        "user",
+    ]
     list_filter = ["state", "event_type", "user"]
     search_fields = ["event_type", "description"]
     date_hierarchy = "created_at"
     list_select_related = ["user"]
-    readonly_fields = ["closed_at", "closed_by", "created_at", "updated_at"]
+    readonly_fields = ["key", "closed_at", "closed_by", "resolution", "created_at", "updated_at"]
     show_full_result_count = False
-    actions = ["resolve", "dismiss"]
+    actions = ["resolve", "dismiss", "it_happened", "it_did_not_happen"]
+    SOURCE_DELETED_CHOICES = {"happened": "it_happened", "did-not-happen": "it_did_not_happen"}
 
     def get_urls(self) -> list:
         return [
@@ -52,8 +71,57 @@ class ActionLogAdmin(OwnedModelAdmin):
                 self.admin_site.admin_view(self.resolve_overlap_view),
                 name="auditing_actionlog_resolve_overlap",
             ),
+            path(
+                "<int:pk>/source-deleted/<str:choice>/",
+                self.admin_site.admin_view(require_POST(self.source_deleted_view)),
+                name="auditing_actionlog_source_deleted",
+            ),
             *super().get_urls(),
         ]
+
+    def source_deleted_view(self, request: HttpRequest, pk: int, choice: str) -> HttpResponse:
+        """The two buttons of a 'deleted from the source' item."""
+        item = self.get_object(request, str(pk))
+        action = self.SOURCE_DELETED_CHOICES.get(choice)
+        if item is None or action is None or not self.has_change_permission(request, item):
+            return HttpResponseRedirect(reverse("admin:auditing_actionlog_changelist"))
+        getattr(self, action)(request, ActionLog.objects.filter(pk=item.pk))
+        return HttpResponseRedirect(reverse("admin:auditing_actionlog_change", args=[item.pk]))
+
+    @admin.action(description="Deleted from the source: it happened — keep billing it")
+    def it_happened(self, request: HttpRequest, queryset: QuerySet[ActionLog]) -> None:
+        self._settle_source_deleted(request, queryset, source_deleted_keep, "kept and billed")
+
+    @admin.action(description="Deleted from the source: it did not happen — stop billing it")
+    def it_did_not_happen(self, request: HttpRequest, queryset: QuerySet[ActionLog]) -> None:
+        self._settle_source_deleted(
+            request, queryset, source_deleted_discard, "no longer billed; copies deleted"
+        )
+
+    def _settle_source_deleted(
+        self, request: HttpRequest, queryset: QuerySet[ActionLog], service: Any, outcome: str
+    ) -> None:
+        items = queryset.filter(event_type=ActionLog.EventType.SOURCE_DELETED).open()
+        settled = 0
+        for item in items:
+            try:
+                service(item=item, by=request.user)
+            except SourceDeletedError as error:
+                self.message_user(request, f"{item}: {error}", messages.ERROR)
+            except Exception as error:
+                problem = microsoft_problem(error)
+                if problem is None:
+                    raise
+                self.message_user(request, f"{item}: {problem}", messages.ERROR)
+            else:
+                settled += 1
+        if settled:
+            self.message_user(request, f"{settled} item(s) settled: {outcome}.", messages.SUCCESS)
+        skipped = queryset.count() - items.count()
+        if skipped:
+            self.message_user(
+                request, f"{skipped} item(s) were not open 'deleted from the source' items."
+            )
 
     def resolve_overlap_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Keep one or several of an overlap's appointments; the rest are dropped."""

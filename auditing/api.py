@@ -21,7 +21,13 @@ from adminassistant.api_base import (
     error_response,
 )
 from adminassistant.api_defaults import CursorPagination
-from archiving.services import OverlapResolutionError, overlap_resolve
+from archiving.services import (
+    OverlapResolutionError,
+    SourceDeletedError,
+    overlap_resolve,
+    source_deleted_discard,
+    source_deleted_keep,
+)
 from auditing.models import ActionLog, AuditLog
 from auditing.services import action_log_close
 
@@ -62,8 +68,10 @@ class ActionLogSerializer(OwnedModelSerializer):
             "description",
             "details",
             "recommendations",
+            "key",
             "closed_at",
             "closed_by",
+            "resolution",
             "created_at",
             "updated_at",
         ]
@@ -78,6 +86,14 @@ class ResolveSerializer(StrictFieldsMixin, serializers.Serializer):
         max_length=1000,
         help_text="For an overlap item: the ids of the appointments to keep; the others are "
         "dropped and the archive calendar is updated. Leave out to just mark it resolved.",
+    )
+    decision = serializers.ChoiceField(
+        choices=[
+            ("happened", "It happened: keep billing it"),
+            ("did_not_happen", "It did not happen: stop billing it, delete its archive copies"),
+        ],
+        required=False,
+        help_text="Required for a source_deleted item (an archived meeting deleted in Outlook).",
     )
 
 
@@ -155,7 +171,22 @@ class ActionLogViewSet(OwnedReadOnlyModelViewSet):
         body = ResolveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         keep = body.validated_data.get("keep")
-        if keep is None:
+        decision = body.validated_data.get("decision")
+        if item.event_type == ActionLog.EventType.SOURCE_DELETED:
+            if decision is None:
+                raise serializers.ValidationError(
+                    {"decision": ["Say whether it happened: 'happened' or 'did_not_happen'."]}
+                )
+            service = source_deleted_keep if decision == "happened" else source_deleted_discard
+            try:
+                service(item=item, by=request.user)
+            except SourceDeletedError as error:
+                raise serializers.ValidationError({"decision": [str(error)]}) from error
+        elif decision is not None:
+            raise serializers.ValidationError(
+                {"decision": ["Only a source_deleted item takes a decision."]}
+            )
+        elif keep is None:
             self._close(item, ActionLog.State.RESOLVED)
         else:
             try:

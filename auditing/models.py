@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from adminassistant.models import OwnedQuerySet, Timestamped
 
@@ -64,6 +68,54 @@ class AuditLog(models.Model):
         return f"{self.action_type}.{self.operation} ({self.status})"
 
 
+class ActionLogQuerySet(OwnedQuerySet):
+    def open(self) -> ActionLogQuerySet:
+        return self.filter(state=ActionLog.State.OPEN)
+
+    def open_item(
+        self,
+        *,
+        user: Any,
+        event_type: str,
+        key: object,
+        description: str,
+        details: dict[str, Any] | None = None,
+        recommendations: list[str] | None = None,
+    ) -> tuple[ActionLog, bool]:
+        """The open item for (user, event_type, key), opened now if there is none.
+
+        Idempotent: the database refuses a second open item for the same subject (a partial
+        unique constraint), so two runs racing each other still open one.
+        """
+        key = str(key)
+        existing = self.filter(user=user, event_type=event_type, key=key).open().first()
+        if existing is not None:
+            return existing, False
+        try:
+            with transaction.atomic(using="default"):
+                item = self.create(
+                    user=user,
+                    event_type=event_type,
+                    key=key,
+                    description=description[:1024],
+                    details=details,
+                    recommendations=recommendations,
+                )
+        except IntegrityError:
+            return self.filter(user=user, event_type=event_type, key=key).open().get(), False
+        return item, True
+
+    def open_items(self, items: list[ActionLog]) -> int:
+        """Open many items at once (each with its user, event_type and key); those already open
+        are left as they are. Returns how many were asked for."""
+        for item in items:
+            item.key = str(item.key)
+            item.description = (item.description or "")[:1024]
+        # ON CONFLICT DO NOTHING / INSERT OR IGNORE: the partial unique constraint decides.
+        self.bulk_create(items, batch_size=500, ignore_conflicts=True)
+        return len(items)
+
+
 class ActionLog(Timestamped):
     """Something a human must look at: an unresolved overlap, a failed upload, ..."""
 
@@ -72,10 +124,17 @@ class ActionLog(Timestamped):
         RESOLVED = "resolved", "Resolved"
         DISMISSED = "dismissed", "Dismissed"
 
+    class EventType(models.TextChoices):
+        OVERLAP = "overlap", "Overlapping appointments"
+        UNCATEGORISED = "uncategorised", "Uncategorised meeting"
+        SOURCE_DELETED = "source_deleted", "Deleted from the source calendar"
+        RECONNECT_MICROSOFT = "reconnect_microsoft", "Reconnect Microsoft 365"
+        UPLOAD_FAILED = "upload_failed", "Upload failed"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="action_log"
     )
-    event_type = models.CharField(max_length=64)
+    event_type = models.CharField(max_length=64, choices=EventType.choices)
     state = models.CharField(
         max_length=32, choices=State.choices, default=State.OPEN, db_default=State.OPEN
     )
@@ -83,7 +142,16 @@ class ActionLog(Timestamped):
     details = models.JSONField(null=True, blank=True)
     recommendations = models.JSONField(null=True, blank=True)
 
-    # Beyond the seed: when and by whom the item was closed.
+    # Beyond the seed: what the item is about, and when, by whom and how it was closed.
+    key = models.CharField(
+        max_length=255,
+        default="",
+        db_default="",
+        blank=True,
+        editable=False,
+        help_text="The item's subject (e.g. the appointment ids of an overlap): one open item "
+        "per user, event type and key.",
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -92,8 +160,11 @@ class ActionLog(Timestamped):
         blank=True,
         related_name="+",
     )
+    resolution = models.CharField(
+        max_length=255, null=True, blank=True, editable=False, help_text="How it was settled."
+    )
 
-    objects = OwnedQuerySet.as_manager()
+    objects = ActionLogQuerySet.as_manager()
 
     class Meta:
         db_table = "action_log"
@@ -101,6 +172,54 @@ class ActionLog(Timestamped):
         verbose_name = "action log item"
         verbose_name_plural = "action log"
         indexes = [models.Index(fields=["user", "state"], name="idx_action_log_user_state")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "event_type", "key"],
+                condition=Q(state="open"),
+                name="action_log_one_open_item_per_subject",
+                violation_error_message="This item is already open.",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.event_type}: {self.description or ''}".strip()
+        return f"{self.get_event_type_display()}: {self.description or ''}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.OPEN
+
+    def close(self, *, by: Any, resolution: str = State.RESOLVED, note: str | None = None) -> bool:
+        """Resolve or dismiss the item, audited; False when it was already closed.
+
+        `by` is the person who decided, or None when the system closed it (a reconnect, a
+        retried upload, a source event that came back).
+        """
+        from auditing.services import audit_record
+
+        if resolution not in (self.State.RESOLVED, self.State.DISMISSED):
+            raise ValueError(f"An action item is resolved or dismissed, not {resolution!r}.")
+        now = timezone.now()
+        by_user = by if getattr(by, "pk", None) is not None else None
+        with transaction.atomic(using="default"):
+            changed = ActionLog.objects.filter(pk=self.pk, state=self.State.OPEN).update(
+                state=resolution,
+                closed_at=now,
+                closed_by=by_user,
+                resolution=(note or "")[:255] or None,
+                updated_at=now,
+            )
+            if not changed:
+                return False
+            self.state, self.closed_at, self.closed_by = resolution, now, by_user
+            self.resolution, self.updated_at = (note or "")[:255] or None, now
+            audit_record(
+                action_type="action_log",
+                operation=resolution,
+                user=by_user or self.user,
+                resource_type="ActionLog",
+                resource_id=self.pk,
+                message=f"{self.get_state_display()}: {self}"
+                + (f" ({note})" if note else "")
+                + ("" if by_user else " (closed by the system)"),
+            )
+        return True

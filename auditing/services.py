@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.utils import timezone
 
 from auditing.context import current_parent, current_request, new_correlation_id
 from auditing.models import ActionLog, AuditLog
@@ -189,20 +187,4 @@ def action_log_close(*, items: Any, state: str, user: Any) -> int:
     """Resolve or dismiss open action items; each change is audited. Returns how many changed."""
     if state not in (ActionLog.State.RESOLVED, ActionLog.State.DISMISSED):
         raise ValueError(f"An action item can be resolved or dismissed, not set to {state!r}.")
-    changed = 0
-    with transaction.atomic(using="default"):
-        for item in items.select_for_update().filter(state=ActionLog.State.OPEN):
-            item.state = state
-            item.closed_at = timezone.now()
-            item.closed_by = _user_or_none(user)
-            item.save(update_fields=["state", "closed_at", "closed_by", "updated_at"])
-            audit_record(
-                action_type="action_log",
-                operation=state,
-                user=user,
-                resource_type="ActionLog",
-                resource_id=item.pk,
-                message=f"{item.get_state_display()}: {item}",
-            )
-            changed += 1
-    return changed
+    return sum(item.close(by=user, resolution=state) for item in items.open())

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from accounts.microsoft import microsoft_problem
@@ -78,10 +79,12 @@ class AppointmentAdmin(OwnedModelAdmin):
         "is_private",
         "is_out_of_office",
         "is_archived",
+        "gone_from_source",
         "timesheet",
         "user",
     ]
     list_filter = [
+        ("source_deleted_at", admin.EmptyFieldListFilter),
         "billing_type",
         "show_as",
         "importance",
@@ -97,7 +100,7 @@ class AppointmentAdmin(OwnedModelAdmin):
     list_select_related = ["user", "location", "category", "timesheet", "calendar"]
     autocomplete_fields = ["location", "category"]
     raw_id_fields = ["timesheet"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["source_deleted_at", "archive_copies_list", "created_at", "updated_at"]
     show_full_result_count = False
     list_per_page = 100
     actions = ["export_pdf", "export_csv", "export_xlsx"]
@@ -131,6 +134,8 @@ class AppointmentAdmin(OwnedModelAdmin):
                     "is_private",
                     "is_out_of_office",
                     "is_archived",
+                    "source_deleted_at",
+                    "archive_copies_list",
                     "ms_event_id",
                     "recurrence",
                 ]
@@ -141,6 +146,34 @@ class AppointmentAdmin(OwnedModelAdmin):
             {"classes": ["collapse"], "fields": ["ms_event_data", "created_at", "updated_at"]},
         ),
     ]
+
+    @admin.display(description="gone from Outlook", boolean=True, ordering="source_deleted_at")
+    def gone_from_source(self, obj: Appointment) -> bool:
+        return obj.source_deleted_at is not None
+
+    @admin.display(description="archive copies")
+    def archive_copies_list(self, obj: Appointment) -> str:
+        if obj.pk is None:
+            return "-"
+        copies = obj.archive_copies.select_related("destination").order_by("destination__name")
+        if not copies:
+            return "None yet"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} — event {} (copied {}, updated {})</li>",
+                (
+                    (
+                        copy.destination.name,
+                        copy.event_id[:24] + "…",
+                        f"{copy.created_at:%d %b %Y %H:%M}",
+                        f"{copy.updated_at:%d %b %Y %H:%M}",
+                    )
+                    for copy in copies
+                ),
+            ),
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Appointment | None = None) -> list:
         fields = list(super().get_readonly_fields(request, obj))

@@ -60,7 +60,18 @@ class CategorySyncSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
 
 
+class ArchiveCopySerializer(serializers.Serializer):
+    """Where the appointment was copied (read-only; archive runs write these)."""
+
+    calendar = serializers.IntegerField(source="destination_id")
+    calendar_name = serializers.CharField(source="destination.name")
+    event_id = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
 class AppointmentSerializer(OwnedModelSerializer):
+    archive_copies = ArchiveCopySerializer(many=True, read_only=True)
     categories = serializers.ListField(
         child=serializers.CharField(max_length=255),
         max_length=100,
@@ -99,6 +110,8 @@ class AppointmentSerializer(OwnedModelSerializer):
             "is_out_of_office",
             "is_archived",
             "is_cancelled",
+            "source_deleted_at",
+            "archive_copies",
             "ms_event_id",
             "recurrence",
             "created_at",
@@ -153,6 +166,12 @@ class AppointmentFilterSet(OwnedFilterSet):
     timesheet = IdFilter(field_name="timesheet", help_text="Timesheet id.")
     is_archived = django_filters.BooleanFilter()
     is_private = django_filters.BooleanFilter()
+    source_deleted = django_filters.BooleanFilter(
+        field_name="source_deleted_at",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="true: archived, then deleted in Outlook (still billed until you decide).",
+    )
 
     class Meta:
         model = Appointment
@@ -228,7 +247,9 @@ class AppointmentViewSet(OwnedModelViewSet):
     """Your archived appointments, oldest first, in stable cursor pages (50 by default, at most
     200 with `page_size`)."""
 
-    queryset = Appointment.objects.defer("ms_event_data", "archive_event_id", "archive_digest")
+    queryset = Appointment.objects.defer("ms_event_data").prefetch_related(
+        "archive_copies__destination"
+    )
     serializer_class = AppointmentSerializer
     filterset_class = AppointmentFilterSet
     pagination_class = CursorPagination

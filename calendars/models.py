@@ -21,6 +21,15 @@ class Calendar(Timestamped):
         "Microsoft calendar id", max_length=512, null=True, blank=True
     )
     is_archive = models.BooleanField(default=False, db_default=False)
+    # Beyond the seed: the mailbox the calendar lives in, when it is not the user's own (an
+    # assistant archiving a principal's calendar).
+    mailbox = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Another person's mailbox (boss@example.com); empty for the user's own.",
+    )
 
     objects = OwnedQuerySet.as_manager()
 
@@ -224,9 +233,14 @@ class Appointment(Timestamped):
         help_text="How overlap resolution treated this appointment.",
     )
     overlap_reason = models.CharField(max_length=255, null=True, blank=True)
-    # The copy in the archive calendar, and a digest of what was copied (to skip unchanged ones).
-    archive_event_id = models.CharField(max_length=512, null=True, blank=True, editable=False)
-    archive_digest = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # Archived, then gone from the source calendar: still billed until a person decides.
+    source_deleted_at = models.DateTimeField(
+        "deleted at the source",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an archive run found the event gone from Outlook.",
+    )
 
     objects = AppointmentQuerySet.as_manager()
 

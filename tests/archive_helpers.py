@@ -65,7 +65,6 @@ def run_archive(
 ) -> ArchiveResult:
     client = graph_client(
         user=configuration.user,
-        timezone_name=configuration.timezone,
         retry=RetryPolicy(sleep=sleep or RecordedSleep()),
     )
     return archive_run(

@@ -52,7 +52,7 @@ def add_job(user: User, n: int) -> None:
 
 
 def add_action(user: User, n: int) -> None:
-    ActionLog.objects.create(user=user, event_type="overlap", description=f"Clash {n}")
+    ActionLog.objects.create(user=user, event_type="overlap", key=n, description=f"Clash {n}")
 
 
 def add_audit(user: User, n: int) -> None:

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import ApiToken, User
-from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveCopy, JobConfiguration
 from auditing.models import ActionLog
 from auditing.services import audit_record
 from calendars.models import Appointment, Calendar
@@ -28,12 +28,17 @@ OURS = [
 @pytest.fixture
 def one_of_everything(alice: User, alice_appointment: Appointment) -> None:
     Calendar.objects.create(user=alice, name="Calendar")
+    archive = Calendar.objects.create(user=alice, name="Billable Archive", is_archive=True)
     config = ArchiveConfiguration.objects.create(
         user=alice,
         name="Daily",
         source_calendar_uri="msgraph://calendars/Calendar",
         destination_calendar_uri='msgraph://calendars/"Billable Archive"',
         timezone="Europe/London",
+        destination_calendar=archive,
+    )
+    ArchiveCopy.objects.create(
+        appointment=alice_appointment, destination=archive, event_id="AAMkcopy=", digest="0" * 64
     )
     JobConfiguration.objects.create(user=alice, archive_configuration=config, schedule_type="daily")
     Timesheet.objects.create(

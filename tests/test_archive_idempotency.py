@@ -85,7 +85,9 @@ def test_a_source_event_deleted_after_archiving_keeps_its_copy_and_opens_an_item
     assert len(archive_copies(fake_alice, connected_alice)) == 1
     item = ActionLog.objects.get(event_type="source_deleted")
     assert "Acme review" in item.description
-    assert Appointment.objects.get().is_cancelled
+    appointment = Appointment.objects.get()
+    assert appointment.source_deleted_at is not None
+    assert not appointment.is_cancelled
 
 
 class Killed(Exception):
@@ -211,3 +213,38 @@ def test_a_dry_run_writes_nothing_anywhere(
     assert result.counts.copied == 40
     assert writes(fake_alice) == []
     assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["unchanged", "renamed"])
+def test_a_run_killed_after_graph_accepted_the_copies_adopts_them_on_rerun(
+    config: ArchiveConfiguration,
+    fake_alice: FakeMicrosoft,
+    connected_alice: User,
+    monkeypatch: pytest.MonkeyPatch,
+    changed: bool,
+) -> None:
+    source = add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00")
+    from archiving.models import ArchiveCopy
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise Killed  # the answer of the batch was lost: nothing was recorded
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ArchiveCopy.objects, "bulk_create", killed)
+        with pytest.raises(Killed):
+            run_archive(config)
+    assert len(archive_copies(fake_alice, connected_alice)) == 1
+    if changed:
+        graph_client(user=connected_alice).request(
+            "PATCH", f"me/events/{source['id']}", json={"subject": "Acme design review"}
+        )
+
+    result = run_archive(config)
+
+    copies = archive_copies(fake_alice, connected_alice)
+    expected = "Acme design review" if changed else "Acme review"
+    assert [c["subject"] for c in copies] == [expected]
+    assert result.counts.errors == 0
+    recorded = ArchiveCopy.objects.get()
+    assert recorded.event_id == copies[0]["id"]
+    assert run_archive(config).counts.copies_unchanged == 1

@@ -163,3 +163,32 @@ def test_with_overlaps_allowed_every_non_free_appointment_is_copied(
     run_archive(config)
 
     assert copied_subjects(fake_alice, connected_alice) == ["A", "B"]
+
+
+def test_resolving_a_conflict_copies_the_kept_one_into_every_destination_of_that_source(
+    config: ArchiveConfiguration,
+    fake_alice: FakeMicrosoft,
+    connected_alice: User,
+    django_capture_on_commit_callbacks: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from archiving.services import overlap_resolve
+
+    monkeypatch.setattr(Conf, "SYNC", True)  # django-q2 runs the queued task in-process
+    general = make_configuration(
+        connected_alice, name="General", destination_calendar_uri="msgraph://calendars/General"
+    )
+    add_event(fake_alice, connected_alice, "Acme workshop", "2025-05-08T09:00", 120)
+    add_event(fake_alice, connected_alice, "Globex call", "2025-05-08T09:30", 30)
+    run_archive(config)
+    run_archive(general)
+    item = ActionLog.objects.get(event_type="overlap")
+    workshop = Appointment.objects.get(subject="Acme workshop")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        overlap_resolve(item=item, keep_ids=[workshop.pk], user=connected_alice)
+
+    assert copied_subjects(fake_alice, connected_alice) == ["Acme workshop"]
+    assert [e["subject"] for e in fake_alice.events(connected_alice.email, "General")] == [
+        "Acme workshop"
+    ]

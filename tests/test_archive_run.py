@@ -82,7 +82,7 @@ def test_a_run_copies_to_the_archive_calendar_with_the_source_id_and_no_attendee
         {"id": SOURCE_ID_PROPERTY, "value": source["id"]}
     ]
     assert Calendar.objects.get(user=connected_alice, is_archive=True).name == "Billable Archive"
-    assert Appointment.objects.get().archive_event_id == copy["id"]
+    assert Appointment.objects.get().archive_copies.get().event_id == copy["id"]
 
 
 def test_an_uncategorised_appointment_is_personal_and_copied_as_private(

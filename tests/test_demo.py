@@ -236,3 +236,35 @@ def test_demo_refuses_to_run_in_production(settings: Settings) -> None:
         call_command("demo", "--days", "1")
 
     assert not User.objects.filter(email="admin@example.com").exists()
+
+
+@pytest.mark.django_db(databases=["default", "web"])
+def test_the_demo_timesheet_is_issued_by_the_real_generation_with_rows_and_files() -> None:
+    from timesheets.models import Timesheet
+    from timesheets.services import timesheet_billed, timesheet_file
+
+    run_demo("--days", "35")
+    run_demo("--days", "35")
+
+    timesheet = Timesheet.objects.get(customer="Acme", status=Timesheet.Status.ISSUED)
+    data = timesheet_billed(timesheet)
+    assert Appointment.objects.filter(timesheet=timesheet).count() == len(data.effort_rows) + len(
+        data.travel_rows
+    )
+    assert data.effort_rows and data.billable_total > 0
+    for fmt in ("pdf", "csv", "xlsx"):
+        name, content = timesheet_file(timesheet=timesheet, fmt=fmt)
+        assert content, name
+    assert timesheet_file(timesheet=timesheet, fmt="pdf")[1].startswith(b"%PDF")
+
+
+@pytest.mark.django_db(databases=["default", "web"])
+def test_the_demo_has_two_archive_configurations_on_one_source() -> None:
+    run_demo("--days", "14")
+
+    configurations = ArchiveConfiguration.objects.filter(user__email="admin@example.com")
+    assert {c.source_calendar_uri for c in configurations} == {"msgraph://calendars/Calendar"}
+    assert sorted(c.destination_calendar.name for c in configurations) == [
+        "Billable Archive",
+        "General Archive",
+    ]

@@ -98,7 +98,7 @@ job = JobConfiguration.objects.select_related("archive_configuration").get(pk=in
 schedule = Schedule.objects.get(name=schedule_name(job.pk))
 print(json.dumps({
     "appointments": [
-        [a.subject, a.customer, a.is_archived, bool(a.archive_event_id)]
+        [a.subject, a.customer, a.is_archived, a.archive_copies.exists()]
         for a in Appointment.objects.order_by("start_time")
     ],
     "runs": [

@@ -37,7 +37,7 @@ def test_check_fails_with_the_reason_when_the_redis_broker_cannot_be_reached(
     result = manage(tmp_path, "check", REDIS_URL=f"redis://127.0.0.1:{closed_port()}/7")
 
     assert result.returncode != 0
-    assert "adminassistant.E002" in result.stderr
+    assert "adminassistant.E003" in result.stderr
     assert "REDIS_URL names Redis" in result.stderr
     assert "cannot be reached" in result.stderr
 
@@ -50,7 +50,7 @@ def test_an_unreachable_redis_cache_is_an_error_that_hides_the_password() -> Non
     with override_settings(CACHES=caches):
         errors = redis_reachable_check()
 
-    assert [error.id for error in errors] == ["adminassistant.E002"]
+    assert [error.id for error in errors] == ["adminassistant.E003"]
     assert "CACHE_URL" in errors[0].msg
     assert "hunter2" not in errors[0].msg
 

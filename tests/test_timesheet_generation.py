@@ -207,7 +207,10 @@ def test_generate_in_the_admin_issues_and_reports(
         follow=True,
     )
 
-    assert "Timesheet issued: 4 row(s), 4 hrs billable." in response.text
+    assert (
+        "Timesheet issued for 1\u201331 May 2025, Europe/London: 4 row(s), 4 hrs billable."
+        in response.text
+    )
     assert "unresolved overlap conflicts are left out" in response.text
     assert Timesheet.objects.get(user=alice).customer == "Acme"
 
@@ -307,7 +310,7 @@ def test_a_failed_upload_opens_an_item_and_a_retry_succeeds_and_closes_it(
     )
 
     assert "the upload to OneDrive failed" in failed.text
-    item = ActionLog.objects.get(event_type="onedrive_upload")
+    item = ActionLog.objects.get(event_type="upload_failed")
     assert item.state == "open"
     timesheet.refresh_from_db()
     assert not timesheet.uploaded_to_onedrive

@@ -146,7 +146,7 @@ class TimesheetAdmin(OwnedModelAdmin):
                 rows = len(generation.data.effort_rows) + len(generation.data.travel_rows)
                 self.message_user(
                     request,
-                    f"Timesheet issued: {rows} row(s), "
+                    f"Timesheet issued for {generation.data.period}: {rows} row(s), "
                     f"{format_hours(generation.data.billable_total)} billable.",
                     messages.SUCCESS,
                 )

@@ -27,7 +27,7 @@ from adminassistant.api_base import (
     microsoft_api_error,
     request_user,
 )
-from timesheets.billing import format_hours
+from timesheets.billing import format_hours, period_label
 from timesheets.models import Timesheet
 from timesheets.services import (
     CONTENT_TYPES,
@@ -43,6 +43,10 @@ from timesheets.services import (
 
 class TimesheetSerializer(OwnedModelSerializer):
     files = serializers.SerializerMethodField(help_text="Download URLs of the PDF, CSV and Excel.")
+    period = serializers.SerializerMethodField(
+        help_text="The period and the time zone its days are counted in, e.g. "
+        "1-31 May 2025, Europe/London."
+    )
 
     class Meta:
         model = Timesheet
@@ -52,6 +56,7 @@ class TimesheetSerializer(OwnedModelSerializer):
             "customer",
             "start_date",
             "end_date",
+            "period",
             "status",
             "voided_at",
             "uploaded_to_onedrive",
@@ -62,6 +67,9 @@ class TimesheetSerializer(OwnedModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_period(self, timesheet: Timesheet) -> str:
+        return period_label(timesheet.start_date, timesheet.end_date, timesheet.user.timezone)
 
     def get_files(self, timesheet: Timesheet) -> dict[str, str]:
         request = self.context.get("request")
@@ -182,7 +190,7 @@ class TimesheetViewSet(
     locks them, and stores the PDF, CSV and Excel files. An issued timesheet is voided, never
     changed or deleted."""
 
-    queryset = Timesheet.objects.all()
+    queryset = Timesheet.objects.select_related("user")
     serializer_class = TimesheetSerializer
     filterset_class = TimesheetFilterSet
     search_fields = ["customer"]

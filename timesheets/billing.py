@@ -111,6 +111,11 @@ class TimesheetData:
     effort_rows: list[EffortRow] = field(default_factory=list)
     travel_rows: list[TravelRow] = field(default_factory=list)
     legal_name: str = ""
+    time_zone: str = "UTC"  # the zone the period's days are counted in
+
+    @property
+    def period(self) -> str:
+        return period_label(self.start_date, self.end_date, self.time_zone)
 
     @property
     def effort_total(self) -> Decimal:
@@ -236,3 +241,20 @@ def format_long_date(day: date) -> str:
 def format_short_date(day: date) -> str:
     """`08-May-25`."""
     return f"{day:%d-%b-%y}"
+
+
+EN_DASH = "\u2013"
+
+
+def period_label(start: date, end: date, zone: str) -> str:
+    """'1-31 May 2025, Europe/London' (with an en dash): the days and the zone they are
+    counted in."""
+    if start == end:
+        days = f"{start.day} {start:%B %Y}"
+    elif (start.year, start.month) == (end.year, end.month):
+        days = f"{start.day}{EN_DASH}{end.day} {end:%B %Y}"
+    elif start.year == end.year:
+        days = f"{start.day} {start:%B} {EN_DASH} {end.day} {end:%B %Y}"
+    else:
+        days = f"{start.day} {start:%B %Y} {EN_DASH} {end.day} {end:%B %Y}"
+    return f"{days}, {zone}"

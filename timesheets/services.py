@@ -174,6 +174,7 @@ def timesheet_data(
         end_date=end,
         effort_rows=effort,
         travel_rows=travel,
+        time_zone=user.timezone,
     )
 
 
@@ -426,27 +427,18 @@ def timesheet_upload_onedrive(*, timesheet: Timesheet, user: User) -> list[str]:
     except Exception as error:
         _upload_failed(timesheet, error)
         raise
-    ActionLog.objects.filter(
-        user=timesheet.user,
-        event_type="onedrive_upload",
-        state=ActionLog.State.OPEN,
-        details__timesheet=timesheet.pk,
-    ).update(state=ActionLog.State.RESOLVED, closed_at=timezone.now())
+    for item in ActionLog.objects.filter(
+        user=timesheet.user, event_type=ActionLog.EventType.UPLOAD_FAILED, key=str(timesheet.pk)
+    ).open():
+        item.close(by=user, note="uploaded on retry")
     return uploaded
 
 
 def _upload_failed(timesheet: Timesheet, error: BaseException) -> None:
-    already = ActionLog.objects.filter(
+    ActionLog.objects.open_item(
         user=timesheet.user,
-        event_type="onedrive_upload",
-        state=ActionLog.State.OPEN,
-        details__timesheet=timesheet.pk,
-    ).exists()
-    if already:
-        return
-    ActionLog.objects.create(
-        user=timesheet.user,
-        event_type="onedrive_upload",
+        event_type=ActionLog.EventType.UPLOAD_FAILED,
+        key=timesheet.pk,
         description=f"Uploading timesheet {timesheet} to OneDrive failed",
         details={"timesheet": timesheet.pk, "error": str(error)[:500]},
         recommendations=["Retry with 'Upload to OneDrive' on the timesheet."],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import json
 import mimetypes
 import re
 import secrets
@@ -29,6 +30,7 @@ from .recurrence import (
     validate_recurrence,
     zone,
 )
+from .zones import graph_accepts
 
 if TYPE_CHECKING:
     from .microsoft import FakeMicrosoft
@@ -164,7 +166,13 @@ class Mailbox:
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[str, StoredEvent] = field(default_factory=dict)
     transactions: dict[str, str] = field(default_factory=dict)
+    transaction_bodies: dict[str, str] = field(default_factory=dict)  # what each id created
     files: dict[str, DriveFile] = field(default_factory=dict)  # by lower-cased path
+    # resources/mailboxsettings.md: timeZone is "the default time zone for the user's mailbox";
+    # user-get-mailboxsettings.md: Windows format by default, IANA if the admin set it up so.
+    time_zone: str = "UTC"
+    # Who may open this mailbox's calendars: delegate email -> "read" or "write".
+    delegates: dict[str, str] = field(default_factory=dict)
 
     @property
     def default_calendar(self) -> dict[str, Any]:
@@ -194,6 +202,10 @@ def _odata_string(text: str) -> str:
     return text.replace("''", "'")
 
 
+def _body_key(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True, default=str)
+
+
 def _drive_path(raw: str) -> str:
     segments = [segment for segment in raw.split("/") if segment]
     if not segments or any(segment in (".", "..") for segment in segments):
@@ -212,6 +224,9 @@ class FakeGraph:
             for method, pattern, handler in [
                 ("GET", r"", self.get_me),
                 ("GET", r"/photo", self.get_photo),
+                # user-get-mailboxsettings.md: needs MailboxSettings.Read or .ReadWrite.
+                ("GET", r"/mailboxSettings", self.get_mailbox_settings),
+                ("GET", r"/mailboxSettings/timeZone", self.get_mailbox_time_zone),
                 ("GET", r"/photo/\$value", self.get_photo_value),
                 ("GET", r"/calendars", self.list_calendars),
                 ("POST", r"/calendars", self.create_calendar),
@@ -294,18 +309,24 @@ class FakeGraph:
                     f"Resource '{match.group(2)}' does not exist or one of its queried "
                     "reference-property objects are not present.",
                 )
-            if named.email.lower() != user.email.lower():
-                raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
         rest = match.group(3) or ""
+        owner = user
+        if match.group(2) and named is not None and named.email.lower() != user.email.lower():
+            self._check_delegation(request, user, named, rest)
+            owner = named
         preferred = request.prefer.get("outlook.timezone")
         zone_name = "UTC"
         if preferred:
-            try:
-                zone(preferred)
-                zone_name = preferred
-            except UnsupportedValue:
-                zone_name = "UTC"
-        mailbox = self.mailboxes.get(user.email.lower())
+            # resources/datetimetimezone.md: Windows names and the listed IANA names only.
+            if not graph_accepts(preferred):
+                raise GraphError(
+                    400,
+                    "TimeZoneNotSupportedException",
+                    f"A valid TimeZone value must be specified. The following TimeZone value is "
+                    f"not supported: '{preferred}'.",
+                )
+            zone_name = preferred
+        mailbox = self.mailboxes.get(owner.email.lower())
         if mailbox is None:  # the fake was reset while this request was in flight
             return unauthenticated("The user of this token no longer exists.")
         call = Call(request, user, mailbox, zone_name)
@@ -328,6 +349,38 @@ class FakeGraph:
             f"Resource not found for the segment '{rest.strip('/').split('/')[0]}' "
             f"(the fake Graph has no route for {request.method} {request.path}).",
         )
+
+    def _check_delegation(
+        self, request: FakeRequest, user: FakeUser, owner: FakeUser, rest: str
+    ) -> None:
+        """Another person's mailbox: only their calendars, only as far as they shared them, and
+        only with the `.Shared` permissions.
+
+        concepts/outlook-get-shared-events-calendars.md: a sharee or delegate reads the owner's
+        calendar and events with Calendars.Read.Shared (or Calendars.ReadWrite.Shared);
+        concepts/outlook-create-event-in-shared-delegated-calendar.md: creating, updating or
+        deleting events there needs Calendars.ReadWrite.Shared and write access from the owner.
+        Nothing else of the owner's mailbox (profile, categories, drive, calendars created on
+        their behalf) is reachable this way; the fake takes that stricter reading.
+        """
+        denied = GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
+        scopes = self.fake.identity.scopes_of(request.headers.get("Authorization"))
+        calendar_path = re.fullmatch(r"/(calendars?|events|calendarView)(/.*)?", rest)
+        if calendar_path is None or (rest == "/calendars" and request.method != "GET"):
+            raise denied
+        role = self.mailboxes[owner.email.lower()].delegates.get(user.email.lower())
+        if request.method == "GET":
+            if not scopes & {"Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}:
+                raise denied
+            if role not in ("read", "write"):
+                raise GraphError(
+                    404,
+                    "ErrorItemNotFound",
+                    "The specified object was not found in the store.",
+                )
+            return
+        if "Calendars.ReadWrite.Shared" not in scopes or role != "write":
+            raise denied
 
     def _json_body(self, call: Call) -> dict[str, Any]:
         if not call.request.body:
@@ -411,6 +464,22 @@ class FakeGraph:
         }
         return Reply.json(200, self._select(call, profile, None))
 
+    def get_mailbox_settings(self, call: Call) -> Reply:
+        # user-get-mailboxsettings.md, example 1 (shortened to what the fake keeps).
+        settings = {
+            "@odata.context": f"{self.fake.graph_url}/$metadata#Me/mailboxSettings",
+            "timeZone": call.mailbox.time_zone,
+            "dateFormat": "dd/MM/yyyy",
+            "timeFormat": "HH:mm",
+            "language": {"locale": "en-GB", "displayName": "English (United Kingdom)"},
+        }
+        return Reply.json(200, settings)
+
+    def get_mailbox_time_zone(self, call: Call) -> Reply:
+        # user-get-mailboxsettings.md: "string (for timeZone)", as an OData primitive value.
+        context = f"{self.fake.graph_url}/$metadata#Me/mailboxSettings/timeZone"
+        return Reply.json(200, {"@odata.context": context, "value": call.mailbox.time_zone})
+
     def get_photo(self, call: Call) -> Reply:
         if call.user.photo is None:
             raise GraphError(404, "ImageNotFound", "Exception of type ImageNotFoundException.")
@@ -468,6 +537,11 @@ class FakeGraph:
 
     def list_calendars(self, call: Call) -> Reply:
         rows = list(call.mailbox.calendars.values())
+        if call.mailbox.user.email.lower() != call.user.email.lower():
+            # resources/calendar.md, canEdit: "true if the user can write to the calendar"
+            # — for a sharee, only with write access.
+            role = call.mailbox.delegates.get(call.user.email.lower())
+            rows = [{**row, "canEdit": role == "write"} for row in rows]
         return self._page(
             call, rows, lambda c: self._select(call, c, None), "users('me')/calendars"
         )
@@ -543,8 +617,13 @@ class FakeGraph:
 
     # -- events: storage ----------------------------------------------------------------------
 
-    def _event_fields(self, body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
-        """Validated, normalised writable fields of an event payload (raises GraphError)."""
+    def _event_fields(
+        self, body: dict[str, Any], *, creating: bool, any_zone: bool = False
+    ) -> dict[str, Any]:
+        """Validated, normalised writable fields of an event payload (raises GraphError).
+
+        `any_zone` is for events seeded as an Outlook client would store them; a Graph request
+        may only name the zones resources/datetimetimezone.md lists."""
         fields: dict[str, Any] = {}
         for key, value in body.items():
             if key.startswith("@"):
@@ -562,11 +641,31 @@ class FakeGraph:
             raise GraphError(400, "ErrorInvalidRequest", "An event needs both start and end.")
         for key in ("start", "end"):
             if key in fields:
+                named = fields[key].get("timeZone") if isinstance(fields[key], dict) else None
+                if not any_zone and isinstance(named, str) and not graph_accepts(named):
+                    # resources/datetimetimezone.md: Windows names and the listed IANA names.
+                    raise GraphError(
+                        400,
+                        "TimeZoneNotSupportedException",
+                        f"A valid TimeZone value must be specified. The following TimeZone "
+                        f"value is not supported: '{named}'.",
+                    )
                 try:
                     moment = parse_graph_datetime(fields[key])
                     fields[key] = format_graph_datetime(moment, fields[key]["timeZone"])
                 except UnsupportedValue as error:
                     raise GraphError(400, "TimeZoneNotSupportedException", str(error)) from None
+        if not any_zone and fields.get("isAllDay") and "start" in fields and "end" in fields:
+            # resources/event.md, isAllDay: "start and end time must be set to midnight and be
+            # in the same time zone".
+            times = [str(fields[key]["dateTime"])[11:19] for key in ("start", "end")]
+            zones = {fields[key]["timeZone"] for key in ("start", "end")}
+            if any(t not in ("", "00:00:00") for t in times) or len(zones) != 1:
+                raise GraphError(
+                    400,
+                    "ErrorInvalidRequest",
+                    "An all-day event's start and end must be midnight in one time zone.",
+                )
         if fields.get("recurrence") is not None:
             try:
                 validate_recurrence(fields["recurrence"])
@@ -591,9 +690,14 @@ class FakeGraph:
         return fields
 
     def store_event(
-        self, mailbox: Mailbox, calendar: dict[str, Any], body: dict[str, Any]
+        self,
+        mailbox: Mailbox,
+        calendar: dict[str, Any],
+        body: dict[str, Any],
+        *,
+        any_zone: bool = False,
     ) -> StoredEvent:
-        fields = self._event_fields(body, creating=True)
+        fields = self._event_fields(body, creating=True, any_zone=any_zone)
         now = utc_stamp()
         event_id = self.new_id()
         start = parse_graph_datetime(fields["start"])
@@ -740,8 +844,26 @@ class FakeGraph:
             found.append(instance)
         return found
 
+    @staticmethod
+    def _span(data: dict[str, Any], zone_name: str) -> tuple[datetime, datetime]:
+        """The instants an event covers; an all-day event's dates in the zone asked for."""
+        if not data.get("isAllDay"):
+            return parse_graph_datetime(data["start"]), parse_graph_datetime(data["end"])
+        local = zone(zone_name)
+        first = date.fromisoformat(str(data["start"]["dateTime"])[:10])
+        after = date.fromisoformat(str(data["end"]["dateTime"])[:10])
+        return (
+            datetime.combine(first, datetime.min.time(), tzinfo=local),
+            datetime.combine(after, datetime.min.time(), tzinfo=local),
+        )
+
     def _instances(
-        self, mailbox: Mailbox, calendar_id: str, window_start: datetime, window_end: datetime
+        self,
+        mailbox: Mailbox,
+        calendar_id: str,
+        window_start: datetime,
+        window_end: datetime,
+        zone_name: str = "UTC",
     ) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for stored in mailbox.events.values():
@@ -750,8 +872,7 @@ class FakeGraph:
             if stored.data["type"] == "seriesMaster":
                 found.extend(self._expand(stored, window_start, window_end))
                 continue
-            start = parse_graph_datetime(stored.data["start"])
-            end = parse_graph_datetime(stored.data["end"])
+            start, end = self._span(stored.data, zone_name)
             if start < window_end and end > window_start:
                 found.append(stored.data)
         found.sort(key=lambda item: parse_graph_datetime(item["start"]))
@@ -762,7 +883,15 @@ class FakeGraph:
         rendered = {key: value for key, value in data.items() if key != SVEP}
         rendered["@odata.etag"] = f'W/"{data["changeKey"]}"'
         for key in ("start", "end"):
-            rendered[key] = format_graph_datetime(parse_graph_datetime(data[key]), call.zone_name)
+            if data.get("isAllDay"):
+                # An all-day event is a run of dates, not instants: Graph answers midnight to
+                # midnight in whatever zone was asked for (resources/event.md, isAllDay).
+                day = str(data[key]["dateTime"])[:10]
+                rendered[key] = {"dateTime": f"{day}T00:00:00.0000000", "timeZone": call.zone_name}
+            else:
+                rendered[key] = format_graph_datetime(
+                    parse_graph_datetime(data[key]), call.zone_name
+                )
         expand = call.param("$expand")
         if expand:
             wanted = _SVEP_EXPAND.fullmatch(expand)
@@ -830,8 +959,20 @@ class FakeGraph:
         transaction = body.get("transactionId")
         if transaction and call.mailbox.transactions.get(transaction) in call.mailbox.events:
             existing = call.mailbox.events[call.mailbox.transactions[transaction]]
+            # resources/event.md: transactionId lets the server "avoid redundant POST operations
+            # in case of client retries to create the same event". A retry of the same body gets
+            # the event back; what a *different* body gets is not documented, so the fake takes
+            # the stricter reading (field reports: ErrorDuplicateTransactionId) and refuses it.
+            if call.mailbox.transaction_bodies.get(transaction) != _body_key(body):
+                raise GraphError(
+                    400,
+                    "ErrorDuplicateTransactionId",
+                    "An item with the same transaction id already exists.",
+                )
             return Reply.json(201, self._render_event(call, existing.data))
         stored = self.store_event(call.mailbox, calendar, body)
+        if transaction:
+            call.mailbox.transaction_bodies[transaction] = _body_key(body)
         location = f"{self.fake.graph_url}/users('{call.user.oid}')/events('{stored.data['id']}')"
         return Reply.json(201, self._render_event(call, stored.data), {"Location": location})
 
@@ -879,7 +1020,9 @@ class FakeGraph:
     def calendar_view(self, call: Call, calendar_id: str | None) -> Reply:
         calendar = self._calendar(call, calendar_id)
         window_start, window_end = self._window(call)
-        rows = self._instances(call.mailbox, calendar["id"], window_start, window_end)
+        rows = self._instances(
+            call.mailbox, calendar["id"], window_start, window_end, call.zone_name
+        )
         return self._page(
             call,
             self._filtered(call, rows),

@@ -579,6 +579,15 @@ class FakeIdentity:
             return None, "The user of this token no longer exists."
         return user, ""
 
+    def scopes_of(self, header: str | None) -> set[str]:
+        """The permissions an access token carries (bare names, as msal asks for them)."""
+        if not header or not header.lower().startswith("bearer "):
+            return set()
+        record = self.state.access_tokens.get(header[7:].strip())
+        if record is None:
+            return set()
+        return {scope.rsplit("/", 1)[-1] for scope in record.scopes}
+
     def approve_device_code(self, user_code: str, email: str) -> None:
         user = self.fake.find_user(email)
         if user is None:

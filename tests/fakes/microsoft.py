@@ -622,6 +622,18 @@ class FakeMicrosoft:
 
     # -- mailbox and drive contents -----------------------------------------------------------
 
+    def share_calendar(self, owner: str, delegate: str, role: str = "write") -> None:
+        """The owner shares their calendars with a delegate ("read" or "write"), in Outlook."""
+        if role not in ("read", "write"):
+            raise ValueError("role is read or write")
+        with self._lock:
+            self.graph.mailbox(owner).delegates[delegate.lower()] = role
+
+    def set_mailbox_time_zone(self, email: str, name: str) -> None:
+        """What Outlook reports as the mailbox's time zone (usually a Windows name)."""
+        with self._lock:
+            self.graph.mailbox(email).time_zone = name
+
     def add_calendar(self, email: str, name: str) -> dict[str, Any]:
         with self._lock:
             try:
@@ -662,7 +674,7 @@ class FakeMicrosoft:
             mailbox = self.graph.mailbox(email)
             try:
                 stored = self.graph.store_event(
-                    mailbox, mailbox.calendar_named(calendar_name), fields
+                    mailbox, mailbox.calendar_named(calendar_name), fields, any_zone=True
                 )
             except GraphError as error:
                 raise ValueError(error.message) from None

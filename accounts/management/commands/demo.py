@@ -20,10 +20,11 @@ from django.utils import timezone
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
-from auditing.services import action_log_close, audit_record
+from auditing.services import audit_record
 from calendars.models import Appointment, Calendar, Category, Location
 from calendars.rules import is_travel
 from timesheets.models import Timesheet
+from timesheets.services import TimesheetError, timesheet_generate
 
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 ADMIN_EMAIL = "admin@example.com"
@@ -364,10 +365,29 @@ def admin_data_seed(
     calendar, _ = Calendar.objects.update_or_create(
         user=admin, name="Calendar", defaults={"is_archive": False}
     )
-    Calendar.objects.update_or_create(
+    billable_archive, _ = Calendar.objects.update_or_create(
         user=admin,
         name="Billable Archive",
         defaults={"is_archive": True, "description": "Billable time, as archived each night."},
+    )
+    general_archive, _ = Calendar.objects.update_or_create(
+        user=admin,
+        name="General Archive",
+        defaults={"is_archive": True, "description": "Everything, as archived each night."},
+    )
+    # Two configurations read one source into two archive calendars, each with its own copies.
+    ArchiveConfiguration.objects.update_or_create(
+        user=admin,
+        name="General archive",
+        defaults={
+            "source_calendar_uri": "msgraph://calendars/Calendar",
+            "destination_calendar_uri": 'msgraph://calendars/"General Archive"',
+            "timezone": DEMO_TIMEZONE,
+            "is_active": True,
+            "allow_overlaps": True,
+            "source_calendar": calendar,
+            "destination_calendar": general_archive,
+        },
     )
     archive_configuration, _ = ArchiveConfiguration.objects.update_or_create(
         user=admin,
@@ -377,6 +397,8 @@ def admin_data_seed(
             "destination_calendar_uri": 'msgraph://calendars/"Billable Archive"',
             "timezone": DEMO_TIMEZONE,
             "is_active": True,
+            "source_calendar": calendar,
+            "destination_calendar": billable_archive,
         },
     )
     JobConfiguration.objects.update_or_create(
@@ -389,10 +411,6 @@ def admin_data_seed(
             "schedule_minute": 59,
             "is_active": True,
         },
-    )
-    month_end = today.replace(day=1) - timedelta(days=1)
-    Timesheet.objects.get_or_create(
-        user=admin, customer="Acme", start_date=month_end.replace(day=1), end_date=month_end
     )
 
     plan: list[PlannedAppointment] = []
@@ -408,8 +426,32 @@ def admin_data_seed(
     )
     stale_demo_appointments_delete(user=admin, plan=plan, window=window, zone=zone)
     action_log_seed(admin, plan=plan, clashes=clashes)
+    demo_timesheet_issue(admin, today=today)
     demo_audit_record(user=admin, appointments=len(plan))
     return plan, clashes
+
+
+def demo_timesheet_issue(admin: User, *, today: date) -> Timesheet | None:
+    """Last month's Acme timesheet, issued by the real generation service (rows, totals and
+    its three files); issued once, kept on later runs."""
+    month_end = today.replace(day=1) - timedelta(days=1)
+    period = {"start_date": month_end.replace(day=1), "end_date": month_end}
+    issued = Timesheet.objects.filter(
+        user=admin, customer__iexact="Acme", status=Timesheet.Status.ISSUED, **period
+    )
+    # Older demos stored an empty "issued" row by hand: it is replaced by a real one.
+    for stub in issued.filter(appointments__isnull=True):
+        stub.delete()
+    existing = issued.first()
+    if existing is not None:
+        return existing
+    try:
+        generation = timesheet_generate(
+            user=admin, customer="Acme", start=period["start_date"], end=period["end_date"]
+        )
+    except TimesheetError:
+        return None  # a short --days window holds nothing of last month to bill
+    return generation.timesheet
 
 
 def member_data_seed(member: User, *, window: list[date]) -> list[PlannedAppointment]:
@@ -450,11 +492,7 @@ def action_log_seed(
         # An older clash already dealt with, so that the log shows both states.
         item, created = overlap_item_ensure(admin, clashes[0], ids)
         if created:
-            action_log_close(
-                items=ActionLog.objects.filter(pk=item.pk),
-                state=ActionLog.State.RESOLVED,
-                user=admin,
-            )
+            item.close(by=admin, note="kept both: they were both worked")
     loose = [
         item
         for item in plan
@@ -462,17 +500,21 @@ def action_log_seed(
     ]
     if loose:
         item = loose[-1]
-        ActionLog.objects.get_or_create(
+        key = ids.get(item.ms_event_id, item.ms_event_id)
+        seeded = ActionLog.objects.filter(
+            user=admin, event_type=ActionLog.EventType.UNCATEGORISED, key=key
+        ).exists()
+    if loose and not seeded:
+        ActionLog.objects.open_item(
             user=admin,
-            event_type="uncategorised",
+            event_type=ActionLog.EventType.UNCATEGORISED,
+            key=key,
             description=f"“{item.subject}” on {item.start:%a %d %b %Y} has no billing category",
-            defaults={
-                "details": {"appointments": [appointment_summary(item, ids)]},
-                "recommendations": [
-                    "Add a billing category such as “Acme - billable” in Outlook.",
-                    "Mark the appointment private if it is personal.",
-                ],
-            },
+            details={"appointments": [appointment_summary(item, ids)]},
+            recommendations=[
+                "Add a billing category such as “Acme - billable” in Outlook.",
+                "Mark the appointment private if it is personal.",
+            ],
         )
 
 
@@ -642,24 +684,30 @@ def overlap_item_ensure(
     admin: User, clash: tuple[PlannedAppointment, PlannedAppointment], ids: dict[str, int]
 ) -> tuple[ActionLog, bool]:
     first, second = clash
-    return ActionLog.objects.get_or_create(
+    key = ",".join(str(i) for i in sorted(ids[item.ms_event_id] for item in clash))
+    existing = ActionLog.objects.filter(
+        user=admin, event_type=ActionLog.EventType.OVERLAP, key=key
+    ).first()
+    if existing is not None:
+        return existing, False
+    return ActionLog.objects.open_item(
         user=admin,
-        event_type="overlap",
+        event_type=ActionLog.EventType.OVERLAP,
+        key=key,
         description=(
             f"“{first.subject}” and “{second.subject}” overlap on {first.start:%a %d %b %Y}"
         ),
-        defaults={
-            "details": {
-                "date": first.start.date().isoformat(),
-                "appointments": [appointment_summary(item, ids) for item in clash],
-            },
-            "recommendations": [
-                f"Keep “{first.subject}” and mark “{second.subject}” as free.",
-                f"Keep “{second.subject}” and mark “{first.subject}” as free.",
-                "Shorten one of them so that they no longer overlap.",
-                "Allow overlaps in the archive configuration if both were worked.",
-            ],
+        details={
+            "key": key,
+            "date": first.start.date().isoformat(),
+            "appointments": [appointment_summary(item, ids) for item in clash],
         },
+        recommendations=[
+            f"Keep “{first.subject}” and mark “{second.subject}” as free.",
+            f"Keep “{second.subject}” and mark “{first.subject}” as free.",
+            "Shorten one of them so that they no longer overlap.",
+            "Allow overlaps in the archive configuration if both were worked.",
+        ],
     )
 
 

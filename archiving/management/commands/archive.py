@@ -82,7 +82,8 @@ class Command(BaseCommand):
             "copies_unchanged": "Archive copies already up to date",
             "not_copied": "Not copied (free, lost an overlap, conflict)",
             "conflicts": "Overlap conflicts for you to decide",
-            "disappeared": "Gone from the source since archived",
+            "source_deleted": "Gone from the source since archived (still billed)",
+            "moved": "Moved out of the window (followed)",
             "locked": "Changed in Outlook but billed (kept as billed)",
             "errors": "Errors",
         }

@@ -55,7 +55,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         timesheet, data = generation.timesheet, generation.data
         self.stdout.write(
-            f"Timesheet {timesheet.pk} for {data.customer_display_name}, {start} to {end}: "
+            f"Timesheet {timesheet.pk} for {data.customer_display_name}, {data.period}: "
             f"{len(data.effort_rows)} effort and {len(data.travel_rows)} travel row(s), "
             f"{format_hours(data.billable_total)} billable."
         )
