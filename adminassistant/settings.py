@@ -203,6 +203,9 @@ Q_CLUSTER = {
     "queue_limit": 50,
     "bulk": 10,
     "catch_up": False,
+    # django-q2 keeps this many results across all tasks (0 keeps all); a run's status is
+    # answered from archiving.ArchiveRun, so pruning never loses it.
+    "save_limit": env.int("Q_SAVE_LIMIT", default=250),
     # Seconds between the guard's checks; django-q2 looks for due schedules once these add up
     # to 30 s.
     "guard_cycle": env.float("Q_GUARD_CYCLE", default=0.5),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_q.models import Schedule, Task
 from django_q.tasks import async_task
 
-from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange, parse_date_phrase
 from auditing.context import current_correlation_id, new_correlation_id
 from auditing.models import AuditLog
@@ -81,15 +81,26 @@ def archive_queue(
     queued = ArchiveQueued(correlation_id=current_correlation_id() or new_correlation_id())
 
     def enqueue() -> None:
+        # Recorded before the task is queued: a worker (or sync mode) may start it at once.
+        record = ArchiveRun.objects.create(
+            configuration=configuration,
+            requested_by=by if getattr(by, "pk", None) is not None else None,
+            kind=ArchiveRun.Kind.MANUAL,
+            start=dates.start,
+            end=dates.end,
+            correlation_id=queued.correlation_id,
+        )
         queued.task_id = async_task(
             ARCHIVE_TASK,
             configuration.pk,
             dates.start.isoformat(),
             dates.end.isoformat(),
             queued.correlation_id,
+            run_id=record.pk,
             task_name=f"archive {configuration.pk} {dates}",
             group=f"archive-{configuration.pk}",
         )
+        ArchiveRun.objects.filter(pk=record.pk).update(task_id=queued.task_id)
         # Recorded after the task is queued, so that (in sync mode) the run is not its child.
         with audit_operation(
             action_type="archive",
@@ -126,10 +137,38 @@ class ArchiveRunStatus:
     error: str | None = None
 
 
+# The API reports whether the task finished; its result says how the run went.
+_API_STATUS = {
+    ArchiveRun.Status.PARTIAL: "success",
+    ArchiveRun.Status.SKIPPED: "success",
+}
+
+
 def archive_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
-    """What became of a queued run, if the user may see it (None otherwise)."""
+    """What became of a queued run, if the user may see it (None otherwise).
+
+    Answered from our own ArchiveRun record, which django-q2's result pruning never touches;
+    runs queued before that record existed are looked up in the audit log and django-q2."""
     if not re.fullmatch(r"[0-9a-f]{32}", task_id or ""):
         return None
+    record = ArchiveRun.objects.for_user(user).filter(task_id=task_id).first()
+    if record is not None:
+        return ArchiveRunStatus(
+            task_id=task_id,
+            status=_API_STATUS.get(record.status, record.status),
+            configuration_id=record.configuration_id,
+            dates=DateRange(record.start, record.end),
+            correlation_id=record.correlation_id,
+            queued_at=record.queued_at,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+            result=record.result,
+            error=record.error,
+        )
+    return _audited_run_status(task_id=task_id, user=user)
+
+
+def _audited_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
     queued = (
         AuditLog.objects.for_user(user)
         .filter(action_type="archive", operation="enqueue", details__task_id=task_id)
