@@ -195,7 +195,8 @@ MEDIA_ROOT = _project_path("MEDIA_ROOT", "media")
 
 # django-q2: the queue, results and schedules live on the `web` database (the router agrees).
 Q_CLUSTER = {
-    "name": "adminassistant",
+    # Clusters of one deployment share a name: with Redis it names their queue.
+    "name": env.str("Q_CLUSTER_NAME", default="adminassistant"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": env.int("Q_TIMEOUT", default=1800),
     "retry": env.int("Q_RETRY", default=2100),
