@@ -16,7 +16,7 @@ from django_q.tasks import async_task
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange, parse_date_phrase
 from auditing.context import current_correlation_id, new_correlation_id
-from auditing.models import AuditLog
+from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 
 SCHEDULE_PREFIX = "archive-job-"
@@ -57,6 +57,86 @@ def archive_dates(
 ) -> DateRange:
     """The dates a phrase means, with 'today' taken in the configuration's time zone."""
     return parse_date_phrase(phrase, today=today_in(configuration.timezone, now=now))
+
+
+# How far back a scheduled run reaches to fill missed days and see late edits.
+HEALING_LIMIT_DAYS = 31
+
+
+def scheduled_window(*, job: JobConfiguration, today: date) -> DateRange:
+    """The days a scheduled run archives: its configured window at least, and back to the end of
+    the configuration's last successful run's window (days a lost or missed run left out) and to
+    the oldest day not yet on an issued timesheet (late edits, still billable), at most
+    `HEALING_LIMIT_DAYS` days ending today. Manual runs keep their explicit dates."""
+    from calendars.models import Appointment
+
+    configuration = job.archive_configuration
+    configured_start = today - timedelta(days=max(job.archive_window_days, 1) - 1)
+    oldest = today - timedelta(days=HEALING_LIMIT_DAYS - 1)
+    last = ArchiveRun.objects.last_success(configuration)
+    # The last window's end day is read again: the run may have ended before that day did.
+    resume_from = last.end if last is not None else oldest
+    billed_until = (
+        Appointment.objects.filter(
+            user=configuration.user, timesheet__status="issued", start_time__isnull=False
+        )
+        .order_by("-start_time")
+        .values_list("start_time", flat=True)
+        .first()
+    )
+    unbilled_from = (
+        billed_until.astimezone(zoneinfo.ZoneInfo(configuration.timezone)).date()
+        + timedelta(days=1)
+        if billed_until is not None
+        else oldest
+    )
+    start = min(configured_start, max(oldest, min(resume_from, unbilled_from)))
+    return DateRange(start, today)
+
+
+def job_period(job: JobConfiguration) -> timedelta:
+    return (
+        timedelta(weeks=1)
+        if job.schedule_type == JobConfiguration.ScheduleType.WEEKLY
+        else (timedelta(days=1))
+    )
+
+
+def archive_staleness_sync(
+    *, job: JobConfiguration, succeeded: bool, now: datetime | None = None
+) -> None:
+    """Open one action item when a configuration has had no successful run for more than two
+    scheduled periods; close it once a run succeeds."""
+    configuration = job.archive_configuration
+    key = f"archive-configuration-{configuration.pk}"
+    stale = ActionLog.objects.filter(
+        user=configuration.user, event_type=ActionLog.EventType.ARCHIVE_STALE, key=key
+    ).open()
+    if succeeded:
+        for item in stale:
+            item.close(by=None, note="A run succeeded.")
+        return
+    last = (
+        ArchiveRun.objects.filter(configuration=configuration, status=ArchiveRun.Status.SUCCESS)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    since = last or configuration.created_at
+    if since is None or (now or timezone.now()) - since <= 2 * job_period(job):
+        return
+    local = since.astimezone(zoneinfo.ZoneInfo(configuration.timezone))
+    ActionLog.objects.open_item(
+        user=configuration.user,
+        event_type=ActionLog.EventType.ARCHIVE_STALE,
+        key=key,
+        description=f"Archive “{configuration}” has not run since {local:%Y-%m-%d %H:%M %Z}",
+        details={"configuration": configuration.pk, "last_success": since.isoformat()},
+        recommendations=[
+            "Check that the qcluster workers are running (GET /health/ready/).",
+            "Reconnect Microsoft 365 if the runs fail to sign in.",
+        ],
+    )
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db import router, transaction
@@ -12,7 +12,13 @@ from django_q.models import Schedule
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
 from archiving.run import ArchiveAlreadyRunning, archive_run
-from archiving.services import job_next_run, schedule_name, today_in
+from archiving.services import (
+    archive_staleness_sync,
+    job_next_run,
+    schedule_name,
+    scheduled_window,
+    today_in,
+)
 from auditing.context import new_correlation_id
 
 logger = logging.getLogger(__name__)
@@ -32,7 +38,8 @@ def archive_task(
 
 
 def scheduled_archive(job_id: int) -> dict[str, Any]:
-    """Archive the last `archive_window_days` days ending today, for a scheduled job."""
+    """Archive, for a scheduled job, at least the last `archive_window_days` days ending today,
+    and whatever a lost or missed run left out (`scheduled_window`)."""
     job = (
         JobConfiguration.objects.select_related("archive_configuration__user")
         .filter(pk=job_id)
@@ -53,8 +60,7 @@ def scheduled_archive(job_id: int) -> dict[str, Any]:
     if not (job.is_active and job.archive_configuration.is_active):
         return {"status": "skipped", "reason": "the job or its configuration is inactive"}
     configuration = job.archive_configuration
-    today = today_in(configuration.timezone)
-    dates = DateRange(today - timedelta(days=job.archive_window_days - 1), today)
+    dates = scheduled_window(job=job, today=today_in(configuration.timezone))
     correlation_id = new_correlation_id()
     record = ArchiveRun.objects.create(
         configuration=configuration,
@@ -63,7 +69,10 @@ def scheduled_archive(job_id: int) -> dict[str, Any]:
         end=dates.end,
         correlation_id=correlation_id,
     )
-    return _summary(configuration, dates, correlation_id, record)
+    try:
+        return _summary(configuration, dates, correlation_id, record)
+    finally:
+        archive_staleness_sync(job=job, succeeded=record.status == ArchiveRun.Status.SUCCESS)
 
 
 def _summary(

@@ -130,6 +130,7 @@ class ActionLog(Timestamped):
         SOURCE_DELETED = "source_deleted", "Deleted from the source calendar"
         RECONNECT_MICROSOFT = "reconnect_microsoft", "Reconnect Microsoft 365"
         UPLOAD_FAILED = "upload_failed", "Upload failed"
+        ARCHIVE_STALE = "archive_stale", "Archive has not run"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="action_log"
