@@ -48,10 +48,66 @@ def _audit_admin_change(request: HttpRequest, obj: Model, operation: str, messag
     )
 
 
+# The index groups models by what people do, not by the app that defines them.
+MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
+    (
+        "calendar",
+        "Calendar",
+        ["calendars.Appointment", "calendars.Calendar", "calendars.Category", "calendars.Location"],
+    ),
+    (
+        "billing",
+        "Billing",
+        [
+            "timesheets.Timesheet",
+            "timesheets.CustomerSettings",
+            "timesheets.BillingProfile",
+            "timesheets.XeroConnection",
+        ],
+    ),
+    (
+        "archiving",
+        "Archiving",
+        ["archiving.ArchiveConfiguration", "archiving.JobConfiguration", "archiving.ArchiveCopy"],
+    ),
+    ("attention", "Attention", ["auditing.ActionLog", "auditing.AuditLog"]),
+    ("settings", "Settings", ["accounts.User", "accounts.ApiToken"]),
+]
+SYSTEM_GROUP = ("system", "System")
+
+
 class AdminAssistantSite(admin.AdminSite):
     site_header = "Admin Assistant"
     site_title = "Admin Assistant"
     index_title = "Back office"
+    index_template = "admin/dashboard.html"
+
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        from adminassistant.dashboard import dashboard_context
+
+        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
+        """The index's sections: our models by task; framework and third-party models only
+        for superusers, under System. An app's own page (app_label) stays Django's."""
+        apps = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return apps
+        models = {model["model"]._meta.label: model for app in apps for model in app["models"]}
+        groups = []
+        placed: set[str] = set()
+        for label, name, members in MODEL_GROUPS:
+            rows = [models[member] for member in members if member in models]
+            placed.update(members)
+            if rows:
+                groups.append(_group(label, name, rows))
+        others = [model for key, model in models.items() if key not in placed]
+        if others and request.user.is_superuser:
+            others.sort(
+                key=lambda model: (model["model"]._meta.app_config.verbose_name, model["name"])
+            )
+            groups.append(_group(*SYSTEM_GROUP, others))
+        return groups
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         """Register as usual, auditing every model's changes, ours or a third party's."""
@@ -182,6 +238,16 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+def _group(label: str, name: str, models: list[dict]) -> dict:
+    return {
+        "name": name,
+        "app_label": label,
+        "app_url": "",
+        "has_module_perms": True,
+        "models": models,
+    }
 
 
 def _without(fields: Any, name: str) -> list[Any]:

@@ -18,7 +18,7 @@ from accounts.api import MeView
 from archiving.api import ArchiveConfigurationViewSet, ArchiveRunViewSet, JobConfigurationViewSet
 from auditing.api import ActionLogViewSet, AuditLogViewSet
 from calendars.api import AppointmentViewSet, CalendarViewSet, CategoryViewSet, LocationViewSet
-from timesheets.api import TimesheetViewSet
+from timesheets.api import CustomerSettingsViewSet, TimesheetViewSet
 
 app_name = "api"
 
@@ -51,6 +51,7 @@ router.register("categories", CategoryViewSet, basename="category")
 router.register("locations", LocationViewSet, basename="location")
 router.register("calendars", CalendarViewSet, basename="calendar")
 router.register("timesheets", TimesheetViewSet, basename="timesheet")
+router.register("customer-settings", CustomerSettingsViewSet, basename="customer-settings")
 router.register(
     "archive-configurations", ArchiveConfigurationViewSet, basename="archive-configuration"
 )

@@ -189,6 +189,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The admin site's own assets: `adminassistant` is installed as the admin's AppConfig, whose
+# app directory is django.contrib.admin's, so its static folder is listed here.
+STATICFILES_DIRS = [BASE_DIR / "adminassistant" / "static"]
 STATIC_ROOT = _project_path("STATIC_ROOT", "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = _project_path("MEDIA_ROOT", "media")
@@ -291,6 +294,15 @@ MS_TENANT_ID = env.str("MS_TENANT_ID", default="common")
 MS_AUTHORITY_HOST = env.str("MS_AUTHORITY_HOST", default="https://login.microsoftonline.com")
 MS_GRAPH_URL = env.str("MS_GRAPH_URL", default="https://graph.microsoft.com/v1.0")
 MS_CA_BUNDLE = env.str("MS_CA_BUNDLE", default="")
+
+# Xero (issue 13): an app registered at developer.xero.com; base URLs so tests use a fake.
+XERO_CLIENT_ID = env.str("XERO_CLIENT_ID", default="")
+XERO_CLIENT_SECRET = env.str("XERO_CLIENT_SECRET", default="")
+XERO_REDIRECT_URI = env.str("XERO_REDIRECT_URI", default="")
+XERO_LOGIN_URL = env.str("XERO_LOGIN_URL", default="https://login.xero.com")
+XERO_IDENTITY_URL = env.str("XERO_IDENTITY_URL", default="https://identity.xero.com")
+XERO_API_URL = env.str("XERO_API_URL", default="https://api.xero.com")
+XERO_CA_BUNDLE = env.str("XERO_CA_BUNDLE", default="")
 MS_SCOPES = env.str(
     "MS_SCOPES",
     default="Calendars.ReadWrite Calendars.ReadWrite.Shared Files.ReadWrite "

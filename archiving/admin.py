@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -14,9 +14,12 @@ from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
 from archiving.forms import ArchiveNowForm
 from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
 from archiving.services import (
+    ArchiveRunStatus,
     archive_dates,
-    archive_enqueue,
     archive_last_runs,
+    archive_queue,
+    archive_run_opened_items,
+    archive_run_status,
     configuration_schedules_sync,
     job_schedule_remove,
     job_schedule_sync,
@@ -86,6 +89,16 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
                 self.admin_site.admin_view(self.archive_now_view),
                 name="archiving_archiveconfiguration_archive_now",
             ),
+            path(
+                "runs/<str:task_id>/",
+                self.admin_site.admin_view(self.run_view),
+                name="archiving_archive_run",
+            ),
+            path(
+                "runs/<str:task_id>/status/",
+                self.admin_site.admin_view(self.run_status_view),
+                name="archiving_archive_run_status",
+            ),
             *super().get_urls(),
         ]
 
@@ -127,30 +140,96 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
         return changelist
 
     @admin.action(description="Archive now (yesterday)")
-    def archive_now(self, request: HttpRequest, queryset: QuerySet[ArchiveConfiguration]) -> None:
+    def archive_now(
+        self, request: HttpRequest, queryset: QuerySet[ArchiveConfiguration]
+    ) -> HttpResponse | None:
+        task_ids = []
         for configuration in queryset:
             dates = archive_dates(configuration=configuration, phrase="yesterday")
-            self._queued(request, configuration, dates)
+            task_ids.append(self._queued(request, configuration, dates))
+        if len(task_ids) == 1 and task_ids[0]:
+            return HttpResponseRedirect(reverse("admin:archiving_archive_run", args=task_ids))
+        return None
 
     def _queued(
         self, request: HttpRequest, configuration: ArchiveConfiguration, dates: Any
-    ) -> None:
-        correlation_id = archive_enqueue(configuration=configuration, dates=dates)
+    ) -> str | None:
+        """Queue the run and say so; the task id, for the run page."""
+        queued = archive_queue(configuration=configuration, dates=dates, by=request.user)
+        follow = audit_link(queued.correlation_id)
+        if queued.task_id:
+            url = reverse("admin:archiving_archive_run", args=[queued.task_id])
+            follow = format_html('{} or on its <a href="{}">run page</a>', follow, url)
         messages.success(
             request,
             format_html(
                 "Archive of “{}” for {} queued; follow it in the {}.",
                 configuration,
                 dates,
-                audit_link(correlation_id),
+                follow,
             ),
         )
+        return queued.task_id
+
+    def _run(self, request: HttpRequest, task_id: str) -> ArchiveRunStatus:
+        run = archive_run_status(task_id=task_id, user=request.user)
+        if run is None:
+            raise Http404("You have no archive run with this task id.")
+        return run
+
+    def _run_state(self, request: HttpRequest, run: ArchiveRunStatus) -> dict[str, Any]:
+        result = run.result if isinstance(run.result, dict) else {}
+        counts = result.get("counts") if isinstance(result.get("counts"), dict) else {}
+        items = archive_run_opened_items(run=run, user=request.user)
+        return {
+            "status": run.status,
+            "finished": run.status in {"success", "failure"},
+            "outcome": result.get("status") or run.status,
+            "reason": result.get("reason") or run.error or "",
+            # Only what happened: a run's many zero counts would hide the few that matter.
+            "counts": [
+                {"name": name.replace("_", " "), "value": value}
+                for name, value in counts.items()
+                if value
+            ],
+            "items": [
+                {
+                    "description": item.description or item.event_type,
+                    "url": reverse("admin:auditing_actionlog_change", args=[item.pk]),
+                }
+                for item in items
+            ],
+            "audit_url": reverse("admin:auditing_auditlog_changelist")
+            + f"?correlation_id={run.correlation_id}",
+        }
+
+    def run_view(self, request: HttpRequest, task_id: str) -> HttpResponse:
+        run = self._run(request, task_id)
+        configuration = ArchiveConfiguration.objects.filter(pk=run.configuration_id).first()
+        return TemplateResponse(
+            request,
+            "admin/archiving/archiveconfiguration/archive_run.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": configuration,
+                "run": run,
+                "state": self._run_state(request, run),
+                "status_url": reverse("admin:archiving_archive_run_status", args=[task_id]),
+                "title": f"Archive run for {run.dates}",
+            },
+        )
+
+    def run_status_view(self, request: HttpRequest, task_id: str) -> JsonResponse:
+        return JsonResponse(self._run_state(request, self._run(request, task_id)))
 
     def archive_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         configuration = self.get_object(request, str(pk))
         form = ArchiveNowForm(request.POST or None, today=today_in(configuration.timezone))
         if request.method == "POST" and form.is_valid():
-            self._queued(request, configuration, form.cleaned_data["dates"])
+            task_id = self._queued(request, configuration, form.cleaned_data["dates"])
+            if task_id:
+                return HttpResponseRedirect(reverse("admin:archiving_archive_run", args=[task_id]))
             return HttpResponseRedirect(
                 reverse("admin:archiving_archiveconfiguration_change", args=[pk])
             )

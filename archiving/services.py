@@ -450,6 +450,28 @@ def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, Any]:
     return {int(row.resource_id): row for row in AuditLog.objects.filter(pk__in=list(latest))}
 
 
+def archive_run_opened_items(*, run: ArchiveRunStatus, user: Any) -> list[Any]:
+    """The action items the run opened: the owner's items created while it ran."""
+    from auditing.models import ActionLog
+
+    if run.finished_at is None:
+        return []
+    configuration = ArchiveConfiguration.objects.filter(pk=run.configuration_id).first()
+    if configuration is None:
+        return []
+    # Whole seconds: SQLite's CURRENT_TIMESTAMP (the column's db_default) has no fractions.
+    began = min(filter(None, [run.started_at, run.queued_at])).replace(microsecond=0)
+    return list(
+        ActionLog.objects.for_user(user)
+        .filter(
+            user=configuration.user,
+            created_at__gte=began,
+            created_at__lt=run.finished_at + timedelta(seconds=1),
+        )
+        .order_by("created_at", "id")[:100]
+    )
+
+
 class SourceDeletedError(Exception):
     """A source-deleted item cannot be settled that way; the message says why."""
 

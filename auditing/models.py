@@ -130,6 +130,8 @@ class ActionLog(Timestamped):
         SOURCE_DELETED = "source_deleted", "Deleted from the source calendar"
         RECONNECT_MICROSOFT = "reconnect_microsoft", "Reconnect Microsoft 365"
         UPLOAD_FAILED = "upload_failed", "Upload failed"
+        XERO_PUSH_FAILED = "xero_push_failed", "Sending to Xero failed"
+        RECONNECT_XERO = "reconnect_xero", "Reconnect Xero"
         ARCHIVE_STALE = "archive_stale", "Archive has not run"
 
     user = models.ForeignKey(

@@ -43,6 +43,7 @@ from openpyxl import Workbook  # noqa: E402
 from accounts.models import User  # noqa: E402
 from calendars.models import Appointment  # noqa: E402
 from timesheets.exports import appointments_export  # noqa: E402
+from timesheets.models import BillingProfile  # noqa: E402
 
 
 def seed(user: User, count: int) -> None:
@@ -95,7 +96,19 @@ def bare_xlsx_from_database(user: User) -> bytes:
     )
     for start, end, subject, categories in rows.iterator(chunk_size=2000):
         hours = (end - start).total_seconds() / 3600
-        sheet.append([start.date(), start.time(), hours, hours, subject, ", ".join(categories)])
+        # Rate and amount columns, as the priced export writes them.
+        sheet.append(
+            [
+                start.date(),
+                start.time(),
+                hours,
+                hours,
+                120.0,
+                hours * 120,
+                subject,
+                ", ".join(categories),
+            ]
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -116,6 +129,8 @@ def main() -> None:
     for alias in ("default", "web"):
         call_command("migrate", database=alias, verbosity=0)
     user = User.objects.create_user("bench@example.com", "bench-password-123", name="Bench")
+    # Priced: the exports carry the Rate and Amount columns (a default rate of 120 GBP an hour).
+    BillingProfile.objects.create(user=user, currency="GBP", hourly_rate=120)
     seed(user, rows)
 
     small = min(10_000, rows)

@@ -45,9 +45,11 @@ from weasyprint import HTML  # noqa: E402
 
 from timesheets.billing import (  # noqa: E402
     EffortRow,
+    Pricing,
     TimesheetData,
     TravelRow,
     format_short_date,
+    line_amount,
 )
 from timesheets.documents import csv_stream, render_csv, render_pdf, render_xlsx  # noqa: E402
 from timesheets.resources import CENT, effort_dataset  # noqa: E402
@@ -61,22 +63,39 @@ SUBJECTS = (
     "Steering committee",
 )
 LOCATIONS = ("Acme HQ, Meeting room 4.12", "Microsoft Teams Meeting", "", "Manchester office")
-HEADERS = ("Date", "Time", "Effort", "Billable", "Subject", "Categories", "Location", "Comments")
+HEADERS = (
+    "Date",
+    "Time",
+    "Effort",
+    "Billable",
+    "Rate",
+    "Amount",
+    "Subject",
+    "Categories",
+    "Location",
+    "Comments",
+)
+# Priced at 120.00 GBP an hour: the documents carry the Rate and Amount columns.
+RATE = Decimal("120.00")
+PRICING = Pricing(currency="GBP", hourly_rate=RATE)
 
 
 def effort_row(n: int) -> EffortRow:
     day = date(2025, 1, 1) + timedelta(days=n // 12 % 365)
     hours = Decimal(15 * (1 + n % 12)) / 60
+    billable = hours if n % 4 else Decimal(0)
     return EffortRow(
         key=n,
         date=day,
         time=clock(8 + n % 10, 15 * (n % 4)),
         effort=hours,
-        billable=hours if n % 4 else Decimal(0),
+        billable=billable,
         subject=f"{SUBJECTS[n % len(SUBJECTS)]} #{n}",
         categories="Acme, Consulting" if n % 2 else "Acme",
         location=LOCATIONS[n % len(LOCATIONS)],
         comments="Prepared the slides; follow-up on open actions" if n % 5 == 0 else "",
+        rate=RATE,
+        amount=line_amount(billable, RATE, "GBP"),
     )
 
 
@@ -95,6 +114,8 @@ def timesheet(count: int) -> TimesheetData:
             billable=Decimal("0.75"),
             notes="Train to Manchester",
             categories="Acme, Travel",
+            rate=RATE,
+            amount=Decimal("90.00"),
         )
         for n in range(max(2, count // 50))
     ]
@@ -107,6 +128,7 @@ def timesheet(count: int) -> TimesheetData:
         end_date=date(2025, 12, 31),
         effort_rows=list(effort_rows(count)),
         travel_rows=travel,
+        pricing=PRICING,
     )
 
 
@@ -116,6 +138,8 @@ def text_cells(row: EffortRow) -> list[str]:
         f"{row.time:%H:%M}",
         str(row.effort.quantize(CENT)),
         str(row.billable.quantize(CENT)),
+        str(row.rate),
+        str(row.amount),
         row.subject,
         row.categories,
         row.location,
@@ -164,7 +188,8 @@ def bare_csv(count: int) -> int:
 
 
 def streamed_csv(count: int) -> int:
-    return sum(len(chunk) for chunk in csv_stream(effort_rows(count), kind="effort"))
+    rows = effort_rows(count)
+    return sum(len(chunk) for chunk in csv_stream(rows, kind="effort", pricing=PRICING))
 
 
 def bare_xlsx(rows: list[EffortRow]) -> bytes:
@@ -179,6 +204,8 @@ def bare_xlsx(rows: list[EffortRow]) -> bytes:
                 row.time,
                 float(row.effort),
                 float(row.billable),
+                float(row.rate),
+                float(row.amount),
                 row.subject,
                 row.categories,
                 row.location,
@@ -192,7 +219,7 @@ def bare_xlsx(rows: list[EffortRow]) -> bytes:
 
 def tablib_xlsx(rows: list[EffortRow]) -> bytes:
     """The road not taken: django-import-export's dataset exported by tablib."""
-    dataset = effort_dataset(rows, force_native_type=True)
+    dataset = effort_dataset(rows, PRICING, force_native_type=True)
     dataset.title = "Effort"
     return tablib.Databook([dataset]).export("xlsx")
 

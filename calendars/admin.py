@@ -11,10 +11,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.microsoft import microsoft_problem
 from adminassistant.admin import OwnedModelAdmin
+from calendars.forms import AppointmentForm
 from calendars.models import Appointment, Calendar, Category, Location
 from calendars.services import categories_sync
 from timesheets.exports import appointments_export
-from timesheets.services import TimesheetError, appointment_locked
+from timesheets.services import TimesheetError, appointment_billing, appointment_locked
 
 
 @admin.register(Calendar)
@@ -100,7 +101,15 @@ class AppointmentAdmin(OwnedModelAdmin):
     list_select_related = ["user", "location", "category", "timesheet", "calendar"]
     autocomplete_fields = ["location", "category"]
     raw_id_fields = ["timesheet"]
-    readonly_fields = ["source_deleted_at", "archive_copies_list", "created_at", "updated_at"]
+    form = AppointmentForm
+    readonly_fields = [
+        "billing_result",
+        "billed_on",
+        "source_deleted_at",
+        "archive_copies_list",
+        "created_at",
+        "updated_at",
+    ]
     show_full_result_count = False
     list_per_page = 100
     actions = ["export_pdf", "export_csv", "export_xlsx"]
@@ -110,12 +119,14 @@ class AppointmentAdmin(OwnedModelAdmin):
             "Billing",
             {
                 "fields": [
+                    "billed_on",
                     "customer",
                     "billing_type",
                     "billable_override",
                     "is_travel",
                     "category",
                     "categories",
+                    "billing_result",
                     "timesheet",
                     "overlap_state",
                     "overlap_reason",
@@ -146,6 +157,29 @@ class AppointmentAdmin(OwnedModelAdmin):
             {"classes": ["collapse"], "fields": ["ms_event_data", "created_at", "updated_at"]},
         ),
     ]
+
+    def get_form(self, request: HttpRequest, obj: Appointment | None = None, **kwargs: Any) -> Any:
+        form_class = super().get_form(request, obj, **kwargs)
+        # A new appointment's categories come from the person adding it.
+        form_class.categories_owner_id = request.user.pk
+        return form_class
+
+    @admin.display(description="What a timesheet bills")
+    def billing_result(self, obj: Appointment) -> str:
+        if obj.pk is None:
+            return "Shown once saved."
+        return appointment_billing(obj)
+
+    @admin.display(description="Billed on")
+    def billed_on(self, obj: Appointment) -> str:
+        if not obj.timesheet_id:
+            return "Not billed yet."
+        url = reverse("admin:timesheets_timesheet_change", args=[obj.timesheet_id])
+        return format_html(
+            '<a href="{}">{}</a>: this appointment is locked until that timesheet is void.',
+            url,
+            obj.timesheet,
+        )
 
     @admin.display(description="gone from Outlook", boolean=True, ordering="source_deleted_at")
     def gone_from_source(self, obj: Appointment) -> bool:

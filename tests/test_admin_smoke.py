@@ -13,7 +13,7 @@ from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobC
 from auditing.models import ActionLog
 from auditing.services import audit_record
 from calendars.models import Appointment, Calendar
-from timesheets.models import CustomerSettings, Timesheet
+from timesheets.models import BillingProfile, CustomerSettings, Timesheet, XeroConnection
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -49,6 +49,8 @@ def one_of_everything(alice: User, alice_appointment: Appointment) -> None:
     )
     ActionLog.objects.create(user=alice, event_type="overlap", description="Two meetings")
     CustomerSettings.objects.create(user=alice, customer="Acme", display_name="Acme Ltd")
+    BillingProfile.objects.create(user=alice, currency="GBP", hourly_rate=100)
+    XeroConnection.objects.create(user=alice)
     audit_record(action_type="test", operation="seed", user=alice)
     token = ApiToken(user=alice, name="Billing script")
     token.set_new_key()
@@ -62,11 +64,11 @@ def test_every_model_of_ours_is_registered() -> None:
     assert expected <= set(admin.site._registry)
 
 
-def test_admin_index_lists_every_app(admin_client: Client) -> None:
+def test_admin_index_lists_every_section(admin_client: Client) -> None:
     response = admin_client.get(reverse("admin:index"))
 
     assert response.status_code == 200
-    for heading in ("Users", "Calendars", "Archiving", "Timesheets", "Auditing"):
+    for heading in ("Calendar", "Billing", "Archiving", "Attention", "Settings", "System"):
         assert heading in response.text
 
 

@@ -338,6 +338,7 @@ def test_the_api_root_lists_every_resource(alice_api: APIClient) -> None:
         "locations",
         "calendars",
         "timesheets",
+        "customer-settings",
         "archive-configurations",
         "job-configurations",
         "audit-log",

@@ -50,6 +50,9 @@ def production_secrets() -> dict[str, str]:
         "ALLOWED_HOSTS": "admin.example.com",
         "MS_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
         "MS_CLIENT_SECRET": "client-secret-for-the-check",
+        "XERO_CLIENT_ID": "XEROCLIENTIDFORTHECHECK000000000",
+        "XERO_CLIENT_SECRET": "xero-secret-for-the-check",
+        "XERO_REDIRECT_URI": "https://admin.example.com/admin/timesheets/xeroconnection/callback/",
     }
 
 

@@ -17,15 +17,24 @@ from calendars.models import Appointment
 from timesheets.billing import format_hours
 from timesheets.exports import export_state
 from timesheets.forms import GenerateTimesheetForm
-from timesheets.models import CustomerSettings, Timesheet
+from timesheets.models import BillingProfile, CustomerSettings, Timesheet, XeroConnection
 from timesheets.services import (
     CONTENT_TYPES,
     TimesheetError,
+    timesheet_billed,
     timesheet_file,
     timesheet_generate,
     timesheet_regenerate_files,
     timesheet_upload_onedrive,
     timesheet_void,
+)
+from timesheets.xero import (
+    XeroError,
+    timesheet_xero_push,
+    xero_configured,
+    xero_connect_finish,
+    xero_connect_start,
+    xero_disconnect,
 )
 
 
@@ -60,6 +69,12 @@ class TimesheetAdmin(OwnedModelAdmin):
         "uploaded_to_onedrive",
         "uploaded_to_xero",
         "onedrive_url",
+        "currency",
+        "hourly_rate",
+        "travel_hourly_rate",
+        "amount_total",
+        "xero_invoice_number",
+        "xero_invoice_url",
         "voided_at",
         "notes",
         "created_at",
@@ -70,7 +85,9 @@ class TimesheetAdmin(OwnedModelAdmin):
         "download_csv",
         "download_xlsx",
         "upload_onedrive",
+        "send_to_xero",
         "void",
+        "void_in_xero",
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -119,6 +136,40 @@ class TimesheetAdmin(OwnedModelAdmin):
             *super().get_urls(),
         ]
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        timesheet = self.get_object(request, object_id)
+        data = timesheet_billed(timesheet)
+        files = [
+            (label, fmt)
+            for label, fmt, field in (
+                ("PDF", "pdf", "pdf_path"),
+                ("CSV", "csv", "csv_path"),
+                ("Excel", "xlsx", "excel_path"),
+            )
+            if getattr(timesheet, field)
+        ]
+        context = {
+            "billed": data,
+            "billed_totals": {
+                "effort": format_hours(data.effort_total),
+                "effort_billable": format_hours(data.effort_billable_total),
+                "travel": format_hours(data.travel_total),
+                "travel_billable": format_hours(data.travel_billable_total),
+                "billable": format_hours(data.billable_total),
+            },
+            "billed_timezone": timesheet.user.timezone,
+            "billed_files": files,
+        }
+        return super().change_view(
+            request, object_id, form_url, {**context, **(extra_context or {})}
+        )
+
     def generate_view(self, request: HttpRequest) -> HttpResponse:
         customers = sorted(
             set(
@@ -128,8 +179,12 @@ class TimesheetAdmin(OwnedModelAdmin):
                 .distinct()
             )
         )
+        # A GET may prefill the form (the home page's "Generate timesheet" links).
         form = GenerateTimesheetForm(
-            request.POST or None, request_user=request.user, customers=customers
+            request.POST or None,
+            initial=request.GET.dict(),
+            request_user=request.user,
+            customers=customers,
         )
         if request.method == "POST" and form.is_valid():
             try:
@@ -280,14 +335,37 @@ class TimesheetAdmin(OwnedModelAdmin):
                     request, f"{timesheet}: {len(files)} file(s) uploaded to OneDrive."
                 )
 
+    @admin.action(description="Send to Xero")
+    def send_to_xero(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> None:
+        for timesheet in queryset:
+            try:
+                push = timesheet_xero_push(timesheet=timesheet, user=request.user)
+            except (TimesheetError, XeroError) as error:
+                self.message_user(request, f"{timesheet}: {error}", messages.ERROR)
+            else:
+                made = "created" if push.created else "already existed"
+                self.message_user(
+                    request,
+                    f"{timesheet}: draft invoice {push.invoice_number} in Xero {made} "
+                    f"(contact {push.contact}) with the PDF attached.",
+                )
+
     @admin.action(description="Void (release the appointments)")
     def void(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> None:
         self._void(request, list(queryset))
 
-    def _void(self, request: HttpRequest, timesheets: list[Timesheet]) -> None:
+    @admin.action(description="Void here and delete the draft invoice in Xero")
+    def void_in_xero(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> None:
+        self._void(request, list(queryset), void_in_xero=True)
+
+    def _void(
+        self, request: HttpRequest, timesheets: list[Timesheet], *, void_in_xero: bool = False
+    ) -> None:
         for timesheet in timesheets:
             try:
-                released = timesheet_void(timesheet=timesheet, user=request.user)
+                released = timesheet_void(
+                    timesheet=timesheet, user=request.user, void_in_xero=void_in_xero
+                )
             except TimesheetError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
@@ -302,7 +380,11 @@ class CustomerSettingsAdmin(OwnedModelAdmin):
         "customer",
         "display_name",
         "legal_name",
+        "currency",
+        "hourly_rate",
         "travel_rate",
+        "travel_hourly_rate",
+        "xero_contact_id",
         "rounding_interval",
         "rounding_mode",
         "onedrive_folder",
@@ -311,3 +393,93 @@ class CustomerSettingsAdmin(OwnedModelAdmin):
     list_filter = ["rounding_mode", "user"]
     search_fields = ["customer", "display_name", "legal_name"]
     list_select_related = ["user"]
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(OwnedModelAdmin):
+    list_display = ["user", "currency", "hourly_rate"]
+    list_select_related = ["user"]
+
+
+@admin.register(XeroConnection)
+class XeroConnectionAdmin(OwnedModelAdmin):
+    """The user's Xero connection: connect (sign in at Xero), choose the organisation,
+    disconnect (revokes at Xero). Tokens are never shown."""
+
+    list_display = ["user", "tenant_name", "connected", "connected_at"]
+    list_select_related = ["user"]
+    fields = ["user", "tenant_id", "tenant_name", "connected_at"]
+    readonly_fields = ["tenant_name", "connected_at"]
+    actions = ["disconnect"]
+
+    @admin.display(boolean=True)
+    def connected(self, obj: XeroConnection) -> bool:
+        return obj.is_connected
+
+    def get_urls(self) -> list:
+        return [
+            path(
+                "connect/",
+                self.admin_site.admin_view(self.connect_view),
+                name="timesheets_xeroconnection_connect",
+            ),
+            path(
+                "callback/",
+                self.admin_site.admin_view(self.callback_view),
+                name="timesheets_xeroconnection_callback",
+            ),
+            *super().get_urls(),
+        ]
+
+    def connect_view(self, request: HttpRequest) -> HttpResponse:
+        if not xero_configured():
+            self.message_user(request, "Xero is not configured (see the README).", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:timesheets_xeroconnection_changelist"))
+        return HttpResponseRedirect(xero_connect_start(user=request.user))
+
+    def callback_view(self, request: HttpRequest) -> HttpResponse:
+        try:
+            connection = xero_connect_finish(
+                user=request.user, redirect_url=request.build_absolute_uri()
+            )
+        except XeroError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:timesheets_xeroconnection_changelist"))
+        if connection.tenant_id:
+            self.message_user(request, f"Connected to Xero: {connection.tenant_name}.")
+        else:
+            self.message_user(request, "Connected to Xero: choose the organisation to invoice.")
+        return HttpResponseRedirect(
+            reverse("admin:timesheets_xeroconnection_change", args=[connection.pk])
+        )
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "tenant_id":
+            from django import forms
+
+            choices = [("", "—")]
+            obj_id = (
+                request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            )
+            connection = XeroConnection.objects.filter(pk=obj_id).first() if obj_id else None
+            if connection is not None:
+                choices += [(t["tenantId"], t["tenantName"]) for t in connection.tenants]
+            return forms.ChoiceField(choices=choices, required=False, label="Organisation")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def save_model(
+        self, request: HttpRequest, obj: XeroConnection, form: Any, change: bool
+    ) -> None:
+        names = {t["tenantId"]: t["tenantName"] for t in obj.tenants}
+        obj.tenant_name = names.get(obj.tenant_id, "")
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Disconnect (revoke at Xero)")
+    def disconnect(self, request: HttpRequest, queryset: QuerySet[XeroConnection]) -> None:
+        for connection in queryset.select_related("user"):
+            try:
+                xero_disconnect(user=connection.user)
+            except XeroError as error:
+                self.message_user(request, f"{connection}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{connection.user}: Xero disconnected.")

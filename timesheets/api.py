@@ -1,4 +1,5 @@
-"""REST API for timesheets: generate (issue and lock), download, void, upload to OneDrive."""
+"""REST API for timesheets: generate (issue and lock), download, void, upload to OneDrive, send
+to Xero."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from adminassistant.api_base import (
+    BadGateway,
     Conflict,
     OwnedFilterSet,
     OwnedModelSerializer,
+    OwnedModelViewSet,
     OwnedQuerysetMixin,
     StrictFieldsMixin,
     error_response,
@@ -28,7 +31,7 @@ from adminassistant.api_base import (
     request_user,
 )
 from timesheets.billing import format_hours, period_label
-from timesheets.models import Timesheet
+from timesheets.models import CustomerSettings, Timesheet
 from timesheets.services import (
     CONTENT_TYPES,
     FORMATS,
@@ -38,6 +41,13 @@ from timesheets.services import (
     timesheet_generate,
     timesheet_upload_onedrive,
     timesheet_void,
+)
+from timesheets.xero import (
+    XeroError,
+    XeroNotConfigured,
+    XeroNotConnected,
+    XeroReconnectNeeded,
+    timesheet_xero_push,
 )
 
 
@@ -62,6 +72,13 @@ class TimesheetSerializer(OwnedModelSerializer):
             "uploaded_to_onedrive",
             "uploaded_to_xero",
             "onedrive_url",
+            "currency",
+            "hourly_rate",
+            "travel_hourly_rate",
+            "amount_total",
+            "xero_invoice_id",
+            "xero_invoice_number",
+            "xero_invoice_url",
             "notes",
             "files",
             "created_at",
@@ -77,6 +94,26 @@ class TimesheetSerializer(OwnedModelSerializer):
         if request is not None:
             urls = {fmt: request.build_absolute_uri(url) for fmt, url in urls.items()}
         return urls
+
+
+class XeroPushSerializer(serializers.Serializer):
+    timesheet = TimesheetSerializer(help_text="The timesheet, with its Xero invoice.")
+    invoice_id = serializers.CharField()
+    invoice_number = serializers.CharField()
+    invoice_url = serializers.CharField()
+    contact = serializers.ChoiceField(
+        choices=["mapped", "found", "created", "already invoiced"],
+        help_text="How the Xero contact was chosen.",
+    )
+    created = serializers.BooleanField(help_text="False when the invoice already existed.")
+
+
+class TimesheetVoidSerializer(StrictFieldsMixin, serializers.Serializer):
+    void_in_xero = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also delete (draft) or void the timesheet's invoice in Xero.",
+    )
 
 
 class TimesheetGenerateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -264,13 +301,22 @@ class TimesheetViewSet(
         """The timesheet as an Excel workbook."""
         return self._download("xlsx")
 
-    @extend_schema(request=None, responses={200: TimesheetSerializer, 409: STATE_CONFLICT})
+    @extend_schema(
+        request=TimesheetVoidSerializer, responses={200: TimesheetSerializer, 409: STATE_CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def void(self, request: Request, pk: str | None = None) -> Response:
-        """Void the timesheet and release its appointments for a later one."""
+        """Void the timesheet and release its appointments for a later one. A timesheet sent to
+        Xero is voided once its invoice is deleted there, or with `void_in_xero`."""
         timesheet = self.get_object()
+        body = TimesheetVoidSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
         try:
-            timesheet_void(timesheet=timesheet, user=request.user)
+            timesheet_void(
+                timesheet=timesheet,
+                user=request.user,
+                void_in_xero=body.validated_data["void_in_xero"],
+            )
         except TimesheetError as error:
             raise Conflict(str(error)) from error
         return Response(TimesheetSerializer(timesheet, context={"request": request}).data)
@@ -300,3 +346,83 @@ class TimesheetViewSet(
                 {"files": files, "timesheet": timesheet}, context={"request": request}
             ).data
         )
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: XeroPushSerializer,
+            409: error_response(
+                409, "The timesheet is void or has no rate, or Xero is not configured/connected."
+            ),
+            502: error_response(502, "Xero refused or failed; an action item was opened."),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="xero")
+    def xero(self, request: Request, pk: str | None = None) -> Response:
+        """Send the timesheet to Xero as a draft sales invoice with its PDF attached (once:
+        sending again answers the same invoice)."""
+        timesheet = self.get_object()
+        try:
+            push = timesheet_xero_push(timesheet=timesheet, user=request.user)
+        except (TimesheetError, XeroNotConfigured, XeroNotConnected, XeroReconnectNeeded) as error:
+            raise Conflict(str(error)) from error
+        except XeroError as error:
+            raise BadGateway(str(error)) from error
+        return Response(
+            XeroPushSerializer(
+                {
+                    "timesheet": timesheet,
+                    "invoice_id": push.invoice_id,
+                    "invoice_number": push.invoice_number,
+                    "invoice_url": push.invoice_url,
+                    "contact": push.contact,
+                    "created": push.created,
+                },
+                context={"request": request},
+            ).data
+        )
+
+
+class CustomerSettingsSerializer(OwnedModelSerializer):
+    class Meta:
+        model = CustomerSettings
+        fields = [
+            "id",
+            "user",
+            "customer",
+            "display_name",
+            "legal_name",
+            "currency",
+            "hourly_rate",
+            "travel_rate",
+            "travel_hourly_rate",
+            "daily_cap",
+            "rounding_interval",
+            "rounding_mode",
+            "onedrive_folder",
+            "xero_contact_id",
+            "xero_account_code",
+            "xero_tax_type",
+            "xero_item_code",
+            "xero_line_per_row",
+        ]
+
+
+class CustomerSettingsFilterSet(OwnedFilterSet):
+    class Meta:
+        model = CustomerSettings
+        fields: list[str] = []
+
+
+@extend_schema(tags=["timesheets"])
+class CustomerSettingsViewSet(OwnedModelViewSet):
+    """How each customer is billed: currency, rates, rounding, and the Xero invoice details. A
+    negative or absurd rate or an unknown currency is a 400 and nothing is saved; issued
+    timesheets keep the rates they were issued with."""
+
+    queryset = CustomerSettings.objects.all()
+    serializer_class = CustomerSettingsSerializer
+    filterset_class = CustomerSettingsFilterSet
+    search_fields = ["customer", "display_name", "legal_name"]
+    ordering_fields = ["customer", "id"]
+    ordering = ["customer", "id"]

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class TimesheetsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "timesheets"
+
+    def ready(self) -> None:
+        from timesheets import checks  # noqa: F401 - registers the system checks

@@ -1,7 +1,9 @@
 """Billing arithmetic: pure functions from appointments to timesheet rows and totals.
 
 No ORM here. Hours are `Decimal`; raw times are kept and each row's hours are rounded by the
-customer's policy; totals are the sums of the rounded rows.
+customer's policy; totals are the sums of the rounded rows. Money follows the same order: a row's
+billable hours (already rounded) times its rate, rounded once to the currency's minor unit
+(Babel's CLDR data, not a table of ours); totals are the sums of those printed amounts.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import lru_cache
+
+from babel.numbers import format_currency, get_currency_precision, is_currency
 
 PRIVATE_TEXT = "Private appointment"
 HOUR = Decimal(3600)
@@ -51,6 +56,76 @@ def round_hours(hours: Decimal, rounding: Rounding) -> Decimal:
     return (units.quantize(Decimal(1), rounding=method) * step).normalize() + Decimal(0)
 
 
+MONEY_LOCALE = "en"
+MAX_HOURLY_RATE = Decimal("100000")
+
+
+def valid_currency(code: str) -> bool:
+    """An ISO 4217 code that CLDR knows (upper case, as Xero and the documents print it)."""
+    return len(code) == 3 and code.isupper() and is_currency(code)
+
+
+@lru_cache(maxsize=64)
+def minor_unit(currency: str) -> Decimal:
+    """`0.01` for GBP, `1` for JPY, `0.001` for BHD: the currency's smallest printed amount."""
+    return Decimal(1).scaleb(-get_currency_precision(currency))
+
+
+def line_amount(hours: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """One line's money: rounded hours times the rate, rounded half up to the minor unit."""
+    return (hours * rate).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """`£1,234.50`, `¥1,235`, `CHF 12.00`: Babel's CLDR formatting of the currency."""
+    return format_currency(amount, currency, locale=MONEY_LOCALE, currency_digits=True)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """A row's amount without the symbol, to the currency's minor unit (`1,234.50`)."""
+    return format_currency(
+        amount, currency, locale=MONEY_LOCALE, format="#,##0.00", currency_digits=True
+    )
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """The rates a timesheet bills at; `None` rates leave the rows unpriced."""
+
+    currency: str = ""
+    hourly_rate: Decimal | None = None
+    travel_hourly_rate: Decimal | None = None
+    daily_cap: Decimal | None = None  # the most one day's effort bills; travel comes on top
+
+    @property
+    def priced(self) -> bool:
+        return bool(self.currency) and self.hourly_rate is not None
+
+    @property
+    def travel_rate(self) -> Decimal | None:
+        return self.hourly_rate if self.travel_hourly_rate is None else self.travel_hourly_rate
+
+
+NO_PRICING = Pricing()
+
+
+class DailyCap:
+    """Caps each local day's effort amount: once a day's rows reach the cap, later rows of that
+    day bill only what is left (then 0.00). Rows must come in time order; the printed amounts
+    stay the ones that add up to the totals."""
+
+    def __init__(self, cap: Decimal | None) -> None:
+        self.cap = cap
+        self.billed: dict[date, Decimal] = {}
+
+    def apply(self, row: EffortRow) -> None:
+        if self.cap is None or row.amount is None:
+            return
+        so_far = self.billed.get(row.date, Decimal(0))
+        row.amount = max(min(row.amount, self.cap - so_far), Decimal(0))
+        self.billed[row.date] = so_far + row.amount
+
+
 @dataclass(slots=True)
 class BillableItem:
     """One appointment as billing sees it (already filtered: no free, cancelled, OOO...)."""
@@ -85,6 +160,8 @@ class EffortRow:
     categories: str
     location: str
     comments: str
+    rate: Decimal | None = None
+    amount: Decimal | None = None
 
 
 @dataclass(slots=True)
@@ -96,6 +173,8 @@ class TravelRow:
     billable: Decimal
     notes: str
     categories: str
+    rate: Decimal | None = None
+    amount: Decimal | None = None
 
 
 @dataclass
@@ -112,6 +191,27 @@ class TimesheetData:
     travel_rows: list[TravelRow] = field(default_factory=list)
     legal_name: str = ""
     time_zone: str = "UTC"  # the zone the period's days are counted in
+    pricing: Pricing = NO_PRICING
+
+    @property
+    def priced(self) -> bool:
+        return self.pricing.priced
+
+    @property
+    def currency(self) -> str:
+        return self.pricing.currency
+
+    @property
+    def effort_amount_total(self) -> Decimal:
+        return sum((row.amount or 0 for row in self.effort_rows), Decimal(0))
+
+    @property
+    def travel_amount_total(self) -> Decimal:
+        return sum((row.amount or 0 for row in self.travel_rows), Decimal(0))
+
+    @property
+    def amount_total(self) -> Decimal:
+        return self.effort_amount_total + self.travel_amount_total
 
     @property
     def period(self) -> str:
@@ -160,8 +260,13 @@ def timesheet_row(
     zone: zoneinfo.ZoneInfo,
     travel_rate: Decimal = DEFAULT_TRAVEL_RATE,
     rounding: Rounding = Rounding(),
+    pricing: Pricing = NO_PRICING,
 ) -> EffortRow | TravelRow:
-    """One appointment's row: travel rows for travel, effort rows for everything else."""
+    """One appointment's row: travel rows for travel, effort rows for everything else.
+
+    Priced rows carry the rate (travel's own rate, else the hourly rate) and the amount of the
+    row's billable hours, which were rounded by the customer's policy first.
+    """
     local = item.start.astimezone(zone)
     hours = round_hours(item.hours, rounding)
     # Travel bills the rate times the rounded duration, not rounded again: a quarter-hour
@@ -170,6 +275,10 @@ def timesheet_row(
     subject = PRIVATE_TEXT if item.is_private else item.subject
     categories = ", ".join(item.categories)
     start_time = local.time().replace(second=0, microsecond=0)
+    rate = amount = None
+    if pricing.priced:
+        rate = pricing.travel_rate if item.is_travel else pricing.hourly_rate
+        amount = line_amount(billable, rate, pricing.currency)
     if item.is_travel:
         return TravelRow(
             key=item.key,
@@ -179,6 +288,8 @@ def timesheet_row(
             billable=billable,
             notes=subject,
             categories=categories,
+            rate=rate,
+            amount=amount,
         )
     return EffortRow(
         key=item.key,
@@ -190,6 +301,8 @@ def timesheet_row(
         categories=categories,
         location=PRIVATE_TEXT if item.is_private and item.location else item.location,
         comments="" if item.is_private else item.comments,
+        rate=rate,
+        amount=amount,
     )
 
 
@@ -199,14 +312,22 @@ def timesheet_rows(
     timezone: str,
     travel_rate: Decimal = DEFAULT_TRAVEL_RATE,
     rounding: Rounding = Rounding(),
+    pricing: Pricing = NO_PRICING,
 ) -> tuple[list[EffortRow], list[TravelRow]]:
     """Effort rows (non-travel) and travel rows, sorted by local date and time."""
     zone = zoneinfo.ZoneInfo(timezone)
     effort: list[EffortRow] = []
     travel: list[TravelRow] = []
+    cap = DailyCap(pricing.daily_cap)
     for item in sorted(items, key=lambda i: (i.start, i.end, i.key)):
-        row = timesheet_row(item, zone=zone, travel_rate=travel_rate, rounding=rounding)
-        (travel if isinstance(row, TravelRow) else effort).append(row)
+        row = timesheet_row(
+            item, zone=zone, travel_rate=travel_rate, rounding=rounding, pricing=pricing
+        )
+        if isinstance(row, TravelRow):
+            travel.append(row)
+        else:
+            cap.apply(row)
+            effort.append(row)
     return effort, travel
 
 

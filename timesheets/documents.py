@@ -6,7 +6,8 @@ XLSX columns are the django-import-export resources of `timesheets.resources`.
 
 Hours print in the PDF as billing's fractions: rows without the unit (`1 1/2`, `3/4`, `0.33`),
 totals with it (`29 1/2 hrs`). CSV carries the same hours as 2-decimal numbers (`1.50`), XLSX as
-numbers.
+numbers. A priced timesheet adds Rate and Amount after Billable in every format, with section
+totals and an overall total in the customer's currency (Babel's formatting in the PDF).
 """
 
 from __future__ import annotations
@@ -29,19 +30,26 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from timesheets.billing import (
+    NO_PRICING,
     EffortRow,
+    Pricing,
     TimesheetData,
     TravelRow,
+    format_amount,
     format_hours,
     format_long_date,
+    format_money,
     format_short_date,
 )
 from timesheets.resources import (
     EffortResource,
+    MoneyWidget,
     TimesheetTableResource,
     TravelResource,
     effort_dataset,
+    effort_resource,
     travel_dataset,
+    travel_resource,
 )
 
 TEMPLATE = "timesheets/timesheet.html"
@@ -51,6 +59,7 @@ XLSX_DATE_FORMAT = "dd-mmm-yy"
 XLSX_TIME_FORMAT = "hh:mm"
 # Excel column widths (characters) by header; other columns take WIDE_COLUMN.
 XLSX_WIDTHS = {"Date": 11, "Time": 7, "Effort": 9, "Duration": 9, "Billable": 9, "Categories": 22}
+MONEY_WIDTH = 13
 WIDE_COLUMN = 36
 BOLD = Font(bold=True)
 
@@ -75,7 +84,11 @@ def _clock(moment: time) -> str:
 def timesheet_context(data: TimesheetData) -> dict[str, Any]:
     """What the template shows, formatted once here: a 1,000-row loop stays plain."""
     legal_name = data.legal_name if data.legal_name != data.customer_display_name else ""
+    currency = data.currency
+    priced = data.priced
     return {
+        "priced": priced,
+        "currency": currency,
         "data": data,
         "title": data.file_stem,
         "legal_name": legal_name,
@@ -88,6 +101,8 @@ def timesheet_context(data: TimesheetData) -> dict[str, Any]:
                 _clock(row.time),
                 row_hours(row.effort),
                 row_hours(row.billable),
+                format_amount(row.rate, currency) if priced else "",
+                format_amount(row.amount, currency) if priced else "",
                 row.subject,
                 row.categories,
                 row.location,
@@ -103,6 +118,8 @@ def timesheet_context(data: TimesheetData) -> dict[str, Any]:
                 _clock(row.time),
                 row_hours(row.duration),
                 row_hours(row.billable),
+                format_amount(row.rate, currency) if priced else "",
+                format_amount(row.amount, currency) if priced else "",
                 row.notes,
                 row.categories,
             )
@@ -110,6 +127,10 @@ def timesheet_context(data: TimesheetData) -> dict[str, Any]:
         ],
         "travel_total": format_hours(data.travel_total),
         "travel_billable_total": format_hours(data.travel_billable_total),
+        "effort_amount_total": format_money(data.effort_amount_total, currency) if priced else "",
+        "travel_amount_total": format_money(data.travel_amount_total, currency) if priced else "",
+        "amount_total": format_money(data.amount_total, currency) if priced else "",
+        "billable_total": format_hours(data.billable_total),
     }
 
 
@@ -133,20 +154,25 @@ def render_csv(data: TimesheetData) -> bytes:
 
     Each table has its header and a Total row: the PDF's rows and totals.
     """
-    text = effort_dataset(data.effort_rows).export("csv")
+    text = effort_dataset(data.effort_rows, data.pricing).export("csv")
     if data.travel_rows:
-        text += "\r\n" + travel_dataset(data.travel_rows).export("csv")
+        text += "\r\n" + travel_dataset(data.travel_rows, data.pricing).export("csv")
     return text.encode()
 
 
-def csv_stream(rows: Iterable[EffortRow | TravelRow], *, kind: str) -> Iterator[bytes]:
+TABLE_RESOURCES = {"effort": effort_resource, "travel": travel_resource}
+
+
+def csv_stream(
+    rows: Iterable[EffortRow | TravelRow], *, kind: str, pricing: Pricing = NO_PRICING
+) -> Iterator[bytes]:
     """One table of `render_csv` (`kind` is "effort" or "travel") as encoded chunks.
 
     Reads `rows` once and holds one chunk at a time, for a `StreamingHttpResponse` of 50,000 rows.
     """
     if kind not in RESOURCES:
         raise ValueError(f"A timesheet table is one of {', '.join(RESOURCES)}, not {kind!r}.")
-    resource = RESOURCES[kind]()
+    resource = TABLE_RESOURCES[kind](pricing)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for count, cells in enumerate(resource.export_rows(rows), start=1):
@@ -171,9 +197,9 @@ def render_xlsx(data: TimesheetData) -> bytes:
     workbook = Workbook(write_only=True)
     workbook.properties.title = data.file_stem
     workbook.properties.creator = data.consultant
-    _write_sheet(workbook, "Effort", EffortResource(), data.effort_rows)
+    _write_sheet(workbook, "Effort", effort_resource(data.pricing), data.effort_rows)
     if data.travel_rows:
-        _write_sheet(workbook, "Travel", TravelResource(), data.travel_rows)
+        _write_sheet(workbook, "Travel", travel_resource(data.pricing), data.travel_rows)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -187,6 +213,8 @@ def _number_formats(resource: TimesheetTableResource) -> list[str | None]:
             formats.append(XLSX_DATE_FORMAT)
         elif isinstance(field.widget, widgets.TimeWidget):
             formats.append(XLSX_TIME_FORMAT)
+        elif isinstance(field.widget, MoneyWidget):
+            formats.append(field.widget.number_format)
         else:
             formats.append(None)
     return formats
@@ -235,8 +263,9 @@ def _write_sheet(
     formats = _number_formats(resource)
     exported = resource.export_rows(rows, force_native_type=True)
     header = next(exported)
-    for letter, column_name in zip("ABCDEFGHIJ", header, strict=False):
-        sheet.column_dimensions[letter].width = XLSX_WIDTHS.get(column_name, WIDE_COLUMN)
+    for letter, column_name in zip("ABCDEFGHIJKL", header, strict=False):
+        width = MONEY_WIDTH if column_name.startswith(("Rate (", "Amount (")) else WIDE_COLUMN
+        sheet.column_dimensions[letter].width = XLSX_WIDTHS.get(column_name, width)
     sheet.freeze_panes = "A2"
     sheet.append(_bold_cells(sheet, header, [None] * len(header)))
     # One formatted cell per column, given each row's value in turn: openpyxl writes a row as it
@@ -256,6 +285,12 @@ def _write_sheet(
         if any(text[:1] == "=" for text in texts) or ILLEGAL_CHARACTERS_RE.search("".join(texts)):
             for index in text_columns:
                 values[index] = _text_cell(sheet, values[index])
+        elif "" in texts:
+            # An empty text is no cell at all: openpyxl skips None, and most rows have no
+            # location or comments (a fifth of a 50,000-row sheet's cells).
+            for index in text_columns:
+                if values[index] == "":
+                    values[index] = None
         sheet.append(values)
         values = following
     # The last row exported is the Total row.

@@ -25,13 +25,14 @@ from django_q.tasks import async_task
 
 from accounts.models import User
 from calendars.models import Appointment
-from timesheets.billing import EffortRow, TimesheetData, TravelRow, timesheet_row
+from timesheets.billing import DailyCap, EffortRow, TimesheetData, TravelRow, timesheet_row
 from timesheets.services import (
     CONTENT_TYPES,
     ITEM_COLUMNS,
     TimesheetError,
     billable_appointments,
     billing_item,
+    customer_pricing,
     customer_settings_for,
     render_documents,
     timesheet_data,
@@ -143,17 +144,28 @@ def _streamed_csv(
 
 
 def _rows(
-    appointments: QuerySet[Appointment], *, travel: bool, zone: zoneinfo.ZoneInfo, settings_row: Any
+    appointments: QuerySet[Appointment],
+    *,
+    user: User,
+    travel: bool,
+    zone: zoneinfo.ZoneInfo,
+    settings_row: Any,
 ) -> Iterator[EffortRow | TravelRow]:
     query = appointments.filter(is_travel=travel).order_by("start_time", "end_time", "pk")
     rounding = settings_row.rounding()
+    pricing = customer_pricing(user=user, customer_settings=settings_row)
+    cap = DailyCap(pricing.daily_cap if not travel else None)
     for values in query.values_list(*ITEM_COLUMNS).iterator(chunk_size=CHUNK):
-        yield timesheet_row(
+        row = timesheet_row(
             billing_item(*values),
             zone=zone,
             travel_rate=settings_row.travel_rate,
             rounding=rounding,
+            pricing=pricing,
         )
+        if not travel:
+            cap.apply(row)
+        yield row
 
 
 def csv_document_stream(
@@ -163,13 +175,18 @@ def csv_document_stream(
     from timesheets.documents import csv_stream
 
     zone = zoneinfo.ZoneInfo(user.timezone)
+    pricing = customer_pricing(user=user, customer_settings=settings_row)
     yield from csv_stream(
-        _rows(appointments, travel=False, zone=zone, settings_row=settings_row), kind="effort"
+        _rows(appointments, user=user, travel=False, zone=zone, settings_row=settings_row),
+        kind="effort",
+        pricing=pricing,
     )
     if appointments.filter(is_travel=True).exists():
         yield b"\r\n"
         yield from csv_stream(
-            _rows(appointments, travel=True, zone=zone, settings_row=settings_row), kind="travel"
+            _rows(appointments, user=user, travel=True, zone=zone, settings_row=settings_row),
+            kind="travel",
+            pricing=pricing,
         )
 
 

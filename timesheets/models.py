@@ -9,8 +9,65 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower, Now
 
+from accounts.fields import EncryptedTextField
 from adminassistant.models import OwnedQuerySet
-from timesheets.billing import Rounding
+from timesheets.billing import MAX_HOURLY_RATE, Pricing, Rounding, valid_currency
+
+
+def validate_currency(value: str) -> None:
+    if value and not valid_currency(value):
+        raise ValidationError(
+            f"{value!r} is not an ISO 4217 currency code (for example GBP, EUR, USD).",
+            code="currency",
+        )
+
+
+def rate_field(verbose_name: str, help_text: str) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name,
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(Decimal(0)),
+            MaxValueValidator(MAX_HOURLY_RATE, message="A rate above 100,000 an hour is a typo."),
+        ],
+        help_text=help_text,
+    )
+
+
+def rate_range(field: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__isnull": True})
+        | Q(**{f"{field}__gte": 0, f"{field}__lte": MAX_HOURLY_RATE}),
+        name=name,
+        violation_error_message="A rate is between 0 and 100,000 an hour.",
+    )
+
+
+class BillingProfile(models.Model):
+    """A user's own billing defaults: the rate and currency of customers that set none."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="billing_profile"
+    )
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[validate_currency],
+        help_text="ISO 4217 code of the default currency, e.g. GBP.",
+    )
+    hourly_rate = rate_field("default hourly rate", "Applies where a customer has no rate.")
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "timesheet_billing_profiles"
+        constraints = [rate_range("hourly_rate", "billing_profile_rate_range")]
+
+    def __str__(self) -> str:
+        return f"Billing defaults of {self.user}"
 
 
 class Timesheet(models.Model):
@@ -42,6 +99,30 @@ class Timesheet(models.Model):
     notes = models.JSONField(
         null=True, blank=True, editable=False, help_text="What the generation reported."
     )
+    # The terms the timesheet was issued on, frozen: a later change of the customer's settings
+    # never alters an issued timesheet. Empty on timesheets issued before rates existed.
+    currency = models.CharField(max_length=3, blank=True, editable=False)
+    hourly_rate = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, editable=False
+    )
+    travel_hourly_rate = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, editable=False
+    )
+    travel_share = models.DecimalField(
+        max_digits=4, decimal_places=2, null=True, blank=True, editable=False
+    )
+    daily_cap = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, editable=False
+    )
+    rounding_interval = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    rounding_mode = models.CharField(max_length=8, blank=True, editable=False)
+    amount_total = models.DecimalField(
+        max_digits=14, decimal_places=3, null=True, blank=True, editable=False
+    )
+    xero_invoice_id = models.CharField("Xero invoice ID", max_length=64, blank=True, editable=False)
+    xero_invoice_number = models.CharField(max_length=255, blank=True, editable=False)
+    xero_invoice_url = models.CharField(max_length=1024, blank=True, editable=False)
+    xero_attachment_id = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = OwnedQuerySet.as_manager()
 
@@ -64,6 +145,38 @@ class Timesheet(models.Model):
         super().clean()
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
+
+    @property
+    def has_frozen_terms(self) -> bool:
+        return self.travel_share is not None
+
+    def pricing(self) -> Pricing:
+        return Pricing(
+            currency=self.currency,
+            hourly_rate=self.hourly_rate,
+            travel_hourly_rate=self.travel_hourly_rate,
+            daily_cap=self.daily_cap,
+        )
+
+    def rounding(self) -> Rounding:
+        return Rounding(interval_minutes=self.rounding_interval or 0, mode=self.rounding_mode)
+
+    @property
+    def xero_idempotency_key(self) -> str:
+        """The same for every push of this timesheet (a retry, a double click, two workers) and
+        different for any other timesheet, even in another database: Xero keeps one invoice."""
+        return f"adminassistant-timesheet-{self.pk}-{self.created_at:%Y%m%d%H%M%S%f}"
+
+    def freeze_terms(self, terms: CustomerSettings, *, default: BillingProfile | None) -> None:
+        """Copy the customer's billing terms (and the user's default rate) onto the timesheet."""
+        pricing = terms.pricing(default=default)
+        self.currency = pricing.currency
+        self.hourly_rate = pricing.hourly_rate
+        self.travel_hourly_rate = pricing.travel_hourly_rate
+        self.daily_cap = pricing.daily_cap
+        self.travel_share = terms.travel_rate
+        self.rounding_interval = terms.rounding_interval
+        self.rounding_mode = terms.rounding_mode
 
 
 class CustomerSettings(models.Model):
@@ -101,6 +214,45 @@ class CustomerSettings(models.Model):
         blank=True,
         help_text="OneDrive folder for this customer's timesheets; empty = the default folder.",
     )
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[validate_currency],
+        help_text="ISO 4217 code, e.g. GBP; empty = your default currency.",
+    )
+    hourly_rate = rate_field("hourly rate", "Empty = your default hourly rate.")
+    travel_hourly_rate = rate_field(
+        "travel hourly rate",
+        "Travel's own rate per billed hour; empty = the hourly rate (the travel share still "
+        "applies: set it to 1.00 to bill all travel time at this rate).",
+    )
+    daily_cap = models.DecimalField(
+        "daily cap",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="The most one day's effort bills (travel comes on top); empty = no cap.",
+    )
+    xero_contact_id = models.CharField(
+        "Xero contact ID",
+        max_length=64,
+        blank=True,
+        help_text="The Xero contact to invoice; empty = the contact named like the customer.",
+    )
+    xero_account_code = models.CharField(
+        "Xero account code", max_length=10, blank=True, help_text="e.g. 200 (Sales)."
+    )
+    xero_tax_type = models.CharField(
+        "Xero tax type", max_length=50, blank=True, help_text="e.g. OUTPUT2; empty = the account's."
+    )
+    xero_item_code = models.CharField("Xero item code", max_length=30, blank=True)
+    xero_line_per_row = models.BooleanField(
+        "one invoice line per row",
+        default=False,
+        help_text="Off: one Xero invoice line per section (effort, travel).",
+    )
 
     objects = OwnedQuerySet.as_manager()
 
@@ -121,10 +273,71 @@ class CustomerSettings(models.Model):
                 name="customer_settings_travel_rate_range",
                 violation_error_message="The travel rate must be between 0 and 1.",
             ),
+            rate_range("hourly_rate", "customer_settings_hourly_rate_range"),
+            rate_range("travel_hourly_rate", "customer_settings_travel_hourly_rate_range"),
         ]
 
     def __str__(self) -> str:
         return self.display_name or self.customer
 
+    def clean(self) -> None:
+        super().clean()
+        if self.travel_hourly_rate is not None and self.hourly_rate is None:
+            raise ValidationError(
+                {"hourly_rate": "Set the hourly rate too: travel's rate does not price effort."}
+            )
+
     def rounding(self) -> Rounding:
         return Rounding(interval_minutes=self.rounding_interval, mode=self.rounding_mode)
+
+    def pricing(self, *, default: BillingProfile | None) -> Pricing:
+        """The customer's rates, else the user's default rate; unpriced without a currency."""
+        currency = self.currency or (default.currency if default else "")
+        hourly_rate = self.hourly_rate
+        if hourly_rate is None and default is not None:
+            hourly_rate = default.hourly_rate
+        if not currency or hourly_rate is None:
+            return Pricing()
+        return Pricing(
+            currency=currency,
+            hourly_rate=hourly_rate,
+            travel_hourly_rate=self.travel_hourly_rate,
+            daily_cap=self.daily_cap,
+        )
+
+
+class XeroConnection(models.Model):
+    """A user's Xero connection: the token set (encrypted) and the chosen organisation."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="xero_connection"
+    )
+    # JSON {access_token, refresh_token, expires_at}; refresh tokens rotate on every refresh.
+    token_set = EncryptedTextField(blank=True, editable=False)
+    # The PKCE verifier and state of a sign-in in progress.
+    pending_state = models.CharField(max_length=128, blank=True, editable=False)
+    pending_verifier = EncryptedTextField(blank=True, editable=False)
+    tenant_id = models.CharField("organisation ID", max_length=64, blank=True)
+    tenant_name = models.CharField("organisation", max_length=255, blank=True, editable=False)
+    tenants = models.JSONField(
+        default=list, blank=True, editable=False, help_text="The organisations authorised."
+    )
+    connected_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "timesheet_xero_connections"
+
+    def __str__(self) -> str:
+        return f"Xero: {self.tenant_name or 'not connected'} ({self.user})"
+
+    @property
+    def is_connected(self) -> bool:
+        return bool(self.token_set)
+
+    def clean(self) -> None:
+        super().clean()
+        known = {tenant["tenantId"] for tenant in self.tenants or []}
+        if self.tenant_id and self.tenant_id not in known:
+            raise ValidationError({"tenant_id": "Choose one of the organisations you authorised."})

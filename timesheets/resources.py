@@ -15,7 +15,7 @@ from typing import Any
 import tablib
 from import_export import fields, resources, widgets
 
-from timesheets.billing import EffortRow, TravelRow
+from timesheets.billing import NO_PRICING, EffortRow, Pricing, TravelRow, minor_unit
 
 SHORT_DATE_FORMAT = "%d-%b-%y"
 CLOCK_FORMAT = "%H:%M"
@@ -35,6 +35,27 @@ class HoursWidget(widgets.DecimalWidget):
         if value is None:
             return ""
         return str(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+class MoneyWidget(widgets.DecimalWidget):
+    """Money as a number to the currency's minor unit (`1234.50`, `1235` in JPY) as text; a
+    float in typed formats, which Excel shows with the matching number format."""
+
+    def __init__(self, *, unit: Decimal, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.unit = unit
+
+    @property
+    def number_format(self) -> str:
+        places = -self.unit.as_tuple().exponent
+        return "#,##0." + "0" * places if places else "#,##0"
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
+        if kwargs.get("force_native_type"):
+            return None if value is None else float(value)
+        if value is None:
+            return ""
+        return str(Decimal(value).quantize(self.unit, rounding=ROUND_HALF_UP))
 
 
 def _date_field(column_name: str) -> fields.Field:
@@ -131,6 +152,31 @@ class TimesheetTableResource(resources.Resource):
         yield self.total_row(sums, **kwargs)
 
 
+class PricedResourceMixin:
+    """Rate and Amount columns after the table's own, in the timesheet's currency; the Total row
+    sums the amounts (each already rounded to the minor unit), never re-prices the hours."""
+
+    def __init__(self, *, pricing: Pricing, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        currency = pricing.currency
+        self.fields = dict(self.fields)
+        # Rates are stored to the cent whatever the currency; amounts to its minor unit.
+        self.fields["rate"] = fields.Field(
+            attribute="rate", column_name=f"Rate ({currency})", widget=MoneyWidget(unit=CENT)
+        )
+        self.fields["amount"] = fields.Field(
+            attribute="amount",
+            column_name=f"Amount ({currency})",
+            widget=MoneyWidget(unit=minor_unit(currency)),
+        )
+        self.hours_fields = (*self.hours_fields, "amount")
+
+    def get_export_order(self) -> tuple[str, ...]:
+        order = list(self._meta.export_order)
+        at = order.index("billable") + 1
+        return (*order[:at], "rate", "amount", *order[at:])
+
+
 class EffortResource(TimesheetTableResource):
     date = _date_field("Date")
     time = _time_field("Time")
@@ -170,9 +216,29 @@ class TravelResource(TimesheetTableResource):
         export_order = ("date", "time", "duration", "billable", "notes", "categories")
 
 
-def effort_dataset(rows: Iterable[EffortRow], **kwargs: Any) -> tablib.Dataset:
-    return EffortResource().export(list(rows), **kwargs)
+class PricedEffortResource(PricedResourceMixin, EffortResource):
+    pass
 
 
-def travel_dataset(rows: Iterable[TravelRow], **kwargs: Any) -> tablib.Dataset:
-    return TravelResource().export(list(rows), **kwargs)
+class PricedTravelResource(PricedResourceMixin, TravelResource):
+    pass
+
+
+def effort_resource(pricing: Pricing = NO_PRICING) -> TimesheetTableResource:
+    return PricedEffortResource(pricing=pricing) if pricing.priced else EffortResource()
+
+
+def travel_resource(pricing: Pricing = NO_PRICING) -> TimesheetTableResource:
+    return PricedTravelResource(pricing=pricing) if pricing.priced else TravelResource()
+
+
+def effort_dataset(
+    rows: Iterable[EffortRow], pricing: Pricing = NO_PRICING, **kwargs: Any
+) -> tablib.Dataset:
+    return effort_resource(pricing).export(list(rows), **kwargs)
+
+
+def travel_dataset(
+    rows: Iterable[TravelRow], pricing: Pricing = NO_PRICING, **kwargs: Any
+) -> tablib.Dataset:
+    return travel_resource(pricing).export(list(rows), **kwargs)

@@ -7,6 +7,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -21,8 +22,16 @@ from accounts.models import User
 from auditing.models import ActionLog
 from auditing.services import audit_operation
 from calendars.models import Appointment
-from timesheets.billing import BillableItem, TimesheetData, format_hours, timesheet_rows
-from timesheets.models import CustomerSettings, Timesheet
+from timesheets.billing import (
+    DEFAULT_TRAVEL_RATE,
+    BillableItem,
+    Pricing,
+    Rounding,
+    TimesheetData,
+    format_hours,
+    timesheet_rows,
+)
+from timesheets.models import BillingProfile, CustomerSettings, Timesheet
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +70,12 @@ def customer_settings_for(*, user: User, customer: str) -> CustomerSettings:
     if existing:
         return existing
     return CustomerSettings.objects.create(user=user, customer=customer, display_name=customer)
+
+
+def customer_pricing(*, user: User, customer_settings: CustomerSettings) -> Pricing:
+    """The rates the customer bills at now: its own, else the user's default rate."""
+    default = BillingProfile.objects.filter(user=user).first()
+    return customer_settings.pricing(default=default)
 
 
 def period_bounds(*, start: date, end: date, zone: str) -> tuple[datetime, datetime]:
@@ -156,13 +171,24 @@ def timesheet_data(
     end: date,
     appointments: Iterable[Appointment],
     customer_settings: CustomerSettings | None = None,
+    frozen: Timesheet | None = None,
 ) -> TimesheetData:
+    """The rows and totals to print; an issued timesheet's frozen terms win over the settings."""
     customer_settings = customer_settings or customer_settings_for(user=user, customer=customer)
+    travel_share = customer_settings.travel_rate
+    rounding: Rounding = customer_settings.rounding()
+    if frozen is not None and frozen.has_frozen_terms:
+        pricing = frozen.pricing()
+        travel_share = frozen.travel_share
+        rounding = frozen.rounding()
+    else:
+        pricing = customer_pricing(user=user, customer_settings=customer_settings)
     effort, travel = timesheet_rows(
         billing_items(appointments),
         timezone=user.timezone,
-        travel_rate=customer_settings.travel_rate,
-        rounding=customer_settings.rounding(),
+        travel_rate=travel_share,
+        rounding=rounding,
+        pricing=pricing,
     )
     return TimesheetData(
         customer=customer,
@@ -174,6 +200,7 @@ def timesheet_data(
         end_date=end,
         effort_rows=effort,
         travel_rows=travel,
+        pricing=pricing,
         time_zone=user.timezone,
     )
 
@@ -272,13 +299,18 @@ def timesheet_generate(
                     f"{blocked} appointment(s) in unresolved overlap conflicts are left out; "
                     "resolve them in the action log and bill them in a later timesheet."
                 )
-            timesheet = Timesheet.objects.create(
+            timesheet = Timesheet(
                 user=user,
                 customer=customer,
                 start_date=start,
                 end_date=end,
                 notes={"late_items": late, "blocked_by_conflicts": blocked, "messages": messages},
             )
+            timesheet.freeze_terms(
+                customer_settings, default=BillingProfile.objects.filter(user=user).first()
+            )
+            timesheet.amount_total = data.amount_total if data.priced else None
+            timesheet.save()
             Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(
                 timesheet=timesheet, updated_at=timezone.now()
             )
@@ -289,6 +321,8 @@ def timesheet_generate(
             f"appointment(s), {format_hours(data.billable_total)} billable"
         )
         audit.details = {"appointments": len(appointments), "late": late, "blocked": blocked}
+        if data.priced:
+            audit.details["amount"] = f"{data.amount_total} {data.currency}"
     return TimesheetGeneration(
         timesheet=timesheet,
         data=data,
@@ -336,6 +370,7 @@ def timesheet_billed(timesheet: Timesheet) -> TimesheetData:
         start=timesheet.start_date,
         end=timesheet.end_date,
         appointments=appointments,
+        frozen=timesheet,
     )
 
 
@@ -352,10 +387,32 @@ def timesheet_regenerate_files(*, timesheet: Timesheet, user: User) -> None:
         _store_files(timesheet, timesheet_billed(timesheet), FORMATS)
 
 
-def timesheet_void(*, timesheet: Timesheet, user: User) -> int:
-    """Void an issued timesheet and release its appointments; returns how many."""
+def timesheet_void(*, timesheet: Timesheet, user: User, void_in_xero: bool = False) -> int:
+    """Void an issued timesheet and release its appointments; returns how many.
+
+    A timesheet sent to Xero is voided only once its invoice is deleted or voided there: by
+    the user in Xero, or here with `void_in_xero` (audited).
+    """
     if timesheet.status == Timesheet.Status.VOID:
         raise TimesheetError(f"Timesheet {timesheet.pk} is already void.")
+    if timesheet.xero_invoice_id:
+        from timesheets.xero import (
+            XeroError,
+            timesheet_xero_invoice_void,
+            xero_invoice_status,
+        )
+
+        try:
+            if void_in_xero:
+                timesheet_xero_invoice_void(timesheet=timesheet, user=user)
+            elif xero_invoice_status(timesheet=timesheet) not in ("DELETED", "VOIDED"):
+                raise TimesheetError(
+                    f"Timesheet {timesheet.pk} is invoiced in Xero as "
+                    f"{timesheet.xero_invoice_number}: delete or void that invoice in Xero "
+                    "first, or void the timesheet with 'void in Xero too'."
+                )
+        except XeroError as error:
+            raise TimesheetError(str(error)) from error
     with (
         audit_operation(
             action_type="timesheet",
@@ -448,3 +505,146 @@ def _upload_failed(timesheet: Timesheet, error: BaseException) -> None:
 def appointment_locked(appointment: Any) -> bool:
     """Billed on an issued timesheet: read-only until the timesheet is voided."""
     return bool(appointment.timesheet_id)
+
+
+@dataclass
+class CustomerHours:
+    """One customer's hours over a period, as the timesheet for it would bill them."""
+
+    data: TimesheetData
+    first_day: date
+    last_day: date
+
+    @property
+    def customer(self) -> str:
+        return self.data.customer
+
+    @property
+    def billable(self) -> Decimal:
+        return self.data.effort_billable_total
+
+    @property
+    def non_billable(self) -> Decimal:
+        return self.data.effort_total - self.data.effort_billable_total
+
+    @property
+    def travel(self) -> Decimal:
+        return self.data.travel_total
+
+    @property
+    def total(self) -> Decimal:
+        return self.data.effort_total + self.data.travel_total
+
+    @property
+    def billable_total(self) -> Decimal:
+        return self.data.billable_total
+
+    @property
+    def amount(self) -> Decimal | None:
+        # Rates per customer arrive with the Xero work (issue 13); until then only hours.
+        return None
+
+
+def customer_hours(
+    *, user: User, appointments: QuerySet[Appointment], start: date | None = None
+) -> list[CustomerHours]:
+    """Hours per customer of the billable appointments given, computed by `timesheet_rows` with
+    each customer's travel rate and rounding: the same figures a timesheet shows.
+
+    Two queries however many appointments: the rows are read as plain values, one pass."""
+    by_customer: dict[str, list[tuple]] = {}
+    names: dict[str, str] = {}
+    for customer, *values in (
+        billable_appointments(appointments)
+        .order_by()
+        .values_list("customer", *ITEM_COLUMNS)
+        .iterator(chunk_size=5000)
+    ):
+        key = customer.strip().lower()
+        names.setdefault(key, customer.strip())
+        by_customer.setdefault(key, []).append(values)
+    customer_settings = {
+        row.customer.strip().lower(): row for row in CustomerSettings.objects.filter(user=user)
+    }
+    zone = zoneinfo.ZoneInfo(user.timezone)
+    result = []
+    for key, rows in by_customer.items():
+        found = customer_settings.get(key)
+        items = [billing_item(*values) for values in rows]
+        effort, travel = timesheet_rows(
+            items,
+            timezone=user.timezone,
+            travel_rate=found.travel_rate if found else DEFAULT_TRAVEL_RATE,
+            rounding=found.rounding() if found else Rounding(),
+        )
+        days = [item.start.astimezone(zone).date() for item in items]
+        result.append(
+            CustomerHours(
+                data=TimesheetData(
+                    customer=names[key],
+                    customer_display_name=(found.display_name if found else "") or names[key],
+                    consultant=user.name or user.email,
+                    report_date=timezone.now().astimezone(zone).date(),
+                    start_date=start or min(days),
+                    end_date=max(days),
+                    effort_rows=effort,
+                    travel_rows=travel,
+                ),
+                first_day=min(days),
+                last_day=max(days),
+            )
+        )
+    result.sort(key=lambda hours: (-hours.total, hours.customer.lower()))
+    return result
+
+
+def period_customer_hours(*, user: User, start: date, end: date) -> list[CustomerHours]:
+    """The period's hours per customer (billed or not), as timesheets for it would show."""
+    low, high = period_bounds(start=start, end=end, zone=user.timezone)
+    appointments = Appointment.objects.filter(user=user, start_time__gte=low, start_time__lt=high)
+    return customer_hours(user=user, appointments=appointments, start=start)
+
+
+def unbilled_customer_hours(*, user: User) -> list[CustomerHours]:
+    """Archived appointments on no issued timesheet, per customer."""
+    appointments = Appointment.objects.filter(user=user, is_archived=True, timesheet__isnull=True)
+    return customer_hours(user=user, appointments=appointments)
+
+
+def appointment_billing(appointment: Appointment) -> str:
+    """What a timesheet would make of the appointment, in words: why it is left out, or its
+    row's hours and billable hours by the customer's settings."""
+    reasons = {
+        "shown as free": appointment.show_as == Appointment.ShowAs.FREE,
+        "cancelled": appointment.is_cancelled,
+        "out of office": appointment.is_out_of_office,
+        "no customer": not (appointment.customer or "").strip(),
+        f"overlap {appointment.overlap_state}": appointment.overlap_state
+        in EXCLUDED_OVERLAP_STATES,
+    }
+    left_out = [reason for reason, applies in reasons.items() if applies]
+    if left_out:
+        return f"Not billed: {', '.join(left_out)}."
+    if not (appointment.start_time and appointment.end_time and appointment.user_id):
+        return "Not billed yet: no times."
+    found = CustomerSettings.objects.filter(
+        user_id=appointment.user_id, customer__iexact=appointment.customer.strip()
+    ).first()
+    (item,) = billing_items([appointment])
+    effort, travel = timesheet_rows(
+        [item],
+        timezone=appointment.user.timezone,
+        travel_rate=found.travel_rate if found else DEFAULT_TRAVEL_RATE,
+        rounding=found.rounding() if found else Rounding(),
+    )
+    if travel:
+        row = travel[0]
+        return (
+            f"Travel for {appointment.customer}: {format_hours(row.duration)}, "
+            f"{format_hours(row.billable)} billable."
+        )
+    row = effort[0]
+    return (
+        f"Effort for {appointment.customer}: {format_hours(row.effort)}, "
+        f"{format_hours(row.billable)} billable."
+    )

@@ -8,6 +8,7 @@ import pytest
 from pytest_django.fixtures import Settings
 
 from .microsoft import FakeMicrosoft
+from .xero import FakeXero
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +36,30 @@ def fake_microsoft(
     fake.reset()
     if crashes:
         pytest.fail("the fake Microsoft server crashed while answering:\n" + crashes[0])
+
+
+@pytest.fixture(scope="session")
+def fake_xero_server() -> Iterator[FakeXero]:
+    fake = FakeXero().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_xero(fake_xero_server: FakeXero, settings: Settings) -> Iterator[FakeXero]:
+    """A fresh fake Xero with the XERO_* settings pointing at it (identity, login and API)."""
+    fake = fake_xero_server
+    fake.reset()
+    settings.XERO_CLIENT_ID = fake.client_id
+    settings.XERO_CLIENT_SECRET = fake.client_secret
+    settings.XERO_REDIRECT_URI = "https://adminassistant.example/xero/callback/"
+    settings.XERO_LOGIN_URL = fake.base_url
+    settings.XERO_IDENTITY_URL = fake.base_url
+    settings.XERO_API_URL = fake.base_url
+    settings.XERO_CA_BUNDLE = fake.ca_bundle
+    fake.redirect_uris = {settings.XERO_REDIRECT_URI}
+    yield fake
+    crashes = list(fake.server_errors)
+    fake.reset()
+    if crashes:
+        pytest.fail("the fake Xero server crashed while answering:\n" + crashes[0])

@@ -16,6 +16,7 @@ from timesheets.services import (
     timesheet_generate,
     timesheet_upload_onedrive,
 )
+from timesheets.xero import XeroError, timesheet_xero_push
 
 
 class Command(BaseCommand):
@@ -34,7 +35,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--output", help="Also write the files to this folder.")
         parser.add_argument(
-            "--upload", choices=["onedrive"], help="Upload the files to the user's OneDrive."
+            "--upload",
+            choices=["onedrive", "xero"],
+            action="append",
+            help="Upload the files to the user's OneDrive, or send a draft invoice with the PDF "
+            "to Xero; repeat for both.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -66,11 +71,23 @@ class Command(BaseCommand):
                 name, content = timesheet_file(timesheet=timesheet, fmt=fmt)
                 (output / name).write_bytes(content)
                 self.stdout.write(f"Wrote {output / name}")
-        if options["upload"] == "onedrive":
+        uploads = options["upload"] or []
+        if "onedrive" in uploads:
             with microsoft_failures("The timesheet was issued but the OneDrive upload failed: "):
                 uploaded = timesheet_upload_onedrive(timesheet=timesheet, user=user)
             for path in uploaded:
                 self.stdout.write(f"Uploaded to OneDrive: {path}")
+        if "xero" in uploads:
+            try:
+                push = timesheet_xero_push(timesheet=timesheet, user=user)
+            except (TimesheetError, XeroError) as error:
+                raise CommandError(
+                    f"The timesheet was issued but sending it to Xero failed: {error}"
+                ) from error
+            self.stdout.write(
+                f"Draft invoice {push.invoice_number} in Xero (contact {push.contact}): "
+                f"{push.invoice_url}"
+            )
 
 
 def _day(text: str, option: str) -> date:

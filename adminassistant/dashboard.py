@@ -1,0 +1,266 @@
+"""The admin home page: this month's hours, what is unbilled, what needs attention, and
+whether archiving and Microsoft are healthy. Every figure comes from the services the rest of
+the app uses; the page's query count does not grow with the number of appointments."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.services import archive_last_runs, job_next_run
+from auditing.models import ActionLog
+from timesheets.billing import format_hours
+from timesheets.services import CustomerHours, period_customer_hours, unbilled_customer_hours
+
+ATTENTION_LABELS = {
+    ActionLog.EventType.OVERLAP: "Overlaps to resolve",
+    ActionLog.EventType.UNCATEGORISED: "Uncategorised meetings",
+    ActionLog.EventType.SOURCE_DELETED: "Deleted in the source calendar",
+    ActionLog.EventType.RECONNECT_MICROSOFT: "Reconnect Microsoft 365",
+    ActionLog.EventType.UPLOAD_FAILED: "Failed uploads",
+}
+CHART_WIDTH = 600
+CHART_LABEL_WIDTH = 160
+CHART_BAR_HEIGHT = 22
+CHART_GAP = 10
+
+
+@dataclass
+class ChartBar:
+    label: str
+    y: int
+    text_y: int
+    segments: list[dict[str, Any]]
+    total: str
+    total_x: int
+
+
+def dashboard_owner(request: HttpRequest) -> User:
+    """Whose figures the page shows: one's own; a superuser may choose another user."""
+    user = request.user
+    chosen = request.GET.get("user", "")
+    if user.is_superuser and chosen.isdigit():
+        return User.objects.filter(pk=int(chosen)).first() or user
+    return user
+
+
+def dashboard_month(request: HttpRequest, owner: User) -> date:
+    """The first day of the chosen month (`?month=YYYY-MM`), this month in the owner's zone."""
+    try:
+        year, month = (int(part) for part in request.GET.get("month", "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        today = timezone.now().astimezone(zoneinfo.ZoneInfo(owner.timezone)).date()
+        return today.replace(day=1)
+
+
+def month_end(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def dashboard_context(request: HttpRequest) -> dict[str, Any]:
+    owner = dashboard_owner(request)
+    first = dashboard_month(request, owner)
+    last = month_end(first)
+    hours = period_customer_hours(user=owner, start=first, end=last)
+    unbilled = unbilled_customer_hours(user=owner)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = last + timedelta(days=1)
+    return {
+        "owner": owner,
+        "owners": (
+            User.objects.filter(is_active=True).order_by("email")
+            if request.user.is_superuser
+            else None
+        ),
+        "month": first,
+        "month_value": f"{first:%Y-%m}",
+        "previous_month": _query(request, month=f"{previous:%Y-%m}"),
+        "next_month": _query(request, month=f"{following:%Y-%m}"),
+        "hours": [_hours_row(row) for row in hours],
+        "hours_totals": _totals(hours),
+        "chart": _chart(hours),
+        "unbilled": [
+            {**_hours_row(row), "generate_url": _generate_url(request, owner, row)}
+            for row in unbilled
+        ],
+        "attention": _attention(owner),
+        "archive_health": _archive_health(owner),
+        "microsoft_users": _microsoft(request, owner),
+    }
+
+
+def _query(request: HttpRequest, **changes: str) -> str:
+    params = {key: value for key, value in request.GET.items() if key in {"user", "month"}}
+    params.update(changes)
+    return "?" + urlencode(params)
+
+
+def _hours_row(row: CustomerHours) -> dict[str, Any]:
+    return {
+        "customer": row.data.customer_display_name,
+        "billable": format_hours(row.billable),
+        "non_billable": format_hours(row.non_billable),
+        "travel": format_hours(row.travel),
+        "total": format_hours(row.total),
+        "billable_total": format_hours(row.billable_total),
+        "amount": row.amount,
+        "first_day": row.first_day,
+        "last_day": row.last_day,
+        "customer_key": row.customer,
+    }
+
+
+def _totals(rows: list[CustomerHours]) -> dict[str, str]:
+    def total(name: str) -> str:
+        return format_hours(sum((getattr(row, name) for row in rows), Decimal(0)))
+
+    return {
+        name: total(name)
+        for name in ("billable", "non_billable", "travel", "total", "billable_total")
+    }
+
+
+def _chart(rows: list[CustomerHours]) -> dict[str, Any]:
+    """Horizontal stacked bars in SVG coordinates; colours come from the stylesheet's classes."""
+    widest = max((row.total for row in rows), default=Decimal(0)) or Decimal(1)
+    scale = Decimal(CHART_WIDTH - CHART_LABEL_WIDTH - 70) / widest
+    bars = []
+    for index, row in enumerate(rows):
+        y = index * (CHART_BAR_HEIGHT + CHART_GAP)
+        x = Decimal(CHART_LABEL_WIDTH)
+        segments = []
+        for kind, value in (
+            ("billable", row.billable),
+            ("non-billable", row.non_billable),
+            ("travel", row.travel),
+        ):
+            width = value * scale
+            if width > 0:
+                segments.append(
+                    {"kind": kind, "x": round(x, 1), "width": round(width, 1), "hours": value}
+                )
+            x += width
+        bars.append(
+            ChartBar(
+                label=row.data.customer_display_name[:24],
+                y=y,
+                text_y=y + CHART_BAR_HEIGHT // 2 + 5,
+                segments=segments,
+                total=format_hours(row.total),
+                total_x=int(x) + 6,
+            )
+        )
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": max(len(bars) * (CHART_BAR_HEIGHT + CHART_GAP), 1),
+        "bar_height": CHART_BAR_HEIGHT,
+        "label_x": CHART_LABEL_WIDTH - 8,
+    }
+
+
+def _generate_url(request: HttpRequest, owner: User, row: CustomerHours) -> str:
+    params = {
+        "customer": row.customer,
+        "start": row.first_day.isoformat(),
+        "end": row.last_day.isoformat(),
+    }
+    if request.user.is_superuser:
+        params["user"] = str(owner.pk)
+    return reverse("admin:timesheets_timesheet_generate") + "?" + urlencode(params)
+
+
+def _attention(owner: User) -> list[dict[str, Any]]:
+    counts = (
+        ActionLog.objects.filter(user=owner, state=ActionLog.State.OPEN)
+        .values("event_type")
+        .annotate(count=Count("id"))
+        .order_by("event_type")
+    )
+    changelist = reverse("admin:auditing_actionlog_changelist")
+    return [
+        {
+            "label": ATTENTION_LABELS.get(row["event_type"], row["event_type"].replace("_", " ")),
+            "count": row["count"],
+            "url": changelist
+            + "?"
+            + urlencode(
+                {"event_type": row["event_type"], "state": ActionLog.State.OPEN, "user": owner.pk}
+            ),
+        }
+        for row in counts
+    ]
+
+
+def _archive_health(owner: User) -> list[dict[str, Any]]:
+    configurations = list(ArchiveConfiguration.objects.filter(user=owner).order_by("name"))
+    last_runs = archive_last_runs(configuration_ids=[c.pk for c in configurations])
+    jobs: dict[int, list[JobConfiguration]] = {}
+    for job in JobConfiguration.objects.filter(
+        archive_configuration__in=configurations, is_active=True
+    ):
+        jobs.setdefault(job.archive_configuration_id, []).append(job)
+    audit_list = reverse("admin:auditing_auditlog_changelist")
+    health = []
+    for configuration in configurations:
+        zone = zoneinfo.ZoneInfo(configuration.timezone)
+        runs = [job_next_run(job=job) for job in jobs.get(configuration.pk, [])]
+        upcoming = min((run for run in runs if run is not None), default=None)
+        last = last_runs.get(configuration.pk)
+        health.append(
+            {
+                "configuration": configuration,
+                "url": reverse(
+                    "admin:archiving_archiveconfiguration_change", args=[configuration.pk]
+                ),
+                "last_run": last,
+                "last_run_url": (
+                    f"{audit_list}?{urlencode({'correlation_id': last.correlation_id})}"
+                    if last and last.correlation_id
+                    else None
+                ),
+                # Formatted here: the template would show it in the viewer's zone.
+                "next_run": f"{upcoming.astimezone(zone):%a %d %b %H:%M}" if upcoming else None,
+                "timezone": configuration.timezone,
+            }
+        )
+    return health
+
+
+def _microsoft(request: HttpRequest, owner: User) -> list[dict[str, Any]]:
+    users = (
+        list(User.objects.filter(is_active=True, is_staff=True).order_by("email"))
+        if request.user.is_superuser
+        else [owner]
+    )
+    reconnect = set(
+        ActionLog.objects.filter(
+            user__in=users,
+            event_type=ActionLog.EventType.RECONNECT_MICROSOFT,
+            state=ActionLog.State.OPEN,
+        ).values_list("user_id", flat=True)
+    )
+    return [
+        {
+            "user": user,
+            "state": (
+                "expired"
+                if user.pk in reconnect
+                else ("connected" if user.is_microsoft_connected else "not connected")
+            ),
+            "connect_url": reverse("admin:accounts_user_microsoft_connect", args=[user.pk]),
+        }
+        for user in users
+    ]

@@ -1,0 +1,202 @@
+"""The admin home page: grouped index, this month's hours, unbilled, attention, archive health."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import User
+from archiving.models import ArchiveConfiguration, JobConfiguration
+from auditing.models import ActionLog, AuditLog
+from calendars.models import Appointment
+from tests.conftest import make_appointment
+from timesheets.models import CustomerSettings
+from timesheets.services import period_customer_hours, timesheet_generate
+
+pytestmark = pytest.mark.django_db(databases=["default", "web"])
+
+MAY = "?month=2025-05"
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings: object, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def work(user: User, day: int, minutes: int = 60, **fields: object) -> Appointment:
+    fields.setdefault("customer", "Acme")
+    fields.setdefault("billing_type", "billable")
+    fields.setdefault("is_archived", True)
+    start = datetime(2025, 5, day, 8, 0, tzinfo=UTC)
+    return make_appointment(
+        user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
+    )
+
+
+@pytest.fixture
+def may(alice: User, bob: User) -> None:
+    work(alice, 8, 90)
+    work(alice, 9, 120)
+    work(alice, 9, 60, is_travel=True)
+    work(alice, 12, 60, billing_type="non-billable")
+    work(alice, 13, 45, show_as="free")
+    work(alice, 20, 30, customer="Globex")
+    work(bob, 8, 600, customer="Initech")
+
+
+def section_names(client: Client) -> list[str]:
+    return [app["name"] for app in client.get(reverse("admin:index")).context["app_list"]]
+
+
+def test_the_index_groups_models_by_what_people_do(alice_client: Client) -> None:
+    assert section_names(alice_client) == [
+        "Calendar",
+        "Billing",
+        "Archiving",
+        "Attention",
+        "Settings",
+    ]
+
+
+def test_framework_models_are_shown_to_superusers_only_under_system(
+    admin_client: Client, alice_client: Client
+) -> None:
+    assert section_names(admin_client)[-1] == "System"
+    system = admin_client.get(reverse("admin:index")).context["app_list"][-1]
+    names = {model["object_name"] for model in system["models"]}
+    assert {"Site", "SocialToken", "EmailAddress", "Group", "Schedule"} <= names
+    body = alice_client.get(reverse("admin:index")).content.decode()
+    assert "Social application tokens" not in body and "Sites" not in body
+
+
+def test_every_model_of_ours_has_a_task_group_not_system(admin_client: Client) -> None:
+    ours = {"accounts", "calendars", "archiving", "timesheets", "auditing"}
+    system = admin_client.get(reverse("admin:index")).context["app_list"][-1]
+    assert system["name"] == "System"
+    assert not [m for m in system["models"] if m["model"]._meta.app_label in ours]
+
+
+def test_the_home_page_shows_this_months_hours_per_customer(
+    alice_client: Client, may: None
+) -> None:
+    body = alice_client.get(reverse("admin:index") + MAY).content.decode()
+    assert "Hours in May 2025" in body
+    assert "<svg" in body and "Acme" in body and "Globex" in body
+    table = alice_client.get(reverse("admin:index") + MAY).context["hours"]
+    acme = next(row for row in table if row["customer"] == "Acme")
+    assert (acme["billable"], acme["non_billable"], acme["travel"]) == (
+        "3 1/2 hrs",
+        "1 hrs",
+        "1 hrs",
+    )
+
+
+def test_the_home_page_hours_match_the_timesheet_for_the_period(alice: User, may: None) -> None:
+    CustomerSettings.objects.create(
+        user=alice, customer="Acme", display_name="Acme", rounding_interval=60, rounding_mode="up"
+    )
+    hours = period_customer_hours(user=alice, start=date(2025, 5, 1), end=date(2025, 5, 31))
+    acme = next(row for row in hours if row.customer == "Acme")
+    issued = timesheet_generate(
+        user=alice, customer="Acme", start=date(2025, 5, 1), end=date(2025, 5, 31)
+    )
+    assert acme.billable_total == issued.data.billable_total
+    assert acme.data.effort_total == issued.data.effort_total
+
+
+def test_a_staff_user_sees_only_their_own_figures(bob_client: Client, may: None) -> None:
+    response = bob_client.get(reverse("admin:index") + MAY + "&user=1")
+    body = response.content.decode()
+    assert "Initech" in body and "Acme" not in body
+    assert response.context["owners"] is None
+
+
+def test_a_superuser_chooses_whose_figures(admin_client: Client, alice: User, may: None) -> None:
+    mine = admin_client.get(reverse("admin:index") + MAY).content.decode()
+    assert "No billable appointments in May 2025" in mine
+    hers = admin_client.get(reverse("admin:index") + MAY + f"&user={alice.pk}").content.decode()
+    assert "Acme" in hers and "Initech" not in hers
+
+
+def test_unbilled_hours_link_to_a_prefilled_generate_form(
+    alice: User, alice_client: Client, may: None
+) -> None:
+    timesheet_generate(user=alice, customer="Globex", start=date(2025, 5, 1), end=date(2025, 5, 31))
+    unbilled = alice_client.get(reverse("admin:index")).context["unbilled"]
+    assert [row["customer"] for row in unbilled] == ["Acme"]
+    form = alice_client.get(unbilled[0]["generate_url"]).context["form"]
+    assert form["customer"].value() == "Acme"
+    assert str(form["start"].value()) == "2025-05-08" and str(form["end"].value()) == "2025-05-12"
+
+
+def test_attention_counts_open_items_by_type_with_links(alice: User, alice_client: Client) -> None:
+    for key in ("monday", "tuesday"):
+        ActionLog.objects.create(
+            user=alice, event_type="overlap", key=key, state=ActionLog.State.OPEN
+        )
+    ActionLog.objects.create(user=alice, event_type="uncategorised", state=ActionLog.State.RESOLVED)
+    attention = alice_client.get(reverse("admin:index")).context["attention"]
+    assert [(row["label"], row["count"]) for row in attention] == [("Overlaps to resolve", 2)]
+    listed = alice_client.get(attention[0]["url"])
+    assert listed.status_code == 200 and listed.context["cl"].result_count == 2
+
+
+def test_archive_health_shows_the_last_run_and_the_next_run_in_the_configurations_zone(
+    alice: User, alice_client: Client
+) -> None:
+    configuration = ArchiveConfiguration.objects.create(
+        user=alice,
+        name="Work",
+        source_calendar_uri="msgraph://alice@example.com/calendars/Calendar",
+        destination_calendar_uri="msgraph://alice@example.com/calendars/Archive",
+        timezone="Australia/Sydney",
+    )
+    JobConfiguration.objects.create(
+        user=alice,
+        archive_configuration=configuration,
+        schedule_type="daily",
+        schedule_hour=23,
+        schedule_minute=30,
+    )
+    AuditLog.objects.create(
+        user=alice,
+        action_type="archive",
+        operation="run",
+        resource_type="ArchiveConfiguration",
+        resource_id=str(configuration.pk),
+        status=AuditLog.Status.SUCCESS,
+        message="2 fetched, 2 new",
+        correlation_id="abc",
+    )
+    response = alice_client.get(reverse("admin:index"))
+    body = response.content.decode()
+    assert "2 fetched, 2 new" in body and "Success" in body
+    assert "23:30 (Australia/Sydney)" in body
+    assert "?correlation_id=abc" in body
+
+
+def test_microsoft_state_offers_connect_when_missing(alice: User, alice_client: Client) -> None:
+    body = alice_client.get(reverse("admin:index")).content.decode()
+    assert "Not connected" in body
+    assert reverse("admin:accounts_user_microsoft_connect", args=[alice.pk]) in body
+
+
+def test_the_home_page_queries_do_not_grow_with_appointments(
+    alice: User, alice_client: Client
+) -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connections["default"]) as captured:
+            alice_client.get(reverse("admin:index") + MAY)
+        return len(captured)
+
+    work(alice, 5)
+    few = queries()
+    for day in range(1, 29):
+        work(alice, day, customer=f"Customer {day % 5}")
+    assert queries() == few

@@ -1,0 +1,140 @@
+"""Connecting Xero: PKCE sign-in, encrypted rotating tokens, organisations, disconnect."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection as db
+
+from accounts.models import User
+from auditing.models import ActionLog
+from tests.fakes.xero import FakeXero, Organisation
+from tests.xero_helpers import connect, fake_clock_sleep, media_in_tmp, org, xero_alice
+from timesheets import xero
+from timesheets.models import XeroConnection
+
+__all__ = ["fake_clock_sleep", "media_in_tmp", "org", "xero_alice"]
+
+pytestmark = pytest.mark.django_db(databases=["default", "web"])
+
+
+def test_connecting_asks_for_the_granular_scopes_with_pkce_and_picks_the_only_organisation(
+    fake_xero: FakeXero, org: Organisation, alice: User
+) -> None:
+    url = xero.xero_connect_start(user=alice)
+    assert "code_challenge_method=S256" in url
+    assert "accounting.invoices" in url and "offline_access" in url
+    connection = xero.xero_connect_finish(user=alice, redirect_url=fake_xero.consent(url))
+    assert (connection.tenant_id, connection.tenant_name) == (org.tenant_id, org.name)
+
+
+def test_tokens_are_stored_encrypted(xero_alice: User) -> None:
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT token_set FROM timesheet_xero_connections WHERE user_id = %s", [xero_alice.pk]
+        )
+        [stored] = cursor.fetchone()
+    assert "refresh_token" not in stored
+    assert json.loads(XeroConnection.objects.get(user=xero_alice).token_set)["refresh_token"]
+
+
+def test_a_redirect_with_another_state_is_refused(
+    fake_xero: FakeXero, org: Organisation, alice: User
+) -> None:
+    url = xero.xero_connect_start(user=alice)
+    back = fake_xero.consent(url).replace("state=", "state=x")
+    with pytest.raises(xero.XeroError, match="state"):
+        xero.xero_connect_finish(user=alice, redirect_url=back)
+    assert not XeroConnection.objects.get(user=alice).is_connected
+
+
+def test_with_several_organisations_the_user_chooses_one(
+    fake_xero: FakeXero, org: Organisation, alice: User
+) -> None:
+    other = fake_xero.add_organisation("Archer Holdings")
+    connection = connect(fake_xero, alice)
+    assert connection.tenant_id == ""
+    assert len(connection.tenants) == 2
+    chosen = xero.xero_tenant_choose(user=alice, tenant_id=other.tenant_id)
+    assert chosen.tenant_name == "Archer Holdings"
+    with pytest.raises(xero.XeroError):
+        xero.xero_tenant_choose(user=alice, tenant_id="not-one-of-them")
+
+
+def test_a_refresh_rotates_the_refresh_token_and_saves_the_new_one(
+    fake_xero: FakeXero, xero_alice: User
+) -> None:
+    before = json.loads(XeroConnection.objects.get(user=xero_alice).token_set)
+    fake_xero.expire_access_tokens()
+    client = xero.XeroClient(XeroConnection.objects.get(user=xero_alice))
+    assert client.connections()
+    after = json.loads(XeroConnection.objects.get(user=xero_alice).token_set)
+    assert after["refresh_token"] != before["refresh_token"]
+
+
+def test_a_second_worker_with_a_stale_copy_uses_the_rotated_token_instead_of_the_spent_one(
+    fake_xero: FakeXero, xero_alice: User
+) -> None:
+    first = xero.XeroClient(XeroConnection.objects.get(user=xero_alice))
+    second = xero.XeroClient(XeroConnection.objects.get(user=xero_alice))
+    fake_xero.expire_access_tokens()
+    first.connections()
+    # The second worker loaded the connection before the first refreshed: its refresh token is
+    # spent at Xero, yet it goes on with the token the first one saved.
+    assert second.connections()
+    assert len(fake_xero.requests_to("/connect/token")) == 2  # the code, and one refresh
+
+
+def test_an_expired_refresh_token_opens_a_reconnect_item_that_connecting_closes(
+    fake_xero: FakeXero, xero_alice: User
+) -> None:
+    fake_xero.expire_access_tokens()
+    fake_xero.expire_refresh_tokens()
+    with pytest.raises(xero.XeroReconnectNeeded):
+        xero.XeroClient(XeroConnection.objects.get(user=xero_alice)).connections()
+    xero._reconnect_item(xero_alice, "expired")
+    assert ActionLog.objects.filter(event_type="reconnect_xero").open().count() == 1
+    connect(fake_xero, xero_alice)
+    assert ActionLog.objects.filter(event_type="reconnect_xero").open().count() == 0
+
+
+def test_disconnecting_revokes_the_token_at_xero_and_forgets_it(
+    fake_xero: FakeXero, xero_alice: User
+) -> None:
+    assert xero.xero_disconnect(user=xero_alice)
+    assert fake_xero.requests_to("/connect/revocation", "POST")
+    assert all(grant.revoked for grant in fake_xero.grants)
+    assert not XeroConnection.objects.get(user=xero_alice).is_connected
+
+
+def test_the_connect_command_prints_the_url_and_takes_the_redirect_from_stdin(
+    fake_xero: FakeXero, org: Organisation, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = StringIO()
+    captured: dict[str, str] = {}
+
+    def readline() -> str:
+        url = next(line for line in out.getvalue().splitlines() if line.startswith("https://"))
+        captured["url"] = url
+        return fake_xero.consent(url) + "\n"
+
+    monkeypatch.setattr("sys.stdin", type("In", (), {"readline": staticmethod(readline)})())
+    call_command("connect_xero", alice.email, stdout=out)
+    assert "Connected to Xero: Archer Consulting Ltd" in out.getvalue()
+    assert XeroConnection.objects.get(user=alice).is_connected
+
+
+def test_the_connect_command_refuses_an_unknown_user(fake_xero: FakeXero) -> None:
+    with pytest.raises(CommandError, match="No user"):
+        call_command("connect_xero", "nobody@example.com", redirect_url="https://x/?code=1")
+
+
+def test_check_warns_when_xero_is_not_configured(settings: object) -> None:
+    from timesheets.checks import xero_settings_check
+
+    settings.XERO_CLIENT_ID = ""
+    [warning] = xero_settings_check()
+    assert warning.id == "timesheets.W001"

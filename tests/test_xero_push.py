@@ -1,0 +1,252 @@
+"""Sending a timesheet to Xero: one draft invoice with the PDF, amounts to the cent, limits."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from accounts.models import User
+from auditing.models import ActionLog, AuditLog
+from tests.fakes.xero import FakeXero, Organisation
+from tests.xero_helpers import (
+    fake_clock_sleep,
+    media_in_tmp,
+    org,
+    priced_timesheet,
+    xero_alice,
+)
+from timesheets import xero
+from timesheets.models import CustomerSettings, Timesheet
+from timesheets.services import TimesheetError, timesheet_void
+
+__all__ = ["fake_clock_sleep", "media_in_tmp", "org", "xero_alice"]
+
+pytestmark = pytest.mark.django_db(databases=["default", "web"])
+
+
+def test_a_push_creates_a_draft_sales_invoice_with_the_pdf_and_a_new_contact(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice)
+    push = xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+
+    [invoice] = org.invoices.values()
+    assert (invoice["Type"], invoice["Status"], invoice["CurrencyCode"]) == (
+        "ACCREC",
+        "DRAFT",
+        "GBP",
+    )
+    assert push.contact == "created"
+    assert [c["Name"] for c in org.contacts.values()] == ["Acme Corporation Ltd"]
+    [attachment] = org.attachments[invoice["InvoiceID"]]
+    assert attachment["MimeType"] == "application/pdf"
+    assert PdfReader(io.BytesIO(attachment["Content"])).pages
+    timesheet.refresh_from_db()
+    assert timesheet.uploaded_to_xero
+    assert (timesheet.xero_invoice_id, timesheet.xero_invoice_number) == (
+        invoice["InvoiceID"],
+        "INV-0001",
+    )
+    assert invoice["InvoiceID"] in timesheet.xero_invoice_url
+
+
+def test_the_invoice_total_matches_the_timesheet_pdf_to_the_cent(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice)
+    xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    [invoice] = org.invoices.values()
+    [attachment] = org.attachments[invoice["InvoiceID"]]
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(attachment["Content"])).pages)
+    assert Decimal(str(invoice["Total"])) == timesheet.amount_total == Decimal("465.00")
+    assert "£465.00" in text
+    lines = invoice["LineItems"]
+    assert [(line["Quantity"], line["UnitAmount"]) for line in lines] == [
+        (3.25, 120.0),
+        (0.625, 120.0),
+    ]
+    assert {line["AccountCode"] for line in lines} == {"200"}
+    assert invoice["Reference"]
+
+
+def test_a_line_per_row_setting_sends_one_line_per_row(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice, xero_line_per_row=True)
+    xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    [invoice] = org.invoices.values()
+    assert len(invoice["LineItems"]) == 4
+    assert Decimal(str(invoice["Total"])) == Decimal("465.00")
+
+
+def test_rounding_that_differs_from_the_printed_lines_is_made_up_by_a_line(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(
+        xero_alice, hourly_rate=Decimal("100.01"), rounding_interval=0, rounding_mode="none"
+    )
+    xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    [invoice] = org.invoices.values()
+    assert Decimal(str(invoice["Total"])) == timesheet.amount_total
+
+
+def test_a_daily_cap_reaches_the_invoice_as_a_line_and_the_totals_agree(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice, daily_cap=Decimal(150))
+    xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    [invoice] = org.invoices.values()
+    # The 1 3/4 hours workshop (210.00) is capped at 150.00 on its day.
+    assert timesheet.amount_total == Decimal("405.00")
+    assert Decimal(str(invoice["Total"])) == timesheet.amount_total
+    assert invoice["LineItems"][-1]["Description"].startswith("Daily cap")
+
+
+def test_pushing_again_creates_no_second_invoice(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice)
+    xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    again = xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    assert not again.created
+    assert len(org.invoices) == 1
+    assert len(org.attachments[again.invoice_id]) == 1
+
+
+def test_a_lost_answer_is_retried_with_the_same_idempotency_key_and_makes_one_invoice(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice)
+    xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    # Two workers: the second never saw the first's answer (nothing stored on its row).
+    Timesheet.objects.filter(pk=timesheet.pk).update(
+        xero_invoice_id="", xero_attachment_id="", uploaded_to_xero=False
+    )
+    stale = Timesheet.objects.get(pk=timesheet.pk)
+    xero.timesheet_xero_push(timesheet=stale, user=xero_alice)
+    assert len(org.invoices) == 1
+    assert len(next(iter(org.attachments.values()))) == 1
+    keys = [r.headers["Idempotency-Key"] for r in fake_xero.requests_to("/api.xro/2.0/Invoices")]
+    assert len(keys) == 4 and len(set(keys)) == 2
+    assert all(key.startswith(timesheet.xero_idempotency_key) for key in keys)
+
+
+def test_a_mapped_or_existing_contact_is_used(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    existing = fake_xero.add_contact(org, "Acme Corporation Ltd")
+    push = xero.timesheet_xero_push(timesheet=priced_timesheet(xero_alice), user=xero_alice)
+    assert push.contact == "found"
+    [invoice] = org.invoices.values()
+    assert invoice["Contact"]["ContactID"] == existing["ContactID"]
+    assert len(org.contacts) == 1
+
+
+def test_a_429_storm_is_waited_out_with_retry_after(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User, fake_clock_sleep: list[float]
+) -> None:
+    fake_xero.forced_429 = 4
+    fake_xero.forced_retry_after = 7
+    xero.timesheet_xero_push(timesheet=priced_timesheet(xero_alice), user=xero_alice)
+    assert fake_clock_sleep == [7, 7, 7, 7]
+    assert len(org.invoices) == 1
+
+
+def test_a_429_storm_that_does_not_end_fails_the_push_with_an_action_item(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    fake_xero.forced_429 = 100
+    timesheet = priced_timesheet(xero_alice)
+    with pytest.raises(xero.XeroError, match="429"):
+        xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    assert ActionLog.objects.filter(event_type="xero_push_failed").open().exists()
+    assert not org.invoices
+
+
+def test_the_day_limit_fails_the_push_and_says_when_to_come_back(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    org.day_calls.extend([fake_xero.now() - 3600] * 5000)
+    with pytest.raises(xero.XeroError, match="day limit is reached: try again in"):
+        xero.timesheet_xero_push(timesheet=priced_timesheet(xero_alice), user=xero_alice)
+
+
+def test_the_minute_limit_is_honoured(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User, fake_clock_sleep: list[float]
+) -> None:
+    org.minute_calls.extend([fake_xero.now()] * 60)
+    xero.timesheet_xero_push(timesheet=priced_timesheet(xero_alice), user=xero_alice)
+    assert fake_clock_sleep and fake_clock_sleep[0] <= 61
+    assert len(org.invoices) == 1
+
+
+def test_a_failure_opens_an_action_item_and_a_retry_closes_it(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice, xero_account_code="999")
+    with pytest.raises(xero.XeroError, match="Account code '999' is not a valid code"):
+        xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    item = ActionLog.objects.get(event_type="xero_push_failed")
+    assert item.state == "open" and not Timesheet.objects.get(pk=timesheet.pk).uploaded_to_xero
+    CustomerSettings.objects.filter(user=xero_alice).update(xero_account_code="200")
+    xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    item.refresh_from_db()
+    assert item.state == "resolved"
+
+
+def test_an_expired_refresh_token_fails_the_push_with_a_reconnect_item(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice)
+    fake_xero.expire_access_tokens()
+    fake_xero.expire_refresh_tokens()
+    with pytest.raises(xero.XeroReconnectNeeded):
+        xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    assert ActionLog.objects.filter(event_type="reconnect_xero").open().exists()
+    assert not org.invoices
+
+
+def test_every_push_is_audited_without_secrets(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice)
+    xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    row = AuditLog.objects.get(operation="xero_push")
+    assert row.status == "success"
+    assert row.details["invoice_number"] == "INV-0001"
+    tokens = XeroConnectionTokens(xero_alice)
+    assert not any(t in str(row.request_data) + str(row.details) for t in tokens)
+
+
+def XeroConnectionTokens(user: User) -> list[str]:
+    import json
+
+    from timesheets.models import XeroConnection
+
+    stored = json.loads(XeroConnection.objects.get(user=user).token_set)
+    return [stored["access_token"], stored["refresh_token"]]
+
+
+def test_a_pushed_timesheet_is_not_voided_while_its_invoice_stands_in_xero(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice)
+    xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    with pytest.raises(TimesheetError, match="delete or void that invoice in Xero"):
+        timesheet_void(timesheet=timesheet, user=xero_alice)
+    timesheet_void(timesheet=timesheet, user=xero_alice, void_in_xero=True)
+    assert next(iter(org.invoices.values()))["Status"] == "DELETED"
+    assert Timesheet.objects.get(pk=timesheet.pk).status == "void"
+    assert AuditLog.objects.filter(operation="xero_void", status="success").exists()
+
+
+def test_an_unpriced_timesheet_is_not_sent(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User
+) -> None:
+    timesheet = priced_timesheet(xero_alice, currency="", hourly_rate=None)
+    with pytest.raises(TimesheetError, match="no rate"):
+        xero.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    assert not fake_xero.requests_to("/api.xro")
