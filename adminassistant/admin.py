@@ -68,7 +68,12 @@ MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
     (
         "archiving",
         "Archiving",
-        ["archiving.ArchiveConfiguration", "archiving.JobConfiguration", "archiving.ArchiveCopy"],
+        [
+            "archiving.ArchiveConfiguration",
+            "archiving.JobConfiguration",
+            "archiving.ArchiveCopy",
+            "archiving.ArchiveRun",
+        ],
     ),
     ("attention", "Attention", ["auditing.ActionLog", "auditing.AuditLog"]),
     ("settings", "Settings", ["accounts.User", "accounts.ApiToken"]),

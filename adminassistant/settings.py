@@ -195,10 +195,13 @@ STATICFILES_DIRS = [BASE_DIR / "adminassistant" / "static"]
 STATIC_ROOT = _project_path("STATIC_ROOT", "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = _project_path("MEDIA_ROOT", "media")
+# health/ready/ reports unavailable below this much free disk for MEDIA_ROOT.
+HEALTH_MEDIA_MIN_FREE_MB = env.int("HEALTH_MEDIA_MIN_FREE_MB", default=100)
 
 # django-q2: the queue, results and schedules live on the `web` database (the router agrees).
 Q_CLUSTER = {
-    "name": "adminassistant",
+    # Clusters of one deployment share a name: with Redis it names their queue.
+    "name": env.str("Q_CLUSTER_NAME", default="adminassistant"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": env.int("Q_TIMEOUT", default=1800),
     "retry": env.int("Q_RETRY", default=2100),
@@ -206,6 +209,9 @@ Q_CLUSTER = {
     "queue_limit": 50,
     "bulk": 10,
     "catch_up": False,
+    # django-q2 keeps this many results across all tasks (0 keeps all); a run's status is
+    # answered from archiving.ArchiveRun, so pruning never loses it.
+    "save_limit": env.int("Q_SAVE_LIMIT", default=250),
     # Seconds between the guard's checks; django-q2 looks for due schedules once these add up
     # to 30 s.
     "guard_cycle": env.float("Q_GUARD_CYCLE", default=0.5),
@@ -356,6 +362,8 @@ LOGGING = {
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers probe health over plain HTTP, next to the TLS they terminate.
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)

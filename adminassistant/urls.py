@@ -3,7 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from adminassistant.health import health_cluster, health_live, health_ready
+
 urlpatterns = [
+    path("health/live/", health_live, name="health-live"),
+    path("health/ready/", health_ready, name="health-ready"),
+    path("health/cluster/", health_cluster, name="health-cluster"),
     path("admin/", admin.site.urls),
     path("api/", include("adminassistant.api")),
     path("accounts/", include("allauth.urls")),

@@ -12,7 +12,7 @@ from django_q.models import Schedule
 
 from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
 from archiving.forms import ArchiveNowForm
-from archiving.models import ArchiveConfiguration, ArchiveCopy, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
 from archiving.services import (
     ArchiveRunStatus,
     archive_dates,
@@ -338,4 +338,29 @@ class ArchiveCopyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return False
         return (
             obj is None or request.user.is_superuser or obj.appointment.user_id == request.user.pk
+        )
+
+
+@admin.register(ArchiveRun)
+class ArchiveRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every queued or scheduled run and what became of it; written only by the runs."""
+
+    list_display = ["configuration", "kind", "start", "end", "status", "queued_at", "finished_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["task_id", "correlation_id", "configuration__name"]
+    list_select_related = ["configuration"]
+    date_hierarchy = "queued_at"
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ArchiveRun]:
+        return super().get_queryset(request).for_user(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not (request.user.is_active and request.user.is_staff):
+            return False
+        return (
+            obj is None or request.user.is_superuser or obj.configuration.user_id == request.user.pk
         )

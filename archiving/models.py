@@ -4,6 +4,7 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -301,3 +302,84 @@ class JobConfiguration(Timestamped):
             errors["archive_configuration"] = "This archive configuration belongs to another user."
         if errors:
             raise ValidationError(errors)
+
+
+class ArchiveRunQuerySet(OwnedQuerySet):
+    owner_lookup = "configuration__user"
+
+    def last_success(self, configuration: ArchiveConfiguration) -> ArchiveRun | None:
+        """The configuration's latest successful run (by when its window ended)."""
+        return (
+            self.filter(configuration=configuration, status=ArchiveRun.Status.SUCCESS)
+            .order_by("-end", "-finished_at")
+            .first()
+        )
+
+
+class ArchiveRun(models.Model):
+    """One queued or scheduled archive run, recorded here so that its status never depends on
+    django-q2's results, which it prunes (`Q_SAVE_LIMIT`)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        PARTIAL = "partial", "Partly failed"
+        FAILURE = "failure", "Failure"
+        SKIPPED = "skipped", "Skipped"
+
+    class Kind(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        SCHEDULED = "scheduled", "Scheduled"
+
+    task_id = models.CharField(
+        max_length=64, null=True, blank=True, help_text="django-q2's task id, once queued."
+    )
+    configuration = models.ForeignKey(
+        ArchiveConfiguration, on_delete=models.CASCADE, related_name="runs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MANUAL)
+    start = models.DateField()
+    end = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    correlation_id = models.CharField(max_length=64)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(null=True, blank=True)
+
+    objects = ArchiveRunQuerySet.as_manager()
+
+    class Meta:
+        db_table = "archive_runs"
+        ordering = ["-queued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task_id"],
+                condition=Q(task_id__isnull=False),
+                name="archive_runs_one_per_task",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["configuration", "status", "end"], name="idx_archive_runs_last"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.configuration} {self.start} to {self.end} ({self.status})"
+
+    def mark_started(self) -> None:
+        self.status, self.started_at = self.Status.RUNNING, timezone.now()
+        self.save(update_fields=["status", "started_at"])
+
+    def mark_finished(self, *, status: str, result: Any = None, error: str | None = None) -> None:
+        self.status, self.finished_at = status, timezone.now()
+        self.result, self.error = result, error
+        self.save(update_fields=["status", "finished_at", "result", "error"])

@@ -13,10 +13,10 @@ from django.utils import timezone
 from django_q.models import Schedule, Task
 from django_q.tasks import async_task
 
-from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange, parse_date_phrase
 from auditing.context import current_correlation_id, new_correlation_id
-from auditing.models import AuditLog
+from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 
 SCHEDULE_PREFIX = "archive-job-"
@@ -59,6 +59,86 @@ def archive_dates(
     return parse_date_phrase(phrase, today=today_in(configuration.timezone, now=now))
 
 
+# How far back a scheduled run reaches to fill missed days and see late edits.
+HEALING_LIMIT_DAYS = 31
+
+
+def scheduled_window(*, job: JobConfiguration, today: date) -> DateRange:
+    """The days a scheduled run archives: its configured window at least, and back to the end of
+    the configuration's last successful run's window (days a lost or missed run left out) and to
+    the oldest day not yet on an issued timesheet (late edits, still billable), at most
+    `HEALING_LIMIT_DAYS` days ending today. Manual runs keep their explicit dates."""
+    from calendars.models import Appointment
+
+    configuration = job.archive_configuration
+    configured_start = today - timedelta(days=max(job.archive_window_days, 1) - 1)
+    oldest = today - timedelta(days=HEALING_LIMIT_DAYS - 1)
+    last = ArchiveRun.objects.last_success(configuration)
+    # The last window's end day is read again: the run may have ended before that day did.
+    resume_from = last.end if last is not None else oldest
+    billed_until = (
+        Appointment.objects.filter(
+            user=configuration.user, timesheet__status="issued", start_time__isnull=False
+        )
+        .order_by("-start_time")
+        .values_list("start_time", flat=True)
+        .first()
+    )
+    unbilled_from = (
+        billed_until.astimezone(zoneinfo.ZoneInfo(configuration.timezone)).date()
+        + timedelta(days=1)
+        if billed_until is not None
+        else oldest
+    )
+    start = min(configured_start, max(oldest, min(resume_from, unbilled_from)))
+    return DateRange(start, today)
+
+
+def job_period(job: JobConfiguration) -> timedelta:
+    return (
+        timedelta(weeks=1)
+        if job.schedule_type == JobConfiguration.ScheduleType.WEEKLY
+        else (timedelta(days=1))
+    )
+
+
+def archive_staleness_sync(
+    *, job: JobConfiguration, succeeded: bool, now: datetime | None = None
+) -> None:
+    """Open one action item when a configuration has had no successful run for more than two
+    scheduled periods; close it once a run succeeds."""
+    configuration = job.archive_configuration
+    key = f"archive-configuration-{configuration.pk}"
+    stale = ActionLog.objects.filter(
+        user=configuration.user, event_type=ActionLog.EventType.ARCHIVE_STALE, key=key
+    ).open()
+    if succeeded:
+        for item in stale:
+            item.close(by=None, note="A run succeeded.")
+        return
+    last = (
+        ArchiveRun.objects.filter(configuration=configuration, status=ArchiveRun.Status.SUCCESS)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    since = last or configuration.created_at
+    if since is None or (now or timezone.now()) - since <= 2 * job_period(job):
+        return
+    local = since.astimezone(zoneinfo.ZoneInfo(configuration.timezone))
+    ActionLog.objects.open_item(
+        user=configuration.user,
+        event_type=ActionLog.EventType.ARCHIVE_STALE,
+        key=key,
+        description=f"Archive “{configuration}” has not run since {local:%Y-%m-%d %H:%M %Z}",
+        details={"configuration": configuration.pk, "last_success": since.isoformat()},
+        recommendations=[
+            "Check that the qcluster workers are running (GET /health/ready/).",
+            "Reconnect Microsoft 365 if the runs fail to sign in.",
+        ],
+    )
+
+
 @dataclass
 class ArchiveQueued:
     """A queued archive run. `task_id` is django-q2's id, known once the surrounding transaction
@@ -81,15 +161,26 @@ def archive_queue(
     queued = ArchiveQueued(correlation_id=current_correlation_id() or new_correlation_id())
 
     def enqueue() -> None:
+        # Recorded before the task is queued: a worker (or sync mode) may start it at once.
+        record = ArchiveRun.objects.create(
+            configuration=configuration,
+            requested_by=by if getattr(by, "pk", None) is not None else None,
+            kind=ArchiveRun.Kind.MANUAL,
+            start=dates.start,
+            end=dates.end,
+            correlation_id=queued.correlation_id,
+        )
         queued.task_id = async_task(
             ARCHIVE_TASK,
             configuration.pk,
             dates.start.isoformat(),
             dates.end.isoformat(),
             queued.correlation_id,
+            run_id=record.pk,
             task_name=f"archive {configuration.pk} {dates}",
             group=f"archive-{configuration.pk}",
         )
+        ArchiveRun.objects.filter(pk=record.pk).update(task_id=queued.task_id)
         # Recorded after the task is queued, so that (in sync mode) the run is not its child.
         with audit_operation(
             action_type="archive",
@@ -126,10 +217,38 @@ class ArchiveRunStatus:
     error: str | None = None
 
 
+# The API reports whether the task finished; its result says how the run went.
+_API_STATUS = {
+    ArchiveRun.Status.PARTIAL: "success",
+    ArchiveRun.Status.SKIPPED: "success",
+}
+
+
 def archive_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
-    """What became of a queued run, if the user may see it (None otherwise)."""
+    """What became of a queued run, if the user may see it (None otherwise).
+
+    Answered from our own ArchiveRun record, which django-q2's result pruning never touches;
+    runs queued before that record existed are looked up in the audit log and django-q2."""
     if not re.fullmatch(r"[0-9a-f]{32}", task_id or ""):
         return None
+    record = ArchiveRun.objects.for_user(user).filter(task_id=task_id).first()
+    if record is not None:
+        return ArchiveRunStatus(
+            task_id=task_id,
+            status=_API_STATUS.get(record.status, record.status),
+            configuration_id=record.configuration_id,
+            dates=DateRange(record.start, record.end),
+            correlation_id=record.correlation_id,
+            queued_at=record.queued_at,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+            result=record.result,
+            error=record.error,
+        )
+    return _audited_run_status(task_id=task_id, user=user)
+
+
+def _audited_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
     queued = (
         AuditLog.objects.for_user(user)
         .filter(action_type="archive", operation="enqueue", details__task_id=task_id)

@@ -3,30 +3,43 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.db import router, transaction
 from django_q.models import Schedule
 
-from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
 from archiving.run import ArchiveAlreadyRunning, archive_run
-from archiving.services import job_next_run, schedule_name, today_in
+from archiving.services import (
+    archive_staleness_sync,
+    job_next_run,
+    schedule_name,
+    scheduled_window,
+    today_in,
+)
+from auditing.context import new_correlation_id
 
 logger = logging.getLogger(__name__)
 
 
 def archive_task(
-    configuration_id: int, start: str, end: str, correlation_id: str | None = None
+    configuration_id: int,
+    start: str,
+    end: str,
+    correlation_id: str | None = None,
+    run_id: int | None = None,
 ) -> dict[str, Any]:
     configuration = ArchiveConfiguration.objects.select_related("user").get(pk=configuration_id)
     dates = DateRange(date.fromisoformat(start), date.fromisoformat(end))
-    return _summary(configuration, dates, correlation_id)
+    record = ArchiveRun.objects.filter(pk=run_id).first() if run_id is not None else None
+    return _summary(configuration, dates, correlation_id, record)
 
 
 def scheduled_archive(job_id: int) -> dict[str, Any]:
-    """Archive the last `archive_window_days` days ending today, for a scheduled job."""
+    """Archive, for a scheduled job, at least the last `archive_window_days` days ending today,
+    and whatever a lost or missed run left out (`scheduled_window`)."""
     job = (
         JobConfiguration.objects.select_related("archive_configuration__user")
         .filter(pk=job_id)
@@ -47,25 +60,54 @@ def scheduled_archive(job_id: int) -> dict[str, Any]:
     if not (job.is_active and job.archive_configuration.is_active):
         return {"status": "skipped", "reason": "the job or its configuration is inactive"}
     configuration = job.archive_configuration
-    today = today_in(configuration.timezone)
-    dates = DateRange(today - timedelta(days=job.archive_window_days - 1), today)
-    return _summary(configuration, dates, None)
+    dates = scheduled_window(job=job, today=today_in(configuration.timezone))
+    correlation_id = new_correlation_id()
+    record = ArchiveRun.objects.create(
+        configuration=configuration,
+        kind=ArchiveRun.Kind.SCHEDULED,
+        start=dates.start,
+        end=dates.end,
+        correlation_id=correlation_id,
+    )
+    try:
+        return _summary(configuration, dates, correlation_id, record)
+    finally:
+        archive_staleness_sync(job=job, succeeded=record.status == ArchiveRun.Status.SUCCESS)
 
 
 def _summary(
-    configuration: ArchiveConfiguration, dates: DateRange, correlation_id: str | None
+    configuration: ArchiveConfiguration,
+    dates: DateRange,
+    correlation_id: str | None,
+    record: ArchiveRun | None = None,
 ) -> dict[str, Any]:
+    if record is not None:
+        record.mark_started()
     try:
         result = archive_run(
             configuration=configuration, dates=dates, correlation_id=correlation_id
         )
     except ArchiveAlreadyRunning as error:
         logger.info("%s", error)
-        return {"status": "skipped", "reason": str(error)}
-    return {
+        summary = {"status": "skipped", "reason": str(error)}
+        if record is not None:
+            record.mark_finished(status=ArchiveRun.Status.SKIPPED, result=summary)
+        return summary
+    except Exception as error:
+        if record is not None:
+            record.mark_finished(status=ArchiveRun.Status.FAILURE, error=str(error)[:2000])
+        raise
+    summary = {
         "status": result.status,
         "dates": str(dates),
         "counts": result.counts.as_dict(),
         "audit_id": result.audit_id,
         "correlation_id": result.correlation_id,
     }
+    if record is not None:
+        succeeded = result.status == ArchiveRun.Status.SUCCESS
+        record.mark_finished(
+            status=ArchiveRun.Status.SUCCESS if succeeded else ArchiveRun.Status.PARTIAL,
+            result=summary,
+        )
+    return summary

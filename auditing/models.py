@@ -132,6 +132,7 @@ class ActionLog(Timestamped):
         UPLOAD_FAILED = "upload_failed", "Upload failed"
         XERO_PUSH_FAILED = "xero_push_failed", "Sending to Xero failed"
         RECONNECT_XERO = "reconnect_xero", "Reconnect Xero"
+        ARCHIVE_STALE = "archive_stale", "Archive has not run"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="action_log"

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import ApiToken, User
-from archiving.models import ArchiveConfiguration, ArchiveCopy, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
 from auditing.models import ActionLog
 from auditing.services import audit_record
 from calendars.models import Appointment, Calendar
@@ -41,6 +41,9 @@ def one_of_everything(alice: User, alice_appointment: Appointment) -> None:
         appointment=alice_appointment, destination=archive, event_id="AAMkcopy=", digest="0" * 64
     )
     JobConfiguration.objects.create(user=alice, archive_configuration=config, schedule_type="daily")
+    ArchiveRun.objects.create(
+        configuration=config, start="2025-05-08", end="2025-05-08", correlation_id="seed-run"
+    )
     Timesheet.objects.create(
         user=alice, customer="Acme", start_date="2025-05-01", end_date="2025-05-31"
     )

@@ -512,7 +512,8 @@ def test_a_scheduled_run_archives_the_window_ending_today_in_the_configuration_z
 
     assert result["status"] == "success"
     (view,) = fake_alice.graph_requests(path_contains="calendarView")
-    first_midnight = datetime.combine(today - timedelta(days=6), time(0), tzinfo=zone)
+    # Nothing billed and no earlier run: the window reaches back the healing limit.
+    first_midnight = datetime.combine(today - timedelta(days=30), time(0), tzinfo=zone)
     last_midnight = datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone)
     assert view.query["startDateTime"] == f"{first_midnight.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
     assert view.query["endDateTime"] == f"{last_midnight.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"

@@ -21,6 +21,8 @@ CONFIG_VARIABLES = (
     "WEB_DATABASE_URL",
     "MS_CLIENT_ID",
     "MS_CLIENT_SECRET",
+    "REDIS_URL",
+    "CACHE_URL",
 )
 
 
