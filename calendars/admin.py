@@ -97,7 +97,8 @@ class AppointmentAdmin(OwnedModelAdmin):
     list_select_related = ["user", "location", "category", "timesheet", "calendar"]
     autocomplete_fields = ["location", "category"]
     raw_id_fields = ["timesheet"]
-    readonly_fields = ["created_at", "updated_at"]
+    # Raw Graph JSON is what Microsoft sent: shown, never edited.
+    readonly_fields = ["ms_event_data", "created_at", "updated_at"]
     show_full_result_count = False
     list_per_page = 100
     actions = ["export_pdf", "export_csv", "export_xlsx"]
