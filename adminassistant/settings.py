@@ -182,6 +182,8 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_UNIQUE_EMAIL = True
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Messages live in the server-side session, never in a cookie: a new API key is shown in one.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Now
 
 from adminassistant.models import OwnedQuerySet, Timestamped
@@ -101,6 +103,29 @@ class ActionLog(Timestamped):
         verbose_name = "action log item"
         verbose_name_plural = "action log"
         indexes = [models.Index(fields=["user", "state"], name="idx_action_log_user_state")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(state="open") & Q(closed_at__isnull=True))
+                | (~Q(state="open") & Q(closed_at__isnull=False)),
+                name="action_log_closed_has_closed_at",
+                violation_error_message="A resolved or dismissed item needs a close date, "
+                "and an open one has none.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type}: {self.description or ''}".strip()
+
+    def clean(self) -> None:
+        super().clean()
+        if self.state == self.State.OPEN:
+            # Reopening an item forgets when and by whom it was closed.
+            self.closed_at = None
+            self.closed_by = None
+        elif self.closed_at is None:
+            raise ValidationError(
+                {
+                    "state": "Resolve or dismiss an item with the Resolve or Dismiss action, "
+                    "which records when it was closed."
+                }
+            )

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.microsoft import graph_client
 from accounts.models import User
+from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from auditing.models import ActionLog
 from auditing.services import audit_operation
 from calendars.models import Appointment
@@ -189,6 +190,8 @@ def render_documents(data: TimesheetData, formats: Iterable[str] = FORMATS) -> d
 
 
 def _validate_period(start: date, end: date) -> None:
+    if not (DATE_MIN <= start <= DATE_MAX and DATE_MIN <= end <= DATE_MAX):
+        raise TimesheetError(DATE_RANGE_MESSAGE)
     if end < start:
         raise TimesheetError("The end date cannot be before the start date.")
     if (end - start).days + 1 > MAX_PERIOD_DAYS:
@@ -228,6 +231,13 @@ def timesheet_generate(
     formats = [fmt for fmt in FORMATS if fmt in set(formats)]
     if not formats:
         raise TimesheetError("Choose at least one of pdf, csv, xlsx.")
+    existing = (
+        Timesheet(user=user, customer=customer, start_date=start, end_date=end)
+        .issued_overlapping()
+        .first()
+    )
+    if existing is not None:
+        raise TimesheetError(existing.already_issued_message())
     low, high = period_bounds(start=start, end=end, zone=user.timezone)
     with audit_operation(
         action_type="timesheet",
@@ -251,6 +261,11 @@ def timesheet_generate(
                 .order_by("start_time", "pk")
             )
             appointments = list(candidates)
+            if not appointments:
+                raise TimesheetError(
+                    f"{customer} has no unbilled billable appointments from {start} to {end}: "
+                    "there is nothing to issue."
+                )
             late = sum(1 for a in appointments if a.start_time < low)
             customer_settings = customer_settings_for(user=user, customer=customer)
             data = timesheet_data(
