@@ -14,9 +14,11 @@ from typing import Any
 
 import jsonschema
 from django import forms
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import HttpResponseRedirect
 
 JSON_MAX_DEPTH = 64
 JSON_MAX_INT = 2**63 - 1
@@ -223,7 +225,19 @@ class SafeAutocompleteSelect(AutocompleteSelect):
 
 
 class SafeInputAdminMixin:
-    """Admin form fields that turn hostile input into field errors, for every registered model."""
+    """Admin form fields that turn hostile input into field errors, for every registered model,
+    and a date drill-down (`?start_time__year=9999`) bounded like every other date."""
+
+    def changelist_view(self, request: Any, extra_context: Any = None) -> Any:
+        hierarchy = getattr(self, "date_hierarchy", None)
+        if hierarchy:
+            year = request.GET.get(f"{hierarchy}__year")
+            if year is not None and not (
+                year.isdigit() and DATE_MIN.year <= int(year) <= DATE_MAX.year
+            ):
+                # What Django's changelist does with lookups it cannot use: show the error flag.
+                return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
 
     def formfield_for_dbfield(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
         if isinstance(db_field, models.JSONField):

@@ -114,3 +114,26 @@ def test_hostile_json_in_action_log_details_is_a_field_error(
 
     assert response.status_code == 200
     assert "details" in response.context["adminform"].form.errors
+
+
+@pytest.mark.parametrize("year", ["9999", "1", "abc", "99999999999999999999"])
+def test_a_date_drill_down_outside_1970_to_2200_shows_the_error_flag(
+    alice_client: Client, year: str
+) -> None:
+    response = alice_client.get(
+        reverse("admin:calendars_appointment_changelist"), {"start_time__year": year}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+
+
+def test_a_date_drill_down_inside_the_range_lists_appointments(
+    alice_client: Client, alice_appointment: Appointment
+) -> None:
+    response = alice_client.get(
+        reverse("admin:calendars_appointment_changelist"),
+        {"start_time__year": str(alice_appointment.start_time.year)},
+    )
+
+    assert response.status_code == 200

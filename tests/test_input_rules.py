@@ -116,3 +116,26 @@ def test_non_finite_numbers_in_an_api_body_are_400(alice: User, body: str) -> No
     )
 
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "9999-12-31T23:00:00Z"])
+def test_an_api_date_filter_outside_1970_to_2200_is_400(alice: User, value: str) -> None:
+    response = api_client(alice).get(api("appointment-list"), {"end": value})
+
+    assert response.status_code == 400
+    assert "between 1970-01-01 and 2200-12-31" in response.json()["end"][0]
+
+
+def test_an_appointment_in_year_9999_is_400_through_the_api(alice: User) -> None:
+    response = api_client(alice).post(
+        api("appointment-list"),
+        {
+            "subject": "Far future",
+            "start_time": "9999-12-31T20:00:00Z",
+            "end_time": "9999-12-31T21:00:00Z",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "start_time" in response.json()
