@@ -146,7 +146,7 @@ class FastRepresentationMixin:
                 if not field.use_pk_only_optimization():
                     return False
                 plan.append((field.field_name, f"{field.source}_id", None))
-            elif isinstance(field, serializers.ListField):
+            elif type(field) is serializers.ListField:
                 plan.append((field.field_name, field.source, list))
             else:
                 plan.append((field.field_name, field.source, field.to_representation))

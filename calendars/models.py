@@ -115,6 +115,16 @@ def validate_categories(value: object) -> None:
     _check_categories(value)
 
 
+def category_names(value: object) -> tuple[str, ...]:
+    """The category names in a stored `categories` value, whatever shape an older row or Graph
+    left it in: names only, blank and non-text entries skipped."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(item for item in value if isinstance(item, str) and item.strip())
+
+
 class AppointmentQuerySet(OwnedQuerySet):
     def in_period(self, start: object, end: object) -> AppointmentQuerySet:
         """Appointments that overlap [start, end)."""

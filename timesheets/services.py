@@ -21,7 +21,7 @@ from accounts.models import User
 from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from auditing.models import ActionLog
 from auditing.services import audit_operation
-from calendars.models import Appointment
+from calendars.models import Appointment, category_names
 from timesheets.billing import BillableItem, TimesheetData, format_hours, timesheet_rows
 from timesheets.models import CustomerSettings, Timesheet
 
@@ -140,7 +140,7 @@ def billing_item(
         start=start,
         end=end,
         subject=subject or "",
-        categories=tuple(categories or ()),
+        categories=category_names(categories),
         location=location or "",
         billing_type=billing_type or "billable",
         is_travel=travel,
