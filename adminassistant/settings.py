@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "timesheets",
     "auditing",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +117,7 @@ MIDDLEWARE = [
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
     "axes.middleware.AxesMiddleware",
@@ -184,6 +186,23 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 # allauth's own per-account limit would let strangers lock the real user out; django-axes locks
 # per (user, IP) instead, so only allauth's per-IP limit stays.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
+
+# Content-Security-Policy (django-csp) on every page: the admin, the API and its Swagger UI (served
+# from drf-spectacular-sidecar, its start-up script from our own URL) need nothing inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # django-axes guards every password login (admin and allauth): after AXES_FAILURE_LIMIT failures
 # for one user from one IP address, that pair is refused for AXES_COOLOFF_HOURS.
