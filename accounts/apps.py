@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -9,4 +11,18 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self) -> None:
+        from axes.signals import user_locked_out
+
         from accounts import checks  # noqa: F401 - registers the system checks
+
+        # django-axes decides a lockout inside its backend; its signal is the only place to
+        # hear of it.
+        user_locked_out.connect(_audit_lockout, dispatch_uid="accounts.audit_lockout")
+
+
+def _audit_lockout(
+    sender: Any, request: Any, username: str, ip_address: str, **kwargs: Any
+) -> None:
+    from accounts.services import login_lockout_audit
+
+    login_lockout_audit(username=username, ip_address=ip_address)

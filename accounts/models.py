@@ -7,11 +7,13 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
 from accounts.fields import EncryptedTextField
+from adminassistant.inputs import validate_date_in_range
 from adminassistant.models import OwnedQuerySet
 from adminassistant.validators import validate_timezone
 
@@ -176,6 +178,16 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
+
+    def clean(self) -> None:
+        super().clean()
+        if self._state.adding and self.expires_at is not None:
+            if self.expires_at <= timezone.now():
+                raise ValidationError({"expires_at": "A new token must expire in the future."})
+            try:
+                validate_date_in_range(self.expires_at)
+            except ValidationError as error:
+                raise ValidationError({"expires_at": error.messages}) from None
 
     @staticmethod
     def hash_key(key: str) -> str:

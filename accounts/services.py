@@ -56,3 +56,32 @@ def api_tokens_revoke(*, tokens: QuerySet[ApiToken], by: Any) -> int:
             )
             revoked += 1
     return revoked
+
+
+def login_attempt_username(request: Any, credentials: dict[str, Any] | None = None) -> str:
+    """The account a password login is for, the same for the admin (`username`) and allauth
+    (`email`, or the form's `login`), so django-axes counts both doors together."""
+    credentials = credentials or {}
+    post = getattr(request, "POST", {}) or {}
+    name = (
+        credentials.get("username")
+        or credentials.get("email")
+        or post.get("login")
+        or post.get("username")
+        or ""
+    )
+    return str(name).strip().lower()[:255]
+
+
+def login_lockout_audit(*, username: str, ip_address: str | None) -> None:
+    """Record that django-axes locked a (user, IP) pair out of password logins."""
+    audit_record(
+        action_type="security",
+        operation="login_lockout",
+        status="failure",
+        resource_type="User",
+        resource_id=username,
+        message=f"Password logins for {username} from {ip_address} are locked out "
+        "after repeated failures.",
+        details={"username": username, "ip_address": ip_address},
+    )

@@ -9,10 +9,11 @@ from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest
 
+from adminassistant.inputs import SafeInputAdminMixin
 from auditing.services import audit_record
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(SafeInputAdminMixin):
     """Writes an AuditLog row for every add, change and delete made in the admin."""
 
     def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:

@@ -31,6 +31,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import User
 from adminassistant.api_defaults import RequestTooLarge
+from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from auditing.services import audit_record
 
 # -- authentication ------------------------------------------------------------------------
@@ -145,7 +146,7 @@ class FastRepresentationMixin:
                 if not field.use_pk_only_optimization():
                     return False
                 plan.append((field.field_name, f"{field.source}_id", None))
-            elif isinstance(field, serializers.ListField):
+            elif type(field) is serializers.ListField:
                 plan.append((field.field_name, field.source, list))
             else:
                 plan.append((field.field_name, field.source, field.to_representation))
@@ -303,6 +304,9 @@ class InstantFilter(django_filters.Filter):
         super().__init__(*args, **kwargs)
 
     def instant(self, value: date | datetime) -> datetime:
+        day = value.date() if isinstance(value, datetime) else value
+        if not DATE_MIN <= day <= DATE_MAX:
+            raise exceptions.ValidationError({self.param: [DATE_RANGE_MESSAGE]})
         try:
             if isinstance(value, datetime):
                 aware = value if timezone.is_aware(value) else value.replace(tzinfo=UTC)

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from accounts.models import ApiToken, User
+from adminassistant.inputs import JSONInputError, json_loads_strict
 
 # -- authentication ------------------------------------------------------------------------
 
@@ -93,7 +94,14 @@ class LimitedJSONParser(parsers.JSONParser):
             if len(body) > limit:
                 raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
             stream = io.BytesIO(body)
-        return super().parse(stream, media_type, parser_context)
+        else:
+            body = stream.read()
+        try:
+            return json_loads_strict(body.decode(settings.DEFAULT_CHARSET), check_values=False)
+        except UnicodeDecodeError:
+            raise exceptions.ParseError("The request body is not valid UTF-8.") from None
+        except JSONInputError as error:
+            raise exceptions.ParseError(f"JSON parse error - {error}") from None
 
 
 # -- output --------------------------------------------------------------------------------
@@ -104,6 +112,12 @@ class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
 
     def get_rendered_html_form(self, data: Any, view: Any, method: str, request: Request) -> Any:
         return None
+
+    def get_context(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context(*args, **kwargs)
+        # Pygments' colours come as an inline <style>, which the Content-Security-Policy refuses.
+        context["code_style"] = None
+        return context
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

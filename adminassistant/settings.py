@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "archiving",
     "timesheets",
     "auditing",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -115,7 +117,10 @@ MIDDLEWARE = [
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "adminassistant.urls"
@@ -162,6 +167,8 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://django_cache"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a password login for a (user, IP) pair that is locked out.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -176,12 +183,42 @@ LOGIN_REDIRECT_URL = "admin:index"
 
 SITE_ID = 1
 ACCOUNT_LOGIN_METHODS = {"email"}
+# allauth's own per-account limit would let strangers lock the real user out; django-axes locks
+# per (user, IP) instead, so only allauth's per-IP limit stays.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
+
+# Content-Security-Policy (django-csp) on every page: the admin, the API and its Swagger UI (served
+# from drf-spectacular-sidecar, its start-up script from our own URL) need nothing inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# django-axes guards every password login (admin and allauth): after AXES_FAILURE_LIMIT failures
+# for one user from one IP address, that pair is refused for AXES_COOLOFF_HOURS.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.services.login_attempt_username"
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_UNIQUE_EMAIL = True
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Messages live in the server-side session, never in a cookie: a new API key is shown in one.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -7,10 +7,25 @@ from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 
+# What the system tz database holds beside real zone names: the host's own zone, a placeholder,
+# and the POSIX-rule and leap-second copies of every zone.
+_NOT_ZONE_NAMES = frozenset({"localtime", "Factory", "posixrules"})
+_NOT_ZONE_PREFIXES = ("posix/", "right/", "SystemV/")
+
 
 @lru_cache(maxsize=1)
 def _iana_time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    """Area/Location names (Europe/London, Etc/GMT+5, ...) and UTC.
+
+    Single-word legacy names (EST5EDT, CET, GB, Zulu, ...) are refused: they are POSIX-style rules
+    or deprecated aliases, and a user who means them has an Area/Location name to choose."""
+    return frozenset(
+        name
+        for name in zoneinfo.available_timezones()
+        if name not in _NOT_ZONE_NAMES
+        and not name.startswith(_NOT_ZONE_PREFIXES)
+        and ("/" in name or name == "UTC")
+    ) | {"UTC"}
 
 
 def iana_time_zone(name: str | None) -> str | None:

@@ -84,7 +84,6 @@ class JobConfigurationSerializer(OwnedModelSerializer):
             "created_at",
             "updated_at",
         ]
-        extra_kwargs = {"archive_window_days": {"max_value": 366}}
 
 
 class ArchiveRunRequestSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -223,8 +223,8 @@ class JobConfiguration(Timestamped):
     archive_window_days = models.IntegerField(
         default=1,
         db_default=1,
-        validators=[MinValueValidator(1)],
-        help_text="How many days back each run archives (1 = the day of the run).",
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="How many days back each run archives (1 = the day of the run, at most 366).",
     )
     schedule_type = models.CharField(max_length=16, choices=ScheduleType.choices)
     schedule_hour = models.IntegerField(
@@ -279,6 +279,11 @@ class JobConfiguration(Timestamped):
                 condition=Q(archive_window_days__gte=1),
                 name="job_configurations_window_positive",
                 violation_error_message="The archive window must be at least 1 day.",
+            ),
+            models.CheckConstraint(
+                condition=Q(archive_window_days__lte=366),
+                name="job_configurations_window_at_most_a_year",
+                violation_error_message="The archive window can be at most 366 days.",
             ),
         ]
         indexes = [

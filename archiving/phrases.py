@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
+
 MAX_LAST_DAYS = 366
 
 ACCEPTED_FORMS = (
@@ -195,6 +197,8 @@ def _day(text: str, today: date) -> date:
 def _date(text: str, year: int, month: int, day: int) -> date:
     if year < 1:
         raise DatePhraseError(f"{text!r} has year 0, which does not exist.")
+    if not DATE_MIN.year <= year <= DATE_MAX.year:
+        raise DatePhraseError(f"{text!r} is out of range. {DATE_RANGE_MESSAGE}")
     if not 1 <= month <= 12:
         raise DatePhraseError(f"{text!r} has month {month}; months run from 1 to 12.")
     next_month = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)

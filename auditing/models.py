@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Now
@@ -182,6 +183,13 @@ class ActionLog(Timestamped):
                 name="action_log_one_open_item_per_subject",
                 violation_error_message="This item is already open.",
             ),
+            models.CheckConstraint(
+                condition=(Q(state="open") & Q(closed_at__isnull=True))
+                | (~Q(state="open") & Q(closed_at__isnull=False)),
+                name="action_log_closed_has_closed_at",
+                violation_error_message="A resolved or dismissed item needs a close date, "
+                "and an open one has none.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -226,3 +234,17 @@ class ActionLog(Timestamped):
                 + ("" if by_user else " (closed by the system)"),
             )
         return True
+
+    def clean(self) -> None:
+        super().clean()
+        if self.state == self.State.OPEN:
+            # Reopening an item forgets when and by whom it was closed.
+            self.closed_at = None
+            self.closed_by = None
+        elif self.closed_at is None:
+            raise ValidationError(
+                {
+                    "state": "Resolve or dismiss an item with the Resolve or Dismiss action, "
+                    "which records when it was closed."
+                }
+            )

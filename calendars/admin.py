@@ -103,6 +103,7 @@ class AppointmentAdmin(OwnedModelAdmin):
     raw_id_fields = ["timesheet"]
     form = AppointmentForm
     readonly_fields = [
+        "ms_event_data",
         "billing_result",
         "billed_on",
         "source_deleted_at",

@@ -22,7 +22,14 @@ from adminassistant.api_base import (
     microsoft_api_error,
 )
 from adminassistant.api_defaults import CursorPagination
-from calendars.models import Appointment, Calendar, Category, Location
+from calendars.models import (
+    CATEGORIES_MAX,
+    Appointment,
+    Calendar,
+    Category,
+    Location,
+    category_names,
+)
 from calendars.services import categories_sync
 from timesheets.services import appointment_locked
 
@@ -70,11 +77,18 @@ class ArchiveCopySerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class CategoryNamesField(serializers.ListField):
+    """Category names in; on the way out, only the names a stored row really holds."""
+
+    def to_representation(self, data: Any) -> list[str]:
+        return list(category_names(data))
+
+
 class AppointmentSerializer(OwnedModelSerializer):
     archive_copies = ArchiveCopySerializer(many=True, read_only=True)
-    categories = serializers.ListField(
+    categories = CategoryNamesField(
         child=serializers.CharField(max_length=255),
-        max_length=100,
+        max_length=CATEGORIES_MAX,
         required=False,
         help_text="Outlook category names, in Outlook's order.",
     )

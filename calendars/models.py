@@ -6,6 +6,11 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 
+from adminassistant.inputs import (
+    json_schema_validator,
+    validate_date_in_range,
+    validate_json_value,
+)
 from adminassistant.models import OwnedQuerySet, Timestamped
 
 
@@ -105,6 +110,30 @@ class Category(models.Model):
         return self.name
 
 
+CATEGORIES_MAX = 50
+CATEGORIES_SCHEMA = {
+    "description": "Categories must be a list of category names",
+    "type": "array",
+    "maxItems": CATEGORIES_MAX,
+    "items": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+_check_categories = json_schema_validator(CATEGORIES_SCHEMA)
+
+
+def validate_categories(value: object) -> None:
+    _check_categories(value)
+
+
+def category_names(value: object) -> tuple[str, ...]:
+    """The category names in a stored `categories` value, whatever shape an older row or Graph
+    left it in: names only, blank and non-text entries skipped."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(item for item in value if isinstance(item, str) and item.strip())
+
+
 class AppointmentQuerySet(OwnedQuerySet):
     def in_period(self, start: object, end: object) -> AppointmentQuerySet:
         """Appointments that overlap [start, end)."""
@@ -176,7 +205,9 @@ class Appointment(Timestamped):
     recurrence = models.CharField(
         max_length=1024, null=True, blank=True, help_text="RFC 5545 RRULE of the series."
     )
-    ms_event_data = models.JSONField("Microsoft event data", null=True, blank=True)
+    ms_event_data = models.JSONField(
+        "Microsoft event data", null=True, blank=True, validators=[validate_json_value]
+    )
     is_private = models.BooleanField(default=False, db_default=False)
     is_archived = models.BooleanField(default=False, db_default=False)
     is_out_of_office = models.BooleanField(default=False, db_default=False)
@@ -209,6 +240,7 @@ class Appointment(Timestamped):
         default=list,
         db_default=Value([], output_field=models.JSONField()),
         blank=True,
+        validators=[validate_categories],
         help_text="Outlook category names, in Outlook's order.",
     )
     customer = models.CharField(
@@ -273,6 +305,14 @@ class Appointment(Timestamped):
 
     def clean(self) -> None:
         super().clean()
+        if self.categories in (None, ""):
+            # An emptied admin field means "no categories"; the column is NOT NULL.
+            self.categories = []
+        for field in ("start_time", "end_time"):
+            try:
+                validate_date_in_range(getattr(self, field))
+            except ValidationError as error:
+                raise ValidationError({field: error.messages}) from None
         if self.start_time and self.end_time and self.end_time <= self.start_time:
             raise ValidationError({"end_time": "The end time must be after the start time."})
         for field in ("location", "category", "calendar", "timesheet"):

@@ -39,7 +39,6 @@ def appointment_form(**overrides: str) -> dict[str, str]:
         "start_time_1": "10:00:00",
         "end_time_0": "08/05/2025",
         "end_time_1": "11:00:00",
-        "categories": "[]",
         "show_as": "busy",
         "importance": "normal",
         "sensitivity": "normal",

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ
 from pytest_django.fixtures import Settings
@@ -305,7 +306,9 @@ def test_resolving_an_action_item_closes_it_and_audits_it(
 
 
 def test_dismissing_a_closed_item_is_409(alice: User, alice_api: APIClient) -> None:
-    item = ActionLog.objects.create(user=alice, event_type="uncategorised", state="resolved")
+    item = ActionLog.objects.create(
+        user=alice, event_type="uncategorised", state="resolved", closed_at=timezone.now()
+    )
 
     response = alice_api.post(api("action-log-dismiss", item.pk))
 

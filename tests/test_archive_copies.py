@@ -15,7 +15,6 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration, ArchiveCopy
 from calendars.models import Appointment
 from tests.archive_helpers import add_event, make_configuration, run_archive, writes
-from tests.conftest import PASSWORD
 from tests.fakes.microsoft import FakeMicrosoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -222,7 +221,7 @@ def test_the_admin_lists_an_appointments_copies_and_a_configurations_count(
     add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00")
     for configuration in two_configurations:
         run_archive(configuration)
-    client.login(email=connected_alice.email, password=PASSWORD)
+    client.force_login(connected_alice)
     appointment = Appointment.objects.get()
 
     page = client.get(reverse("admin:calendars_appointment_change", args=[appointment.pk]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from auditing.models import ActionLog, AuditLog
@@ -173,7 +174,9 @@ def test_resolving_action_items_in_the_admin_closes_and_audits_them(
 
 
 def test_dismissing_leaves_already_closed_items_alone(alice_client: Client, alice: User) -> None:
-    done = ActionLog.objects.create(user=alice, event_type="overlap", state="resolved")
+    done = ActionLog.objects.create(
+        user=alice, event_type="overlap", state="resolved", closed_at=timezone.now()
+    )
     open_item = ActionLog.objects.create(user=alice, event_type="uncategorised")
 
     response = alice_client.post(

@@ -10,6 +10,7 @@ from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
@@ -140,7 +141,12 @@ def test_attention_counts_open_items_by_type_with_links(alice: User, alice_clien
         ActionLog.objects.create(
             user=alice, event_type="overlap", key=key, state=ActionLog.State.OPEN
         )
-    ActionLog.objects.create(user=alice, event_type="uncategorised", state=ActionLog.State.RESOLVED)
+    ActionLog.objects.create(
+        user=alice,
+        event_type="uncategorised",
+        state=ActionLog.State.RESOLVED,
+        closed_at=timezone.now(),
+    )
     attention = alice_client.get(reverse("admin:index")).context["attention"]
     assert [(row["label"], row["count"]) for row in attention] == [("Overlaps to resolve", 2)]
     listed = alice_client.get(attention[0]["url"])

@@ -408,3 +408,11 @@ def test_a_day_whose_local_midnight_is_skipped_starts_at_its_first_real_instant(
 def test_an_unknown_time_zone_is_refused_clearly(timezone: str) -> None:
     with pytest.raises(ValueError, match=r"Unknown time zone .* use an IANA name"):
         window_bounds(one_day(WEDNESDAY), timezone)
+
+
+@pytest.mark.parametrize(
+    "phrase", ["31 December 9999", "1969-12-31", "2201-01-01", "1 Jan 2025 to 31 Dec 9999"]
+)
+def test_a_date_outside_1970_to_2200_is_out_of_range(phrase: str) -> None:
+    with pytest.raises(DatePhraseError, match="between 1970-01-01 and 2200-12-31"):
+        parse_date_phrase(phrase, today=date(2025, 6, 18))

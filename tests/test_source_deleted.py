@@ -15,7 +15,6 @@ from archiving.models import ArchiveConfiguration, ArchiveCopy
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
 from tests.archive_helpers import add_event, make_configuration, run_archive
-from tests.conftest import PASSWORD
 from tests.fakes.microsoft import FakeMicrosoft
 from timesheets.services import timesheet_generate, timesheet_void
 
@@ -117,7 +116,7 @@ def test_it_happened_keeps_billing_it_from_the_admin(
     deleted_meeting: Appointment, fake_alice: FakeMicrosoft, connected_alice: User, client: Client
 ) -> None:
     item = ActionLog.objects.get(event_type=ActionLog.EventType.SOURCE_DELETED)
-    client.login(email=connected_alice.email, password=PASSWORD)
+    client.force_login(connected_alice)
 
     page = client.get(reverse("admin:auditing_actionlog_change", args=[item.pk]))
     answer = client.post(
@@ -137,7 +136,7 @@ def test_the_admin_action_it_did_not_happen_deletes_the_copies(
     deleted_meeting: Appointment, fake_alice: FakeMicrosoft, connected_alice: User, client: Client
 ) -> None:
     item = ActionLog.objects.get(event_type=ActionLog.EventType.SOURCE_DELETED)
-    client.login(email=connected_alice.email, password=PASSWORD)
+    client.force_login(connected_alice)
 
     client.post(
         reverse("admin:auditing_actionlog_changelist"),
@@ -167,7 +166,7 @@ def test_a_decision_is_required_for_a_source_deleted_item_in_the_api(
 def test_the_admin_list_and_the_api_show_what_is_gone_from_the_source(
     deleted_meeting: Appointment, connected_alice: User, client: Client
 ) -> None:
-    client.login(email=connected_alice.email, password=PASSWORD)
+    client.force_login(connected_alice)
     api = APIClient()
     api.force_authenticate(connected_alice)
 

@@ -103,12 +103,28 @@ def test_issuing_stores_the_three_files_and_audits(alice: User, may: dict) -> No
     )
 
 
-def test_billed_appointments_are_not_billed_twice(alice: User, may: dict) -> None:
-    timesheet_generate(user=alice, customer="Acme", start=MAY[0], end=MAY[1])
+def test_a_second_timesheet_for_an_overlapping_period_is_refused_naming_the_first(
+    alice: User, may: dict
+) -> None:
+    first = timesheet_generate(user=alice, customer="Acme", start=MAY[0], end=MAY[1]).timesheet
 
-    second = timesheet_generate(user=alice, customer="Acme", start=MAY[0], end=MAY[1])
+    with pytest.raises(TimesheetError, match=f"Timesheet {first.pk} .* already issued"):
+        timesheet_generate(user=alice, customer="acme", start=MAY[1], end=MAY[1])
 
-    assert second.data.effort_rows == []
+    assert Timesheet.objects.count() == 1
+
+
+def test_a_timesheet_with_no_appointments_is_refused(alice: User) -> None:
+    with pytest.raises(TimesheetError, match="nothing to issue"):
+        timesheet_generate(user=alice, customer="Nobody", start=MAY[0], end=MAY[1])
+
+    assert not Timesheet.objects.exists()
+
+
+@pytest.mark.parametrize("end", [date(9999, 12, 31), date(2201, 1, 1)])
+def test_a_period_past_2200_is_refused(alice: User, end: date) -> None:
+    with pytest.raises(TimesheetError, match="between 1970-01-01 and 2200-12-31"):
+        timesheet_generate(user=alice, customer="Acme", start=end, end=end)
 
 
 def test_voiding_releases_the_appointments_for_the_next_timesheet(alice: User, may: dict) -> None:

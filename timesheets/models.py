@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower, Now
 
 from accounts.fields import EncryptedTextField
+from adminassistant.inputs import validate_date_in_range
 from adminassistant.models import OwnedQuerySet
 from timesheets.billing import MAX_HOURLY_RATE, Pricing, Rounding, valid_currency
 
@@ -143,8 +144,37 @@ class Timesheet(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        for field in ("start_date", "end_date"):
+            try:
+                validate_date_in_range(getattr(self, field))
+            except ValidationError as error:
+                raise ValidationError({field: error.messages}) from None
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
+        if self.status == self.Status.ISSUED and self.start_date and self.end_date:
+            existing = self.issued_overlapping().first()
+            if existing is not None:
+                raise ValidationError(existing.already_issued_message())
+
+    def issued_overlapping(self) -> models.QuerySet[Timesheet]:
+        """Other issued timesheets of this user and customer whose period overlaps this one."""
+        return (
+            Timesheet.objects.filter(
+                user_id=self.user_id,
+                status=self.Status.ISSUED,
+                start_date__lte=self.end_date,
+                end_date__gte=self.start_date,
+            )
+            .filter(Q(customer__iexact=self.customer) if self.customer else Q(customer=None))
+            .exclude(pk=self.pk)
+            .order_by("start_date", "pk")
+        )
+
+    def already_issued_message(self) -> str:
+        return (
+            f"Timesheet {self.pk} ({self}) is already issued for an overlapping period; "
+            "void it first to issue another."
+        )
 
     @property
     def has_frozen_terms(self) -> bool:

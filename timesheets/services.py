@@ -20,9 +20,10 @@ from django.utils import timezone
 from accounts.microsoft import graph_client
 from accounts.models import User
 from adminassistant.graph import onedrive_name, onedrive_path
+from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from auditing.models import ActionLog
 from auditing.services import audit_operation
-from calendars.models import Appointment
+from calendars.models import Appointment, category_names
 from timesheets.billing import (
     DEFAULT_TRAVEL_RATE,
     BillableItem,
@@ -155,7 +156,7 @@ def billing_item(
         start=start,
         end=end,
         subject=subject or "",
-        categories=tuple(categories or ()),
+        categories=category_names(categories),
         location=location or "",
         billing_type=billing_type or "billable",
         is_travel=travel,
@@ -218,6 +219,8 @@ def render_documents(data: TimesheetData, formats: Iterable[str] = FORMATS) -> d
 
 
 def _validate_period(start: date, end: date) -> None:
+    if not (DATE_MIN <= start <= DATE_MAX and DATE_MIN <= end <= DATE_MAX):
+        raise TimesheetError(DATE_RANGE_MESSAGE)
     if end < start:
         raise TimesheetError("The end date cannot be before the start date.")
     if (end - start).days + 1 > MAX_PERIOD_DAYS:
@@ -257,6 +260,13 @@ def timesheet_generate(
     formats = [fmt for fmt in FORMATS if fmt in set(formats)]
     if not formats:
         raise TimesheetError("Choose at least one of pdf, csv, xlsx.")
+    existing = (
+        Timesheet(user=user, customer=customer, start_date=start, end_date=end)
+        .issued_overlapping()
+        .first()
+    )
+    if existing is not None:
+        raise TimesheetError(existing.already_issued_message())
     low, high = period_bounds(start=start, end=end, zone=user.timezone)
     with audit_operation(
         action_type="timesheet",
@@ -280,6 +290,11 @@ def timesheet_generate(
                 .order_by("start_time", "pk")
             )
             appointments = list(candidates)
+            if not appointments:
+                raise TimesheetError(
+                    f"{customer} has no unbilled billable appointments from {start} to {end}: "
+                    "there is nothing to issue."
+                )
             late = sum(1 for a in appointments if a.start_time < low)
             customer_settings = customer_settings_for(user=user, customer=customer)
             data = timesheet_data(
