@@ -12,6 +12,7 @@ import contextlib
 import json
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -76,12 +77,19 @@ def media_in_tmp(settings: Any, tmp_path: Path) -> None:
     without_throttling(settings)
 
 
+SUPERUSER = SimpleNamespace(
+    user=SimpleNamespace(is_active=True, is_staff=True, is_superuser=True, has_perm=lambda *a: True)
+)
+
+
 def our_model_admins() -> list[tuple[type[models.Model], Any]]:
     return sorted(
         (
             (model, model_admin)
             for model, model_admin in admin.site._registry.items()
-            if model._meta.app_label in OUR_APPS
+            # Admins without an add form (the audit log, archive copies and runs, timesheets,
+            # which are issued by "Generate timesheet") have nothing to attack here.
+            if model._meta.app_label in OUR_APPS and model_admin.has_add_permission(SUPERUSER)
         ),
         key=lambda pair: pair[0]._meta.label,
     )
@@ -122,8 +130,6 @@ def readers_answer(client: Client, user: User) -> None:
 def test_hostile_values_in_an_admin_add_form_are_refused_or_readable(
     admin_client: Client, admin_user: User, model: type[models.Model], model_admin: Any
 ) -> None:
-    if not model_admin.has_add_permission(admin_client.get("/").wsgi_request):
-        pytest.skip("no add form")
     make_appointment(admin_user, customer="Acme", billing_type="billable")
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
     page = admin_client.get(url)
