@@ -23,7 +23,7 @@ PAGES = [
 
 
 @pytest.mark.django_db(databases=["default", "web"])
-@pytest.mark.parametrize("path", ["/admin/login/", "/api/v1/", "/api/v1/docs/"])
+@pytest.mark.parametrize("path", ["/admin/login/", "/api/v1/"])
 def test_pages_carry_a_policy_without_inline_scripts_or_style_sheets(
     client: Client, path: str
 ) -> None:
@@ -59,3 +59,29 @@ def test_the_admin_and_the_browsable_api_load_in_chromium_without_csp_errors(
         page.wait_for_load_state("networkidle")
 
     assert [m for m in messages if "Content Security Policy" in m or "Refused" in m] == []
+
+
+@pytest.mark.django_db(databases=["default", "web"], transaction=True)
+def test_the_swagger_ui_served_by_the_app_renders_under_the_policy(
+    console: tuple[object, list[str]], live_server: object, admin_user: User
+) -> None:
+    page, messages = console
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", admin_user.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+
+    page.goto(f"{live_server.url}/api/docs/")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+
+    assert "Admin Assistant API" in page.inner_text(".swagger-ui .info .title")
+    assert [m for m in messages if "Content Security Policy" in m or "Refused" in m] == []
+
+
+@pytest.mark.django_db(databases=["default", "web"])
+def test_the_docs_page_allows_inline_styles_only_and_never_inline_scripts(client: Client) -> None:
+    policy = client.get("/api/docs/")["Content-Security-Policy"]
+
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self' 'unsafe-inline'"
