@@ -49,30 +49,14 @@ import django
 django.setup()
 from django.utils import timezone
 from django_q.models import Schedule
-from accounts.microsoft import (
-    UserTokenCache, microsoft_connect_complete, microsoft_scopes, msal_app,
-)
-from accounts.models import User
-from archiving.models import ArchiveConfiguration, JobConfiguration
-from archiving.services import job_schedule_sync
+from tests.cluster_seed import connected_daily_job
 
 given = json.load(sys.stdin)
 for person in given["people"]:
-    user = User.objects.create_user(person["email"], None, name=person["email"])
-    cache = UserTokenCache()
-    result = msal_app(cache).acquire_token_by_refresh_token(
-        person["refresh_token"], scopes=microsoft_scopes()
+    connected_daily_job(
+        email=person["email"], refresh_token=person["refresh_token"], zone=given["zone"],
+        hour=given["hour"], window_days=1,
     )
-    microsoft_connect_complete(user=user, cache=cache, result=result)
-    configuration = ArchiveConfiguration.objects.create(
-        user=user, name="Daily", source_calendar_uri="msgraph://calendars/Calendar",
-        destination_calendar_uri="msgraph://calendars/Archive", timezone=given["zone"],
-    )
-    job = JobConfiguration.objects.create(
-        user=user, archive_configuration=configuration, schedule_type="daily",
-        schedule_hour=given["hour"], schedule_minute=0, archive_window_days=1,
-    )
-    job_schedule_sync(job=job)
 Schedule.objects.update(next_run=timezone.now() - timedelta(seconds=1))
 """
 

@@ -47,36 +47,18 @@ import django
 django.setup()
 from django.utils import timezone
 from django_q.models import Schedule
-from accounts.microsoft import (
-    UserTokenCache, microsoft_connect_complete, microsoft_scopes, msal_app,
-)
-from accounts.models import User
-from archiving.models import ArchiveConfiguration, JobConfiguration
-from archiving.services import job_schedule_sync, schedule_name
+from archiving.services import schedule_name
+from tests.cluster_seed import connected_daily_job
 
 given = json.load(sys.stdin)
-user = User.objects.create_user(given["email"], None, name="Alice Archer", is_staff=True)
-cache = UserTokenCache()
-result = msal_app(cache).acquire_token_by_refresh_token(
-    given["refresh_token"], scopes=microsoft_scopes()
+job = connected_daily_job(
+    email=given["email"],
+    refresh_token=given["refresh_token"],
+    zone=given["zone"],
+    hour=given["hour"],
+    name="Alice Archer",
+    is_staff=True,
 )
-microsoft_connect_complete(user=user, cache=cache, result=result)
-configuration = ArchiveConfiguration.objects.create(
-    user=user,
-    name="Daily",
-    source_calendar_uri="msgraph://calendars/Calendar",
-    destination_calendar_uri="msgraph://calendars/Archive",
-    timezone=given["zone"],
-)
-job = JobConfiguration.objects.create(
-    user=user,
-    archive_configuration=configuration,
-    schedule_type="daily",
-    schedule_hour=given["hour"],
-    schedule_minute=0,
-    archive_window_days=3,
-)
-job_schedule_sync(job=job)
 # Due a few seconds ago, off the job's local time: the run must put it back.
 Schedule.objects.filter(name=schedule_name(job.pk)).update(
     next_run=timezone.now() - timedelta(seconds=5)
