@@ -1,0 +1,135 @@
+"""Print the shape of the code: the import graph between the project's packages, its cycles and
+upward arrows, and the longest modules and functions.
+
+    .venv/bin/python scripts/code_shape.py
+
+Every import counts, a deferred one inside a function too (as import-linter counts them). The
+layers are the README's: foundations at the bottom, then auditing, accounts, calendars,
+archiving, timesheets; composition (URL conf, admin site, API root, demo) on top.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ["auditing", "accounts", "calendars", "archiving", "timesheets"]
+PACKAGES = ["adminassistant", *APPS]
+
+
+def python_files() -> list[Path]:
+    return sorted(
+        path
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+    )
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(path: Path, module: str) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join([*base, node.module] if node.module else base)
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)
+    return found
+
+
+def layer_of(module: str) -> tuple[str, int]:
+    """The layer a module sits in: 0 foundations, 1..5 the apps, 6 composition."""
+    top = module.split(".")[0]
+    if top in APPS:
+        return top, 1 + APPS.index(top)
+    return "adminassistant", 0
+
+
+def main() -> int:
+    arrows: dict[tuple[str, str], set[str]] = defaultdict(set)
+    sizes: list[tuple[int, str]] = []
+    functions: list[tuple[int, str]] = []
+    for path in python_files():
+        module = module_name(path)
+        source = path.read_text()
+        sizes.append((len(source.splitlines()), str(path.relative_to(ROOT))))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                functions.append((length, f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"))
+        here = module.split(".")[0]
+        for target in imported_modules(path, module):
+            there = target.split(".")[0]
+            if there in PACKAGES and there != here:
+                arrows[(here, there)].add(module)
+
+    print("Package imports (importer -> imported: importing modules)")
+    for (here, there), modules in sorted(arrows.items()):
+        print(f"  {here} -> {there}: {', '.join(sorted(modules))}")
+
+    print("\nPackage-level cycles")
+    graph = defaultdict(set)
+    for here, there in arrows:
+        graph[here].add(there)
+    cycles = 0
+    for a, b in itertools.combinations(PACKAGES, 2):
+        if b in graph[a] and a in graph[b]:
+            cycles += 1
+            print(f"  {a} <-> {b}")
+    if not cycles:
+        print("  none")
+
+    print("\nUpward arrows (a lower app importing a higher one, or foundations importing an app)")
+    upward = 0
+    for (here, there), modules in sorted(arrows.items()):
+        for module in sorted(modules):
+            _, importer_layer = layer_of(module)
+            if here == "adminassistant" and module in COMPOSITION:
+                continue
+            _, imported_layer = layer_of(there)
+            if imported_layer > importer_layer:
+                upward += 1
+                print(f"  {module} -> {there}")
+    if not upward:
+        print("  none")
+
+    print("\nLongest modules (lines)")
+    for length, name in sorted(sizes, reverse=True)[:12]:
+        print(f"  {length:5d}  {name}")
+    print("\nLongest functions (lines)")
+    for length, name in sorted(functions, reverse=True)[:15]:
+        print(f"  {length:5d}  {name}")
+    return 0
+
+
+# The modules of adminassistant/ that compose the apps and may import any of them.
+COMPOSITION = {
+    "adminassistant.urls",
+    "adminassistant.admin",
+    "adminassistant.api_root",
+    "adminassistant.dashboard",
+    "adminassistant.demo",
+    "adminassistant.management.commands.demo",
+}
+
+if __name__ == "__main__":
+    sys.exit(main())
