@@ -7,7 +7,7 @@ from rest_framework import generics, serializers
 
 from accounts.models import User
 from adminassistant.api_base import StrictFieldsMixin, UTCDateTimeField
-from auditing.services import audit_record
+from auditing.services import audited_update
 
 
 class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -46,19 +46,6 @@ class MeView(generics.RetrieveUpdateAPIView):
         return self.request.user
 
     def perform_update(self, serializer: MeSerializer) -> None:
-        changed = sorted(
-            name
-            for name, value in serializer.validated_data.items()
-            if getattr(serializer.instance, name) != value
-        )
-        extra = {"timezone_chosen": True} if "timezone" in changed else {}
-        user = serializer.save(**extra)
-        audit_record(
-            action_type="api",
-            operation="update",
-            user=user,
-            resource_type="User",
-            resource_id=user.pk,
-            message=f"Update user “{user}” through the API",
-            details={"fields": changed} if changed else None,
-        )
+        chosen = serializer.validated_data.get("timezone", serializer.instance.timezone)
+        extra = {"timezone_chosen": True} if chosen != serializer.instance.timezone else {}
+        audited_update(write=serializer, user=self.request.user, **extra)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import django_filters
 from django import forms
@@ -31,8 +30,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.models import User
 from adminassistant.api_defaults import RequestTooLarge
+from adminassistant.days import day_start_utc
 from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
-from auditing.services import audit_record
+from auditing.services import api_write_audit, audited_update
 
 # -- authentication ------------------------------------------------------------------------
 
@@ -311,9 +311,9 @@ class InstantFilter(django_filters.Filter):
             if isinstance(value, datetime):
                 aware = value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
                 return aware.astimezone(UTC)
-            zone = ZoneInfo(getattr(self.parent.request.user, "timezone", None) or "UTC")
+            zone = getattr(self.parent.request.user, "timezone", None) or "UTC"
             day = value + timedelta(days=1) if self.end_of_day else value
-            return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+            return day_start_utc(day, zone)
         except (OverflowError, ValueError) as error:
             raise exceptions.ValidationError(
                 {self.param: ["This date is outside the range the API can handle."]}
@@ -355,15 +355,7 @@ class OwnedModelViewSet(OwnedQuerysetMixin, viewsets.ModelViewSet):
         self.after_save(instance)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        before = serializer.instance
-        changed = sorted(
-            name
-            for name, value in serializer.validated_data.items()
-            if getattr(before, name, None) != value
-        )
-        with transaction.atomic(using="default"):
-            instance = serializer.save()
-            self.audit(instance, "update", changed)
+        instance = audited_update(write=serializer, user=self.request.user)
         self.after_save(instance)
 
     def perform_destroy(self, instance: Model) -> None:
@@ -381,15 +373,8 @@ class OwnedModelViewSet(OwnedQuerysetMixin, viewsets.ModelViewSet):
         """Hook for workflows that follow a delete."""
 
     def audit(self, instance: Model, operation: str, fields: list[str]) -> None:
-        audit_record(
-            action_type="api",
-            operation=operation,
-            user=self.request.user,
-            resource_type=instance._meta.object_name,
-            resource_id=instance.pk,
-            message=f"{operation.capitalize()} {instance._meta.verbose_name} “{instance}” "
-            "through the API",
-            details={"fields": fields} if fields else None,
+        api_write_audit(
+            user=self.request.user, instance=instance, operation=operation, fields=fields
         )
 
 

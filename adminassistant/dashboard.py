@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import User
+from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.services import archive_last_runs, job_next_run
 from auditing.models import ActionLog
@@ -61,8 +61,7 @@ def dashboard_month(request: HttpRequest, owner: User) -> date:
         year, month = (int(part) for part in request.GET.get("month", "").split("-"))
         return date(year, month, 1)
     except ValueError:
-        today = timezone.now().astimezone(zoneinfo.ZoneInfo(owner.timezone)).date()
-        return today.replace(day=1)
+        return today_in(owner.timezone).replace(day=1)
 
 
 def month_end(first: date) -> date:

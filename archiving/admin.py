@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django_q.models import Schedule
 
 from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
+from adminassistant.days import today_in
 from archiving.forms import ArchiveNowForm
 from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
 from archiving.services import (
@@ -24,7 +25,6 @@ from archiving.services import (
     job_schedule_remove,
     job_schedule_sync,
     schedule_name,
-    today_in,
 )
 
 

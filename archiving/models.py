@@ -197,13 +197,18 @@ class ArchiveCopy(Timestamped):
         return f"{self.appointment} in {self.destination}"
 
 
+class ScheduleType(models.TextChoices):
+    """How a job runs; at module level so the job's check constraint can list its values."""
+
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+    MANUAL = "manual", "Manual"
+
+
 class JobConfiguration(Timestamped):
     """When an archive configuration runs on its own, and how many days back it looks."""
 
-    class ScheduleType(models.TextChoices):
-        DAILY = "daily", "Daily"
-        WEEKLY = "weekly", "Weekly"
-        MANUAL = "manual", "Manual"
+    ScheduleType = ScheduleType
 
     class DayOfWeek(models.IntegerChoices):
         MONDAY = 0, "Monday"
@@ -249,7 +254,7 @@ class JobConfiguration(Timestamped):
         ordering = ["user", "archive_configuration", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(schedule_type__in=["daily", "weekly", "manual"]),
+                condition=Q(schedule_type__in=ScheduleType.values),
                 name="job_configurations_schedule_type_valid",
                 violation_error_message="The schedule type must be daily, weekly or manual.",
             ),
@@ -271,7 +276,8 @@ class JobConfiguration(Timestamped):
                 "and 6 (Sunday).",
             ),
             models.CheckConstraint(
-                condition=~Q(schedule_type="weekly") | Q(schedule_day_of_week__isnull=False),
+                condition=~Q(schedule_type=ScheduleType.WEEKLY)
+                | Q(schedule_day_of_week__isnull=False),
                 name="job_configurations_weekly_needs_day",
                 violation_error_message="A weekly job needs a day of the week.",
             ),

@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adminassistant.days import day_bounds_utc
 from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 
 MAX_LAST_DAYS = 366
@@ -218,8 +219,7 @@ def window_bounds(dates: DateRange, timezone: str) -> tuple[datetime, datetime]:
     Days are not always 24 hours: a Europe/London window on the spring-forward day is 23 hours.
     Where a zone skips local midnight, the day starts at the first instant that exists.
     """
-    zone = _zone(timezone)
-    return _start_of_day(dates.start, zone), _start_of_day(dates.end + timedelta(days=1), zone)
+    return day_bounds_utc(dates.start, dates.end, _zone(timezone))
 
 
 def _zone(timezone: str) -> ZoneInfo:
@@ -229,9 +229,3 @@ def _zone(timezone: str) -> ZoneInfo:
         raise ValueError(
             f"Unknown time zone {timezone!r}: use an IANA name such as 'Europe/London'."
         ) from error
-
-
-def _start_of_day(day: date, zone: ZoneInfo) -> datetime:
-    # fold=0 on a skipped local midnight uses the offset before the jump, which lands on the
-    # first real instant of the day once converted; on a repeated midnight it picks the first.
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)

@@ -356,13 +356,13 @@ class _Run:
             Appointment.objects.filter(
                 user=self.user,
                 calendar_id=source.pk,
-                start_time__lt=end,
-                end_time__gt=start,
                 is_archived=True,
                 is_cancelled=False,
                 source_deleted_at__isnull=True,
                 ms_event_id__isnull=False,
-            ).exclude(ms_event_id__in=seen)
+            )
+            .overlapping(start, end)
+            .exclude(ms_event_id__in=seen)
         )
         if not missing:
             return []
@@ -391,7 +391,7 @@ class _Run:
         items = []
         for appointment in gone:
             when = appointment.start_time.astimezone(self.zone)
-            billed = appointment.timesheet_id is not None
+            billed = appointment.is_locked
             items.append(
                 ActionLog(
                     user=self.user,
@@ -454,7 +454,7 @@ class _Run:
             changed = _assign(appointment, values)
             if appointment.pk is None:
                 to_create.append(appointment)
-            elif changed and appointment.timesheet_id:
+            elif changed and appointment.is_locked:
                 # Billed on an issued timesheet: the database keeps what was billed until the
                 # timesheet is voided; the archive copies still follow Outlook.
                 self.counts.locked += 1

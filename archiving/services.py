@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_q.models import Schedule, Task
 from django_q.tasks import async_task
 
+from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange, parse_date_phrase
 from auditing.context import current_correlation_id, new_correlation_id
@@ -46,10 +47,6 @@ def archive_configuration_find(*, reference: str, user: Any = None) -> ArchiveCo
             + ", ".join(f"{c.pk} ({c.user.email})" for c in matches)
         )
     raise ConfigurationNotFound(f"No archive configuration has the id or name “{reference}”.")
-
-
-def today_in(zone_name: str, *, now: datetime | None = None) -> date:
-    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(zone_name)).date()
 
 
 def archive_dates(
@@ -547,7 +544,7 @@ def source_deleted_discard(*, item: Any, by: Any, client: Any = None) -> int:
                 f"deleted from Outlook ({failed[0][1].error()}); try again."
             )
     note = "it did not happen: no longer billed"
-    if appointment.timesheet_id:
+    if appointment.is_locked:
         note += " (the issued timesheet keeps it until voided)"
     item.close(by=by, note=note)
     return len(deleted)

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import router, transaction
 from django_q.models import Schedule
 
+from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
 from archiving.run import ArchiveAlreadyRunning, archive_run
@@ -17,7 +18,6 @@ from archiving.services import (
     job_next_run,
     schedule_name,
     scheduled_window,
-    today_in,
 )
 from auditing.context import new_correlation_id
 

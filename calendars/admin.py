@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 from accounts.microsoft import microsoft_problem
 from adminassistant.admin import OwnedModelAdmin
 from calendars.forms import AppointmentForm
-from calendars.models import Appointment, Calendar, Category, Location
+from calendars.models import Appointment, AppointmentQuerySet, Calendar, Category, Location
 from calendars.services import categories_sync
 from timesheets.exports import appointments_export
-from timesheets.services import TimesheetError, appointment_billing, appointment_locked
+from timesheets.services import TimesheetError, appointment_billing
 
 
 @admin.register(Calendar)
@@ -212,13 +212,13 @@ class AppointmentAdmin(OwnedModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Appointment | None = None) -> list:
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and appointment_locked(obj):
+        if obj is not None and obj.is_locked:
             # Billed on an issued timesheet: void the timesheet to change it.
             fields += [f.name for f in self.opts.fields if f.name not in fields]
         return fields
 
     def has_delete_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
-        if obj is not None and appointment_locked(obj):
+        if obj is not None and obj.is_locked:
             return False
         return super().has_delete_permission(request, obj)
 
@@ -230,20 +230,20 @@ class AppointmentAdmin(OwnedModelAdmin):
         extra_context: dict | None = None,
     ) -> HttpResponse:
         obj = self.get_object(request, object_id)
-        if appointment_locked(obj) and request.method == "GET":
+        if obj is not None and obj.is_locked and request.method == "GET":
             messages.info(
                 request,
                 f"Billed on timesheet “{obj.timesheet}”: read-only until that timesheet is void.",
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
-        locked = queryset.filter(timesheet__isnull=False).count()
+    def delete_queryset(self, request: HttpRequest, queryset: AppointmentQuerySet) -> None:
+        locked = queryset.locked().count()
         if locked:
             messages.warning(
                 request, f"{locked} billed appointment(s) were kept: void their timesheet first."
             )
-        super().delete_queryset(request, queryset.filter(timesheet__isnull=True))
+        super().delete_queryset(request, queryset.unlocked())
 
     def _export(self, request: HttpRequest, queryset: QuerySet[Appointment], fmt: str) -> Any:
         try:

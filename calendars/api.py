@@ -31,7 +31,6 @@ from calendars.models import (
     category_names,
 )
 from calendars.services import categories_sync
-from timesheets.services import appointment_locked
 
 
 class CalendarSerializer(OwnedModelSerializer):
@@ -133,7 +132,7 @@ class AppointmentSerializer(OwnedModelSerializer):
         ]
 
     def get_locked(self, appointment: Appointment) -> bool:
-        return appointment_locked(appointment)
+        return appointment.is_locked
 
 
 class CalendarFilterSet(OwnedFilterSet):
@@ -273,9 +272,7 @@ class AppointmentViewSet(OwnedModelViewSet):
 
     def get_object(self) -> Any:
         appointment = super().get_object()
-        if self.action in ("update", "partial_update", "destroy") and appointment_locked(
-            appointment
-        ):
+        if self.action in ("update", "partial_update", "destroy") and appointment.is_locked:
             raise Conflict(
                 f"This appointment is billed on timesheet {appointment.timesheet_id}: "
                 "void that timesheet to change or delete it."

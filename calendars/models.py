@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 
+from adminassistant.days import day_bounds_utc
 from adminassistant.inputs import (
     json_schema_validator,
     validate_date_in_range,
@@ -134,10 +139,63 @@ def category_names(value: object) -> tuple[str, ...]:
     return tuple(item for item in value if isinstance(item, str) and item.strip())
 
 
+class AppointmentLocked(Exception):
+    """A change to what an issued timesheet bills; the message says which timesheet."""
+
+
+# What an issued timesheet prints of an appointment, and whose it is. The rest may change while
+# it is billed: the link to the timesheet itself (issue sets it, void clears it) and the archive
+# run's bookkeeping (archived, gone from the source, overlap state, Outlook's raw data).
+BILLED_FIELDS = (
+    "user",
+    "start_time",
+    "end_time",
+    "subject",
+    "categories",
+    "location",
+    "category",
+    "customer",
+    "billing_type",
+    "is_travel",
+    "is_private",
+    "billable_override",
+)
+
+
+def starts_in_period(start: date, end: date, zone: str | ZoneInfo) -> Q:
+    """Appointments that start on one of the days `start`..`end` (both included) in `zone`: the
+    period an appointment belongs to, the rule timesheets bill by."""
+    low, high = day_bounds_utc(start, end, zone)
+    return Q(start_time__gte=low, start_time__lt=high)
+
+
 class AppointmentQuerySet(OwnedQuerySet):
-    def in_period(self, start: object, end: object) -> AppointmentQuerySet:
-        """Appointments that overlap [start, end)."""
+    def in_period(self, start: date, end: date, zone: str | ZoneInfo) -> AppointmentQuerySet:
+        """Appointments that start on one of the days `start`..`end` in the IANA zone `zone`."""
+        return self.filter(starts_in_period(start, end, zone))
+
+    def overlapping(self, start: datetime, end: datetime) -> AppointmentQuerySet:
+        """Appointments that overlap the instants [start, end), as an archive window sees them."""
         return self.filter(start_time__lt=end, end_time__gt=start)
+
+    def billable(self) -> AppointmentQuerySet:
+        """What a timesheet may bill: no free, cancelled, out-of-office, personal (no
+        customer), overlap losers or unresolved conflicts."""
+        return (
+            self.exclude(show_as=Appointment.ShowAs.FREE)
+            .exclude(is_cancelled=True)
+            .exclude(is_out_of_office=True)
+            .exclude(customer__isnull=True)
+            .exclude(customer="")
+            .exclude(overlap_state__in=Appointment.UNBILLED_OVERLAP_STATES)
+        )
+
+    def locked(self) -> AppointmentQuerySet:
+        """Billed on an issued timesheet (voiding the timesheet unlinks them)."""
+        return self.filter(timesheet__isnull=False)
+
+    def unlocked(self) -> AppointmentQuerySet:
+        return self.filter(timesheet__isnull=True)
 
 
 class Appointment(Timestamped):
@@ -173,6 +231,9 @@ class Appointment(Timestamped):
         CONFLICT = "conflict", "Conflict (needs a decision)"
         KEPT = "kept", "Kept by the user"
         DISCARDED = "discarded", "Dropped by the user"
+
+    # Overlap losers, unresolved conflicts and the ones the user dropped are never billed.
+    UNBILLED_OVERLAP_STATES = (OverlapState.LOSER, OverlapState.CONFLICT, OverlapState.DISCARDED)
 
     ms_event_id = models.CharField("Microsoft event id", max_length=512, null=True, blank=True)
     user = models.ForeignKey(
@@ -303,6 +364,39 @@ class Appointment(Timestamped):
     def __str__(self) -> str:
         return self.subject or "(no subject)"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._refuse_billed_changes(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+    def _refuse_billed_changes(self, update_fields: Any) -> None:
+        """A billed appointment is read-only: what its timesheet printed stays as printed until
+        the timesheet is voided. Read from the database, not this object, so a stale or
+        hand-built instance cannot slip past."""
+        if self._state.adding or self.pk is None:
+            return
+        fields = [
+            self._meta.get_field(name)
+            for name in BILLED_FIELDS
+            if update_fields is None or name in update_fields
+        ]
+        if not fields:
+            return
+        stored = (
+            type(self)
+            ._base_manager.filter(pk=self.pk, timesheet__isnull=False)
+            .values("timesheet_id", *(field.attname for field in fields))
+            .first()
+        )
+        if stored is None:
+            return
+        if any(getattr(self, field.attname) != stored[field.attname] for field in fields):
+            timesheet = self._meta.get_field("timesheet").related_model._base_manager.get(
+                pk=stored["timesheet_id"]
+            )
+            raise AppointmentLocked(
+                f"Billed on timesheet “{timesheet}”: read-only until that timesheet is void."
+            )
+
     def clean(self) -> None:
         super().clean()
         if self.categories in (None, ""):
@@ -323,3 +417,8 @@ class Appointment(Timestamped):
     @property
     def duration_hours(self) -> float:
         return (self.end_time - self.start_time).total_seconds() / 3600
+
+    @property
+    def is_locked(self) -> bool:
+        """Billed on an issued timesheet: read-only until that timesheet is voided."""
+        return self.timesheet_id is not None

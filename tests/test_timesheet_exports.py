@@ -17,7 +17,7 @@ from accounts.models import User
 from calendars.models import Appointment
 from tests.conftest import make_appointment
 from timesheets.documents import render_csv
-from timesheets.services import billable_appointments, timesheet_data
+from timesheets.services import timesheet_data
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -88,9 +88,7 @@ def test_csv_streams_the_same_rows_and_totals_as_the_document(
         customer="Acme",
         start=rows[0].start_time.date(),
         end=rows[-1].start_time.date(),
-        appointments=billable_appointments(Appointment.objects.filter(user=alice)).order_by(
-            "start_time"
-        ),
+        appointments=Appointment.objects.filter(user=alice).billable().order_by("start_time"),
     )
     streamed = list(csv.reader(io.StringIO(body(response).decode("utf-8-sig"))))
     rendered = list(csv.reader(io.StringIO(render_csv(data).decode("utf-8-sig"))))

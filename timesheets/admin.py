@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import admin, messages
 from django.core.files.storage import default_storage
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.microsoft import microsoft_problem
 from adminassistant.admin import OwnedModelAdmin
+from adminassistant.downloads import attachment_response
 from calendars.models import Appointment
 from timesheets.billing import format_hours
 from timesheets.exports import export_state
@@ -36,12 +36,6 @@ from timesheets.xero import (
     xero_connect_start,
     xero_disconnect,
 )
-
-
-def file_response(name: str, content: bytes, fmt: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
 
 
 @admin.register(Timesheet)
@@ -251,7 +245,7 @@ class TimesheetAdmin(OwnedModelAdmin):
         with default_storage.open(state["file"], "rb") as handle:
             content = handle.read()
         fmt = "zip" if state["name"].endswith(".zip") else "pdf"
-        return file_response(state["name"], content, fmt)
+        return attachment_response(content, name=state["name"], content_type=CONTENT_TYPES[fmt])
 
     def download_view(self, request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         timesheet = self.get_object(request, str(pk))
@@ -260,7 +254,7 @@ class TimesheetAdmin(OwnedModelAdmin):
         except TimesheetError as error:
             self.message_user(request, str(error), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:timesheets_timesheet_change", args=[pk]))
-        return file_response(name, content, fmt)
+        return attachment_response(content, name=name, content_type=CONTENT_TYPES[fmt])
 
     def upload_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._upload(request, [self.get_object(request, str(pk))])
@@ -295,8 +289,10 @@ class TimesheetAdmin(OwnedModelAdmin):
             return None
         if len(files) == 1:
             [(name, content)] = files.items()
-            return file_response(name, content, fmt)
-        return file_response("timesheets.zip", zip_files(files), "zip")
+            return attachment_response(content, name=name, content_type=CONTENT_TYPES[fmt])
+        return attachment_response(
+            zip_files(files), name="timesheets.zip", content_type=CONTENT_TYPES["zip"]
+        )
 
     @admin.action(description="Download PDF")
     def download_pdf(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> Any:

@@ -4,7 +4,6 @@ to Xero."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import django_filters
 from django.http import HttpResponse
@@ -30,12 +29,12 @@ from adminassistant.api_base import (
     microsoft_api_error,
     request_user,
 )
+from adminassistant.downloads import attachment_response
 from timesheets.billing import format_hours, period_label
 from timesheets.models import CustomerSettings, Timesheet
 from timesheets.services import (
     CONTENT_TYPES,
     FORMATS,
-    MAX_PERIOD_DAYS,
     TimesheetError,
     timesheet_file,
     timesheet_generate,
@@ -134,13 +133,10 @@ class TimesheetGenerateSerializer(StrictFieldsMixin, serializers.Serializer):
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["end"] < attrs["start"]:
+        problems = Timesheet.period_errors(attrs["start"], attrs["end"])
+        if problems:
             raise serializers.ValidationError(
-                {"end": ["The end date cannot be before the start date."]}
-            )
-        if (attrs["end"] - attrs["start"]).days + 1 > MAX_PERIOD_DAYS:
-            raise serializers.ValidationError(
-                {"end": [f"A timesheet covers at most {MAX_PERIOD_DAYS} days."]}
+                {name: [message] for name, message in problems.items()}
             )
         attrs.setdefault("user", request_user(self))
         return attrs
@@ -174,12 +170,6 @@ class TimesheetFilterSet(OwnedFilterSet):
     class Meta:
         model = Timesheet
         fields: list[str] = []
-
-
-def file_response(name: str, content: bytes, fmt: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
 
 
 def file_renderer(fmt: str) -> type[BaseRenderer]:
@@ -281,7 +271,7 @@ class TimesheetViewSet(
             name, content = timesheet_file(timesheet=timesheet, fmt=fmt)
         except TimesheetError as error:
             raise Conflict(str(error)) from error
-        return file_response(name, content, fmt)
+        return attachment_response(content, name=name, content_type=CONTENT_TYPES[fmt])
 
     @download_schema("pdf")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, file_renderer("pdf")])

@@ -16,18 +16,20 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from babel.numbers import format_currency, get_currency_precision, is_currency
+from django.db.models import TextChoices
 
 PRIVATE_TEXT = "Private appointment"
 HOUR = Decimal(3600)
 DEFAULT_TRAVEL_RATE = Decimal("0.50")
 
 
-class RoundingMode:
-    NONE = "none"
-    UP = "up"
-    NEAREST = "nearest"
-    DOWN = "down"
-    ALL = ("none", "up", "nearest", "down")
+class RoundingMode(TextChoices):
+    """How a row's hours are rounded; the customer settings store one of these."""
+
+    NONE = "none", "No rounding"
+    UP = "up", "Up"
+    NEAREST = "nearest", "To the nearest"
+    DOWN = "down", "Down"
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ class Rounding:
     mode: str = RoundingMode.NONE
 
     def __post_init__(self) -> None:
-        if self.mode not in RoundingMode.ALL:
-            raise ValueError(f"Rounding mode must be one of {', '.join(RoundingMode.ALL)}.")
+        if self.mode not in RoundingMode.values:
+            raise ValueError(f"Rounding mode must be one of {', '.join(RoundingMode.values)}.")
         if self.interval_minutes < 0:
             raise ValueError("The rounding interval cannot be negative.")
 

@@ -10,27 +10,26 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import Max, Min, QuerySet
+from django.db.models import Max, Min
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django_q.tasks import async_task
 
 from accounts.models import User
-from calendars.models import Appointment
+from adminassistant.days import today_in
+from adminassistant.downloads import attachment_response
+from calendars.models import Appointment, AppointmentQuerySet
 from timesheets.billing import DailyCap, EffortRow, TimesheetData, TravelRow, timesheet_row
 from timesheets.services import (
     CONTENT_TYPES,
     ITEM_COLUMNS,
     TimesheetError,
-    billable_appointments,
     billing_item,
     customer_pricing,
     customer_settings_for,
@@ -43,29 +42,18 @@ EXPORT_TTL = 24 * 3600
 CHUNK = 2000
 
 
-def attachment(content: Any, name: str, fmt: str, *, streaming: bool = False) -> HttpResponse:
-    kind = StreamingHttpResponse if streaming else HttpResponse
-    response = kind(content, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
-
-
-def export_groups(appointments: QuerySet[Appointment]) -> list[tuple[int, str]]:
+def export_groups(appointments: AppointmentQuerySet) -> list[tuple[int, str]]:
     """(user id, customer) pairs of what can be billed, in a stable order."""
     return list(
-        billable_appointments(appointments)
+        appointments.billable()
         .values_list("user_id", "customer")
         .distinct()
         .order_by("user_id", "customer")
     )
 
 
-def group_data(appointments: QuerySet[Appointment], user: User, customer: str) -> TimesheetData:
-    rows = (
-        billable_appointments(appointments)
-        .filter(user=user, customer=customer)
-        .order_by("start_time", "pk")
-    )
+def group_data(appointments: AppointmentQuerySet, user: User, customer: str) -> TimesheetData:
+    rows = appointments.billable().filter(user=user, customer=customer).order_by("start_time", "pk")
     zone = zoneinfo.ZoneInfo(user.timezone)
     span = rows.aggregate(first=Min("start_time"), last=Max("start_time"))
     return timesheet_data(
@@ -78,7 +66,7 @@ def group_data(appointments: QuerySet[Appointment], user: User, customer: str) -
 
 
 def appointments_export(
-    *, request: HttpRequest, appointments: QuerySet[Appointment], fmt: str
+    *, request: HttpRequest, appointments: AppointmentQuerySet, fmt: str
 ) -> HttpResponse:
     groups = export_groups(appointments)
     if not groups:
@@ -90,21 +78,21 @@ def appointments_export(
     if fmt == "csv" and len(groups) == 1:
         user_id, customer = groups[0]
         return _streamed_csv(appointments, users[user_id], customer)
-    if fmt == "pdf" and billable_appointments(appointments).count() > (
-        settings.TIMESHEET_PDF_SYNC_LIMIT
-    ):
+    if fmt == "pdf" and appointments.billable().count() > (settings.TIMESHEET_PDF_SYNC_LIMIT):
         return _queued_pdf(request, appointments, groups)
     files = _render_groups(appointments, groups, users, fmt)
     if len(files) == 1:
         [(name, content)] = files.items()
-        return attachment(content, name, fmt)
+        return attachment_response(content, name=name, content_type=CONTENT_TYPES[fmt])
     from timesheets.documents import zip_files
 
-    return attachment(zip_files(files), "timesheets.zip", "zip")
+    return attachment_response(
+        zip_files(files), name="timesheets.zip", content_type=CONTENT_TYPES["zip"]
+    )
 
 
 def _render_groups(
-    appointments: QuerySet[Appointment],
+    appointments: AppointmentQuerySet,
     groups: list[tuple[int, str]],
     users: dict[int, User],
     fmt: str,
@@ -121,30 +109,30 @@ def _render_groups(
 
 
 def _streamed_csv(
-    appointments: QuerySet[Appointment], user: User, customer: str
+    appointments: AppointmentQuerySet, user: User, customer: str
 ) -> StreamingHttpResponse:
     settings_row = customer_settings_for(user=user, customer=customer)
-    rows = billable_appointments(appointments).filter(user=user, customer=customer)
+    rows = appointments.billable().filter(user=user, customer=customer)
     span = rows.aggregate(first=Min("start_time"), last=Max("start_time"))
     zone = zoneinfo.ZoneInfo(user.timezone)
     stem = TimesheetData(
         customer=customer,
         customer_display_name=settings_row.display_name or customer,
         consultant=user.name or user.email,
-        report_date=date.today(),
+        report_date=today_in(user.timezone),
         start_date=span["first"].astimezone(zone).date(),
         end_date=span["last"].astimezone(zone).date(),
     ).file_stem
-    return attachment(
+    return attachment_response(
         csv_document_stream(rows, user=user, settings_row=settings_row),
-        f"{stem}.csv",
-        "csv",
+        name=f"{stem}.csv",
+        content_type=CONTENT_TYPES["csv"],
         streaming=True,
     )
 
 
 def _rows(
-    appointments: QuerySet[Appointment],
+    appointments: AppointmentQuerySet,
     *,
     user: User,
     travel: bool,
@@ -169,7 +157,7 @@ def _rows(
 
 
 def csv_document_stream(
-    appointments: QuerySet[Appointment], *, user: User, settings_row: Any
+    appointments: AppointmentQuerySet, *, user: User, settings_row: Any
 ) -> Iterator[bytes]:
     """The same CSV as `render_csv`, produced row by row from the database."""
     from timesheets.documents import csv_stream
@@ -194,10 +182,10 @@ def csv_document_stream(
 
 
 def _queued_pdf(
-    request: HttpRequest, appointments: QuerySet[Appointment], groups: list[tuple[int, str]]
+    request: HttpRequest, appointments: AppointmentQuerySet, groups: list[tuple[int, str]]
 ) -> HttpResponse:
     export_id = uuid.uuid4().hex
-    ids = list(billable_appointments(appointments).values_list("pk", flat=True))
+    ids = list(appointments.billable().values_list("pk", flat=True))
     export_state_set(
         export_id,
         {

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from accounts.models import User
+from timesheets.models import Timesheet
 
 
 class GenerateTimesheetForm(forms.Form):
@@ -27,8 +28,8 @@ class GenerateTimesheetForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "The end date cannot be before the start date.")
+        for name, message in Timesheet.period_errors(data.get("start"), data.get("end")).items():
+            self.add_error(name, message)
         return data
 
     def owner(self) -> User:

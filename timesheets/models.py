@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,9 +11,11 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower, Now
 
 from accounts.fields import EncryptedTextField
-from adminassistant.inputs import validate_date_in_range
+from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from adminassistant.models import OwnedQuerySet
-from timesheets.billing import MAX_HOURLY_RATE, Pricing, Rounding, valid_currency
+from timesheets.billing import MAX_HOURLY_RATE, Pricing, Rounding, RoundingMode, valid_currency
+
+MAX_PERIOD_DAYS = 366
 
 
 def validate_currency(value: str) -> None:
@@ -144,17 +147,31 @@ class Timesheet(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        for field in ("start_date", "end_date"):
-            try:
-                validate_date_in_range(getattr(self, field))
-            except ValidationError as error:
-                raise ValidationError({field: error.messages}) from None
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValidationError({"end_date": "The end date cannot be before the start date."})
+        problems = self.period_errors(self.start_date, self.end_date)
+        if problems:
+            raise ValidationError({f"{end}_date": message for end, message in problems.items()})
         if self.status == self.Status.ISSUED and self.start_date and self.end_date:
             existing = self.issued_overlapping().first()
             if existing is not None:
                 raise ValidationError(existing.already_issued_message())
+
+    @staticmethod
+    def period_errors(start: date | None, end: date | None) -> dict[str, str]:
+        """The rule for a timesheet's period, keyed "start" or "end" by the day at fault (empty
+        when the period is valid): each day within the dates the app handles, the end not
+        before the start, at most MAX_PERIOD_DAYS days. A missing day is left to the field."""
+        problems = {
+            name: DATE_RANGE_MESSAGE
+            for name, day in (("start", start), ("end", end))
+            if day is not None and not DATE_MIN <= day <= DATE_MAX
+        }
+        if problems or start is None or end is None:
+            return problems
+        if end < start:
+            return {"end": "The end date cannot be before the start date."}
+        if (end - start).days + 1 > MAX_PERIOD_DAYS:
+            return {"end": f"A timesheet covers at most {MAX_PERIOD_DAYS} days."}
+        return {}
 
     def issued_overlapping(self) -> models.QuerySet[Timesheet]:
         """Other issued timesheets of this user and customer whose period overlaps this one."""
@@ -211,12 +228,6 @@ class Timesheet(models.Model):
 
 class CustomerSettings(models.Model):
     """How one customer's timesheets are billed and titled; created on first use."""
-
-    class RoundingMode(models.TextChoices):
-        NONE = "none", "No rounding"
-        UP = "up", "Up"
-        NEAREST = "nearest", "To the nearest"
-        DOWN = "down", "Down"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_settings"

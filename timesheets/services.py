@@ -6,9 +6,8 @@ import logging
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -19,11 +18,11 @@ from django.utils import timezone
 
 from accounts.microsoft import graph_client
 from accounts.models import User
+from adminassistant.days import day_bounds_utc, today_in
 from adminassistant.graph import onedrive_name, onedrive_path
-from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from auditing.models import ActionLog
 from auditing.services import audit_operation
-from calendars.models import Appointment, category_names
+from calendars.models import Appointment, AppointmentQuerySet, category_names, starts_in_period
 from timesheets.billing import (
     DEFAULT_TRAVEL_RATE,
     BillableItem,
@@ -45,12 +44,6 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "zip": "application/zip",
 }
-MAX_PERIOD_DAYS = 366
-EXCLUDED_OVERLAP_STATES = (
-    Appointment.OverlapState.LOSER,
-    Appointment.OverlapState.CONFLICT,
-    Appointment.OverlapState.DISCARDED,
-)
 
 
 class TimesheetError(Exception):
@@ -78,27 +71,6 @@ def customer_pricing(*, user: User, customer_settings: CustomerSettings) -> Pric
     """The rates the customer bills at now: its own, else the user's default rate."""
     default = BillingProfile.objects.filter(user=user).first()
     return customer_settings.pricing(default=default)
-
-
-def period_bounds(*, start: date, end: date, zone: str) -> tuple[datetime, datetime]:
-    tz = zoneinfo.ZoneInfo(zone)
-    return (
-        datetime.combine(start, time.min, tzinfo=tz),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
-    )
-
-
-def billable_appointments(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
-    """What a timesheet may bill: no free, cancelled, out-of-office, personal, overlap losers or
-    unresolved conflicts."""
-    return (
-        appointments.exclude(show_as=Appointment.ShowAs.FREE)
-        .exclude(is_cancelled=True)
-        .exclude(is_out_of_office=True)
-        .exclude(customer__isnull=True)
-        .exclude(customer="")
-        .exclude(overlap_state__in=EXCLUDED_OVERLAP_STATES)
-    )
 
 
 ITEM_COLUMNS = (
@@ -197,7 +169,7 @@ def timesheet_data(
         customer_display_name=customer_settings.display_name or customer,
         legal_name=customer_settings.legal_name,
         consultant=user.name or user.email,
-        report_date=timezone.now().astimezone(zoneinfo.ZoneInfo(user.timezone)).date(),
+        report_date=today_in(user.timezone),
         start_date=start,
         end_date=end,
         effort_rows=effort,
@@ -218,15 +190,6 @@ def render_documents(data: TimesheetData, formats: Iterable[str] = FORMATS) -> d
     return {fmt: renderers[fmt](data) for fmt in formats}
 
 
-def _validate_period(start: date, end: date) -> None:
-    if not (DATE_MIN <= start <= DATE_MAX and DATE_MIN <= end <= DATE_MAX):
-        raise TimesheetError(DATE_RANGE_MESSAGE)
-    if end < start:
-        raise TimesheetError("The end date cannot be before the start date.")
-    if (end - start).days + 1 > MAX_PERIOD_DAYS:
-        raise TimesheetError(f"A timesheet covers at most {MAX_PERIOD_DAYS} days.")
-
-
 def _late_items(user: User, customer: str, before: date) -> Q:
     """Unbilled appointments dated in a period this customer was already billed for."""
     periods = Timesheet.objects.filter(
@@ -237,10 +200,9 @@ def _late_items(user: User, customer: str, before: date) -> Q:
     ).values_list("start_date", "end_date")
     late = Q(pk__in=[])
     for period_start, period_end in periods:
-        low, high = period_bounds(
-            start=period_start, end=min(period_end, before - timedelta(days=1)), zone=user.timezone
+        late |= starts_in_period(
+            period_start, min(period_end, before - timedelta(days=1)), user.timezone
         )
-        late |= Q(start_time__gte=low, start_time__lt=high)
     return late
 
 
@@ -256,7 +218,9 @@ def timesheet_generate(
     customer = (customer or "").strip()
     if not customer:
         raise TimesheetError("Name the customer the timesheet is for.")
-    _validate_period(start, end)
+    problems = Timesheet.period_errors(start, end)
+    if problems:
+        raise TimesheetError(next(iter(problems.values())))
     formats = [fmt for fmt in FORMATS if fmt in set(formats)]
     if not formats:
         raise TimesheetError("Choose at least one of pdf, csv, xlsx.")
@@ -267,7 +231,7 @@ def timesheet_generate(
     )
     if existing is not None:
         raise TimesheetError(existing.already_issued_message())
-    low, high = period_bounds(start=start, end=end, zone=user.timezone)
+    low, _ = day_bounds_utc(start, end, user.timezone)
     with audit_operation(
         action_type="timesheet",
         operation="generate",
@@ -276,13 +240,13 @@ def timesheet_generate(
         request_data={"customer": customer, "start": start, "end": end, "formats": formats},
     ) as audit:
         mine = Appointment.objects.filter(user=user, customer__iexact=customer)
-        in_period = Q(start_time__gte=low, start_time__lt=high)
+        in_period = starts_in_period(start, end, user.timezone)
         conflicts = mine.filter(in_period, overlap_state=Appointment.OverlapState.CONFLICT)
         blocked = conflicts.count()
         with transaction.atomic():
             candidates = (
-                billable_appointments(mine)
-                .filter(timesheet__isnull=True)
+                mine.billable()
+                .unlocked()
                 .filter(in_period | _late_items(user, customer, start))
                 .select_related("location")
                 .defer("ms_event_data")
@@ -522,11 +486,6 @@ def _upload_failed(timesheet: Timesheet, error: BaseException) -> None:
     )
 
 
-def appointment_locked(appointment: Any) -> bool:
-    """Billed on an issued timesheet: read-only until the timesheet is voided."""
-    return bool(appointment.timesheet_id)
-
-
 @dataclass
 class CustomerHours:
     """One customer's hours over a period, as the timesheet for it would bill them."""
@@ -566,7 +525,7 @@ class CustomerHours:
 
 
 def customer_hours(
-    *, user: User, appointments: QuerySet[Appointment], start: date | None = None
+    *, user: User, appointments: AppointmentQuerySet, start: date | None = None
 ) -> list[CustomerHours]:
     """Hours per customer of the billable appointments given, computed by `timesheet_rows` with
     each customer's travel rate and rounding: the same figures a timesheet shows.
@@ -575,7 +534,7 @@ def customer_hours(
     by_customer: dict[str, list[tuple]] = {}
     names: dict[str, str] = {}
     for customer, *values in (
-        billable_appointments(appointments)
+        appointments.billable()
         .order_by()
         .values_list("customer", *ITEM_COLUMNS)
         .iterator(chunk_size=5000)
@@ -604,7 +563,7 @@ def customer_hours(
                     customer=names[key],
                     customer_display_name=(found.display_name if found else "") or names[key],
                     consultant=user.name or user.email,
-                    report_date=timezone.now().astimezone(zone).date(),
+                    report_date=today_in(zone),
                     start_date=start or min(days),
                     end_date=max(days),
                     effort_rows=effort,
@@ -620,8 +579,7 @@ def customer_hours(
 
 def period_customer_hours(*, user: User, start: date, end: date) -> list[CustomerHours]:
     """The period's hours per customer (billed or not), as timesheets for it would show."""
-    low, high = period_bounds(start=start, end=end, zone=user.timezone)
-    appointments = Appointment.objects.filter(user=user, start_time__gte=low, start_time__lt=high)
+    appointments = Appointment.objects.filter(user=user).in_period(start, end, user.timezone)
     return customer_hours(user=user, appointments=appointments, start=start)
 
 
@@ -640,7 +598,7 @@ def appointment_billing(appointment: Appointment) -> str:
         "out of office": appointment.is_out_of_office,
         "no customer": not (appointment.customer or "").strip(),
         f"overlap {appointment.overlap_state}": appointment.overlap_state
-        in EXCLUDED_OVERLAP_STATES,
+        in Appointment.UNBILLED_OVERLAP_STATES,
     }
     left_out = [reason for reason, applies in reasons.items() if applies]
     if left_out:

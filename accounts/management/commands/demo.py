@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_record
@@ -547,7 +548,7 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("Set DEMO_PASSWORD or pass --password.")
         # "Yesterday" is the demo user's, not the server's: they differ around midnight UTC.
-        today = timezone.now().astimezone(ZoneInfo(DEMO_TIMEZONE)).date()
+        today = today_in(DEMO_TIMEZONE)
         summary = demo_seed(days=days, password=password, today=today)
 
         plan = summary.admin_plan
@@ -658,11 +659,9 @@ def stale_demo_appointments_delete(
     Only rows with a `demo-` id are touched, so anything else the user made survives; this keeps
     the window equal to the plan after the generator changes.
     """
-    start = at(window[0], 0, zone)
-    end = datetime.combine(window[-1] + timedelta(days=1), time(0), tzinfo=zone)
     deleted, _ = (
         Appointment.objects.filter(user=user, ms_event_id__startswith="demo-")
-        .filter(start_time__gte=start, start_time__lt=end)
+        .in_period(window[0], window[-1], zone)
         .exclude(ms_event_id__in=[item.ms_event_id for item in plan])
         .delete()
     )

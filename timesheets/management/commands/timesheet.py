@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adminassistant.commands import microsoft_failures, user_by_email
+from adminassistant.days import today_in
 from archiving.phrases import DatePhraseError, parse_date_phrase
 from timesheets.billing import format_hours
 from timesheets.services import (
@@ -44,7 +45,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = user_by_email(options["email"])
-        start, end = _day(options["start"], "--start"), _day(options["end"], "--end")
+        # "yesterday" and "today" are the consultant's days, not the server's.
+        start = _day(options["start"], "--start", zone=user.timezone)
+        end = _day(options["end"], "--end", zone=user.timezone)
         formats = [f.strip().lower() for f in options["format"].split(",") if f.strip()]
         unknown = sorted(set(formats) - set(FORMATS))
         if unknown:
@@ -90,9 +93,9 @@ class Command(BaseCommand):
             )
 
 
-def _day(text: str, option: str) -> date:
+def _day(text: str, option: str, *, zone: str) -> date:
     try:
-        dates = parse_date_phrase(text, today=date.today())
+        dates = parse_date_phrase(text, today=today_in(zone))
     except DatePhraseError as error:
         raise CommandError(f"{option}: {error.reason}") from error
     if dates.start != dates.end:

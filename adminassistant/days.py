@@ -1,0 +1,35 @@
+"""Local days as instants: a person's day starts at midnight in their own time zone.
+
+Pure functions on the standard library's zoneinfo; no app imports. Days are not always 24 hours:
+a Europe/London day is 23 hours on the spring-forward Sunday and 25 on the autumn one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+def _zone(zone: str | ZoneInfo) -> ZoneInfo:
+    return zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+
+
+def day_start_utc(day: date, zone: str | ZoneInfo) -> datetime:
+    """The aware UTC instant at which `day` starts in `zone`.
+
+    Where a zone skips local midnight (America/Santiago in September), the day starts at its
+    first instant that exists: fold=0 on a skipped time takes the offset before the jump, which
+    lands there once converted; on a repeated midnight it picks the first.
+    """
+    return datetime.combine(day, time.min, tzinfo=_zone(zone)).astimezone(UTC)
+
+
+def day_bounds_utc(first: date, last: date, zone: str | ZoneInfo) -> tuple[datetime, datetime]:
+    """[start of `first`, start of the day after `last`) in `zone`, as aware UTC instants."""
+    return day_start_utc(first, zone), day_start_utc(last + timedelta(days=1), zone)
+
+
+def today_in(zone: str | ZoneInfo, *, now: datetime | None = None) -> date:
+    """The date it is in `zone` at `now` (default: this instant), not the server's date."""
+    moment = now or datetime.now(UTC)
+    return moment.astimezone(_zone(zone)).date()
