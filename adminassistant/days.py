@@ -1,13 +1,16 @@
 """Local days as instants: a person's day starts at midnight in their own time zone.
 
-Pure functions on the standard library's zoneinfo; no app imports. Days are not always 24 hours:
-a Europe/London day is 23 hours on the spring-forward Sunday and 25 on the autumn one.
+Pure functions on the standard library's zoneinfo (the clock is Django's); no app imports. Days
+are not always 24 hours: a Europe/London day is 23 hours on the spring-forward Sunday and 25 on
+the autumn one.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 
 def _zone(zone: str | ZoneInfo) -> ZoneInfo:
@@ -31,5 +34,4 @@ def day_bounds_utc(first: date, last: date, zone: str | ZoneInfo) -> tuple[datet
 
 def today_in(zone: str | ZoneInfo, *, now: datetime | None = None) -> date:
     """The date it is in `zone` at `now` (default: this instant), not the server's date."""
-    moment = now or datetime.now(UTC)
-    return moment.astimezone(_zone(zone)).date()
+    return (now or timezone.now()).astimezone(_zone(zone)).date()

@@ -173,7 +173,7 @@ class AppointmentAdmin(OwnedModelAdmin):
 
     @admin.display(description="Billed on")
     def billed_on(self, obj: Appointment) -> str:
-        if not obj.timesheet_id:
+        if not obj.is_locked:
             return "Not billed yet."
         url = reverse("admin:timesheets_timesheet_change", args=[obj.timesheet_id])
         return format_html(

@@ -585,7 +585,7 @@ def period_customer_hours(*, user: User, start: date, end: date) -> list[Custome
 
 def unbilled_customer_hours(*, user: User) -> list[CustomerHours]:
     """Archived appointments on no issued timesheet, per customer."""
-    appointments = Appointment.objects.filter(user=user, is_archived=True, timesheet__isnull=True)
+    appointments = Appointment.objects.filter(user=user, is_archived=True).unlocked()
     return customer_hours(user=user, appointments=appointments)
 
 
