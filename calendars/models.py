@@ -4,6 +4,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -375,9 +376,10 @@ class Appointment(Timestamped):
         if self._state.adding or self.pk is None:
             return
         fields = [
-            self._meta.get_field(name)
-            for name in BILLED_FIELDS
-            if update_fields is None or name in update_fields
+            field
+            for field in self._meta.concrete_fields
+            if field.name in BILLED_FIELDS
+            and (update_fields is None or field.name in update_fields)
         ]
         if not fields:
             return
@@ -390,7 +392,7 @@ class Appointment(Timestamped):
         if stored is None:
             return
         if any(getattr(self, field.attname) != stored[field.attname] for field in fields):
-            timesheet = self._meta.get_field("timesheet").related_model._base_manager.get(
+            timesheet = apps.get_model("timesheets", "Timesheet")._base_manager.get(
                 pk=stored["timesheet_id"]
             )
             raise AppointmentLocked(

@@ -50,11 +50,12 @@ def round_hours(hours: Decimal, rounding: Rounding) -> Decimal:
         return hours
     step = Decimal(rounding.interval_minutes) / 60
     units = hours / step
-    method = {
+    methods: dict[str, str] = {
         RoundingMode.UP: ROUND_CEILING,
         RoundingMode.DOWN: ROUND_FLOOR,
         RoundingMode.NEAREST: ROUND_HALF_UP,
-    }[rounding.mode]
+    }
+    method = methods[rounding.mode]
     return (units.quantize(Decimal(1), rounding=method) * step).normalize() + Decimal(0)
 
 
