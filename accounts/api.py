@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
 from accounts.models import User
-from adminassistant.api_base import StrictFieldsMixin, UTCDateTimeField
+from adminassistant.api.serializers import StrictFieldsMixin, UTCDateTimeField
 from auditing.services import audit_record
 
 

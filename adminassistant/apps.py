@@ -7,7 +7,7 @@ from django.db.models.signals import post_migrate
 class AdminAssistantAdminConfig(AdminConfig):
     """The Django admin, with the site that audits every change."""
 
-    default_site = "adminassistant.admin.AdminAssistantSite"
+    default_site = "adminassistant.sites.AdminAssistantSite"
 
     def ready(self) -> None:
         super().ready()

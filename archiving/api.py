@@ -15,15 +15,14 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adminassistant.api_base import (
-    IdFilter,
-    OwnedFilterSet,
+from adminassistant.api.filters import IdFilter, OwnedFilterSet
+from adminassistant.api.serializers import (
     OwnedModelSerializer,
-    OwnedModelViewSet,
     StrictFieldsMixin,
     UTCDateTimeField,
     request_user,
 )
+from adminassistant.api.viewsets import OwnedModelViewSet
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.phrases import ACCEPTED_FORMS, DatePhraseError
 from archiving.services import (

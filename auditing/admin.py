@@ -9,8 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from accounts.microsoft import microsoft_problem
 from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
+from adminassistant.graph import microsoft_problem
 from archiving.services import (
     OverlapResolutionError,
     SourceDeletedError,

@@ -11,16 +11,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adminassistant.api_base import (
-    Conflict,
-    InstantFilter,
-    OwnedFilterSet,
-    OwnedModelSerializer,
-    OwnedReadOnlyModelViewSet,
-    StrictFieldsMixin,
-    error_response,
-)
-from adminassistant.api_defaults import CursorPagination
+from adminassistant.api.exceptions import Conflict
+from adminassistant.api.filters import InstantFilter, OwnedFilterSet
+from adminassistant.api.pagination import CursorPagination
+from adminassistant.api.schema import error_response
+from adminassistant.api.serializers import OwnedModelSerializer, StrictFieldsMixin
+from adminassistant.api.viewsets import OwnedReadOnlyModelViewSet
 from archiving.services import (
     OverlapResolutionError,
     SourceDeletedError,

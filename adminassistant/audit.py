@@ -1,0 +1,62 @@
+"""How the foundations record an audited change without importing the auditing app.
+
+The admin and API plumbing write an audit row for every add, change and delete, but they sit
+below every app. The auditing app registers its recorder here when it is ready
+(`AuditingConfig.ready`); a write with no recorder registered raises, so an unaudited change can
+never pass silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class AuditRecorder(Protocol):
+    def __call__(
+        self,
+        *,
+        action_type: str,
+        operation: str,
+        user: Any = None,
+        resource_type: str | None = None,
+        resource_id: Any = None,
+        message: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> object: ...
+
+
+_recorder: list[AuditRecorder] = []
+
+
+def audit_recorder_register(recorder: AuditRecorder) -> None:
+    """Make `recorder` the one that writes the foundations' audit rows (registering twice, as
+    Django's autoreloader may, replaces the first)."""
+    _recorder[:] = [recorder]
+
+
+def audit_change(
+    *,
+    action_type: str,
+    operation: str,
+    user: Any,
+    resource_type: str | None,
+    resource_id: Any,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Record a finished change (an admin or API write) through the registered recorder."""
+    if not _recorder:
+        raise ImproperlyConfigured(
+            "No audit recorder is registered: add the auditing app to INSTALLED_APPS."
+        )
+    _recorder[0](
+        action_type=action_type,
+        operation=operation,
+        user=user,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        message=message,
+        details=details,
+    )
