@@ -25,15 +25,9 @@ from adminassistant.api.serializers import (
 from adminassistant.api.viewsets import OwnedModelViewSet
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.phrases import ACCEPTED_FORMS, DatePhraseError
-from archiving.services import (
-    ArchiveRunStatus,
-    archive_dates,
-    archive_queue,
-    archive_run_status,
-    configuration_schedules_sync,
-    job_schedule_remove,
-    job_schedule_sync,
-)
+from archiving.run_status import ArchiveRunStatus, archive_run_status
+from archiving.schedules import configuration_schedules_sync, job_schedule_remove, job_schedule_sync
+from archiving.services import archive_dates, archive_queue
 from auditing.models import AuditLog
 
 

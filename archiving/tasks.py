@@ -12,13 +12,13 @@ from django_q.models import Schedule
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
 from archiving.run import ArchiveAlreadyRunning, archive_run
-from archiving.services import (
+from archiving.schedules import (
     archive_staleness_sync,
     job_next_run,
     schedule_name,
     scheduled_window,
-    today_in,
 )
+from archiving.services import today_in
 from auditing.context import new_correlation_id
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.microsoft import MicrosoftNotConfigured, graph_client
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
-from archiving.services import HEALING_LIMIT_DAYS, scheduled_window, today_in
+from archiving.schedules import HEALING_LIMIT_DAYS, scheduled_window
+from archiving.services import today_in
 from archiving.tasks import scheduled_archive
 from auditing.models import ActionLog
 from calendars.models import Appointment
