@@ -82,6 +82,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "adminassistant.apps.AdminAssistantAdminConfig",
+    "adminassistant.apps.AdminAssistantConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -129,6 +130,7 @@ WSGI_APPLICATION = "adminassistant.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Listed first so that these admin templates override django.contrib.admin's own.
         "DIRS": [BASE_DIR / "adminassistant" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -226,9 +228,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-# The admin site's own assets: `adminassistant` is installed as the admin's AppConfig, whose
-# app directory is django.contrib.admin's, so its static folder is listed here.
-STATICFILES_DIRS = [BASE_DIR / "adminassistant" / "static"]
 STATIC_ROOT = _project_path("STATIC_ROOT", "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = _project_path("MEDIA_ROOT", "media")
