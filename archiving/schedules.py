@@ -15,8 +15,6 @@ from archiving.phrases import DateRange
 from auditing.models import ActionLog
 
 SCHEDULE_PREFIX = "archive-job-"
-
-
 SCHEDULED_TASK = "archiving.tasks.scheduled_archive"
 
 
