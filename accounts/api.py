@@ -6,8 +6,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 
 from accounts.models import User
-from adminassistant.api_base import StrictFieldsMixin, UTCDateTimeField
-from auditing.services import audited_update
+from adminassistant.api.serializers import StrictFieldsMixin, UTCDateTimeField
+from adminassistant.audit import audited_update
 
 
 class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -22,7 +22,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from adminassistant.graph import GraphClient, GraphPermissionError, RetryPolicy, http_session
+from adminassistant.graph import (
+    GraphClient,
+    GraphPermissionError,
+    MicrosoftProblem,
+    MicrosoftSetupMissing,
+    RetryPolicy,
+    http_session,
+)
 from auditing.models import ActionLog
 from auditing.services import audit_record
 
@@ -35,7 +42,7 @@ RECONNECT_ERRORS = frozenset(
 )
 
 
-class MicrosoftNotConfigured(Exception):
+class MicrosoftNotConfigured(MicrosoftSetupMissing):
     """MS_CLIENT_ID / MS_CLIENT_SECRET are not set."""
 
     def __init__(self) -> None:
@@ -45,32 +52,16 @@ class MicrosoftNotConfigured(Exception):
         )
 
 
-class MicrosoftNotConnected(Exception):
+class MicrosoftNotConnected(MicrosoftSetupMissing):
     """The user has never connected Microsoft 365, or disconnected it."""
 
 
-class MicrosoftReconnectRequired(Exception):
+class MicrosoftReconnectRequired(MicrosoftSetupMissing):
     """Microsoft refused the user's refresh token; the user must connect again."""
 
 
-class MicrosoftTokenError(Exception):
+class MicrosoftTokenError(MicrosoftProblem):
     """Getting a token failed for a reason a later retry may fix."""
-
-
-def microsoft_problem(error: BaseException) -> str | None:
-    """A message a person can act on for a Microsoft failure; None for a programming error."""
-    from adminassistant.graph import GraphError
-
-    if isinstance(
-        error,
-        MicrosoftNotConfigured
-        | MicrosoftNotConnected
-        | MicrosoftReconnectRequired
-        | MicrosoftTokenError
-        | GraphError,
-    ):
-        return str(error)
-    return None
 
 
 def microsoft_configured() -> bool:

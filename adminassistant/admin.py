@@ -1,16 +1,23 @@
-"""The admin site and the ModelAdmin bases every app's admin uses."""
+"""The ModelAdmin plumbing every app's admin uses: owner-scoped admin, read-only admin, an
+audit row for every change, and the hook through which one app adds actions and read-only
+fields to another app's model admin (`admin_extension_add`). The site itself is composition, in
+`adminassistant/sites.py`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest
 
+from adminassistant.audit import audit_change
 from adminassistant.inputs import SafeInputAdminMixin
-from auditing.services import audit_record
 
 
 class AuditedAdminMixin(SafeInputAdminMixin):
@@ -38,7 +45,7 @@ def _audit_admin_change(request: HttpRequest, obj: Model, operation: str, messag
     changed_fields = sorted(
         {name for change in message or [] for name in change.get("changed", {}).get("fields", [])}
     )
-    audit_record(
+    audit_change(
         action_type="admin",
         operation=operation,
         user=request.user,
@@ -49,82 +56,37 @@ def _audit_admin_change(request: HttpRequest, obj: Model, operation: str, messag
     )
 
 
-# The index groups models by what people do, not by the app that defines them.
-MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
-    (
-        "calendar",
-        "Calendar",
-        ["calendars.Appointment", "calendars.Calendar", "calendars.Category", "calendars.Location"],
-    ),
-    (
-        "billing",
-        "Billing",
-        [
-            "timesheets.Timesheet",
-            "timesheets.CustomerSettings",
-            "timesheets.BillingProfile",
-            "timesheets.XeroConnection",
-        ],
-    ),
-    (
-        "archiving",
-        "Archiving",
-        [
-            "archiving.ArchiveConfiguration",
-            "archiving.JobConfiguration",
-            "archiving.ArchiveCopy",
-            "archiving.ArchiveRun",
-        ],
-    ),
-    ("attention", "Attention", ["auditing.ActionLog", "auditing.AuditLog"]),
-    ("settings", "Settings", ["accounts.User", "accounts.ApiToken"]),
-]
-SYSTEM_GROUP = ("system", "System")
+@dataclass
+class AdminExtension:
+    """What other apps add to one model's admin: actions (after the admin's own, in the order
+    added) and read-only display fields, each shown after a named field of the fieldsets.
+
+    An action is a plain `@admin.action` function (modeladmin, request, queryset); a field is a
+    plain `@admin.display` function of the object, found by its name."""
+
+    actions: list[Callable[..., Any]] = field(default_factory=list)
+    fields: list[tuple[Callable[[Any], Any], str]] = field(default_factory=list)
 
 
-class AdminAssistantSite(admin.AdminSite):
-    site_header = "Admin Assistant"
-    site_title = "Admin Assistant"
-    index_title = "Back office"
-    index_template = "admin/dashboard.html"
+_EXTENSIONS: dict[str, AdminExtension] = {}
 
-    def index(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
-        from adminassistant.dashboard import dashboard_context
 
-        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+def admin_extension_add(
+    model: type[Model],
+    *,
+    actions: list[Callable[..., Any]] | None = None,
+    fields: list[tuple[Callable[[Any], Any], str]] | None = None,
+) -> None:
+    """Add actions and read-only fields to `model`'s admin from the app that owns them, so the
+    model's own app need not import it (a lower app never imports a higher one). `fields` pairs
+    each display function with the field it follows."""
+    extension = _EXTENSIONS.setdefault(model._meta.label, AdminExtension())
+    extension.actions += [a for a in actions or [] if a not in extension.actions]
+    extension.fields += [f for f in fields or [] if f not in extension.fields]
 
-    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
-        """The index's sections: our models by task; framework and third-party models only
-        for superusers, under System. An app's own page (app_label) stays Django's."""
-        apps = super().get_app_list(request, app_label)
-        if app_label is not None:
-            return apps
-        models = {model["model"]._meta.label: model for app in apps for model in app["models"]}
-        groups = []
-        placed: set[str] = set()
-        for label, name, members in MODEL_GROUPS:
-            rows = [models[member] for member in members if member in models]
-            placed.update(members)
-            if rows:
-                groups.append(_group(label, name, rows))
-        others = [model for key, model in models.items() if key not in placed]
-        if others and request.user.is_superuser:
-            others.sort(
-                key=lambda model: (model["model"]._meta.app_config.verbose_name, model["name"])
-            )
-            groups.append(_group(*SYSTEM_GROUP, others))
-        return groups
 
-    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
-        """Register as usual, auditing every model's changes, ours or a third party's."""
-        admin_class = admin_class or admin.ModelAdmin
-        if not issubclass(admin_class, AuditedAdminMixin):
-            admin_class = type(
-                admin_class.__name__,
-                (AuditedAdminMixin, admin_class),
-                {"__module__": admin_class.__module__},
-            )
-        super().register(model_or_iterable, admin_class, **options)
+def _extension(model: type[Model]) -> AdminExtension:
+    return _EXTENSIONS.get(model._meta.label) or AdminExtension()
 
 
 class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
@@ -135,6 +97,30 @@ class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """
 
     owner_field = "user"
+
+    def __getattr__(self, name: str) -> Any:
+        # The admin finds a read-only field's label and value by name on the ModelAdmin, as it
+        # does for the admin's own display methods; the fields other apps add are found here.
+        model = self.__dict__.get("model")
+        if model is not None:
+            for display, _after in _extension(model).fields:
+                if display.__name__ == name:
+                    return display
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if self.actions is None or IS_POPUP_VAR in request.GET:
+            return actions
+        added = [self.get_action(action) for action in _extension(self.model).actions]
+        for function, name, description in self._filter_actions_by_permissions(request, added):
+            actions[name] = (function, name, description)
+        return actions
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        added = [display.__name__ for display, _after in _extension(self.model).fields]
+        return [*fields, *(name for name in added if name not in fields)]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
@@ -175,7 +161,7 @@ class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return exclude
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
-        fieldsets = super().get_fieldsets(request, obj)
+        fieldsets = _with_added_fields(super().get_fieldsets(request, obj), self.model)
         if request.user.is_superuser:
             return fieldsets
         return [
@@ -246,14 +232,20 @@ class ReadOnlyAdminMixin:
         return False
 
 
-def _group(label: str, name: str, models: list[dict]) -> dict:
-    return {
-        "name": name,
-        "app_label": label,
-        "app_url": "",
-        "has_module_perms": True,
-        "models": models,
-    }
+def _with_added_fields(fieldsets: Any, model: type[Model]) -> list[Any]:
+    """The fieldsets with the fields other apps add, each after the field it follows."""
+    fieldsets = [
+        (name, {**options, "fields": list(options["fields"])}) for name, options in fieldsets
+    ]
+    for display, after in _extension(model).fields:
+        present = [f for _name, options in fieldsets for f in options["fields"]]
+        if display.__name__ in present:
+            continue
+        for _name, options in fieldsets:
+            if after in options["fields"]:
+                options["fields"].insert(options["fields"].index(after) + 1, display.__name__)
+                break
+    return fieldsets
 
 
 def _without(fields: Any, name: str) -> list[Any]:
@@ -266,6 +258,4 @@ def _is_staff(request: HttpRequest) -> bool:
 
 
 def _user_label() -> str:
-    from django.conf import settings
-
     return settings.AUTH_USER_MODEL

@@ -18,7 +18,8 @@ from django.urls import reverse
 from accounts.models import User
 from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, JobConfiguration
-from archiving.services import archive_last_runs, job_next_run
+from archiving.run_status import archive_last_runs
+from archiving.schedules import job_next_run
 from auditing.models import ActionLog
 from timesheets.billing import format_hours
 from timesheets.services import CustomerHours, period_customer_hours, unbilled_customer_hours

@@ -66,7 +66,27 @@ TokenProvider = Callable[[bool], str]
 """Returns an access token; called with True to force a refresh after a 401."""
 
 
-class GraphError(Exception):
+class MicrosoftProblem(Exception):
+    """A Microsoft 365 failure a person can act on; the message says what is wrong.
+
+    Every app reports these the same way (an admin message, a command's one-line error, an API
+    409 or 502) without knowing which app raised them: Graph errors here, the account's
+    sign-in and token errors in `accounts.microsoft`."""
+
+
+class MicrosoftSetupMissing(MicrosoftProblem):
+    """What is missing is the account's set-up (not configured, not connected, reconnect
+    needed), not an answer from Microsoft: the API says 409, not 502."""
+
+
+def microsoft_problem(error: BaseException) -> str | None:
+    """A message a person can act on for a Microsoft failure; None for a programming error."""
+    if isinstance(error, MicrosoftProblem):
+        return str(error)
+    return None
+
+
+class GraphError(MicrosoftProblem):
     """Microsoft Graph answered with an error (or not at all)."""
 
     def __init__(

@@ -82,6 +82,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "adminassistant.apps.AdminAssistantAdminConfig",
+    "adminassistant.apps.AdminAssistantConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -129,6 +130,7 @@ WSGI_APPLICATION = "adminassistant.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Listed first so that these admin templates override django.contrib.admin's own.
         "DIRS": [BASE_DIR / "adminassistant" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -226,9 +228,6 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-# The admin site's own assets: `adminassistant` is installed as the admin's AppConfig, whose
-# app directory is django.contrib.admin's, so its static folder is listed here.
-STATICFILES_DIRS = [BASE_DIR / "adminassistant" / "static"]
 STATIC_ROOT = _project_path("STATIC_ROOT", "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = _project_path("MEDIA_ROOT", "media")
@@ -269,29 +268,29 @@ def _throttle_rate(name: str, default: str) -> str | None:
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes a missing login a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "adminassistant.api_defaults.ApiTokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["adminassistant.api_defaults.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["adminassistant.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "adminassistant.api_defaults.BrowsableAPIRenderer",
+        "adminassistant.api.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "adminassistant.api_defaults.SearchFilter",
+        "adminassistant.api.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "adminassistant.api_defaults.PageNumberPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["adminassistant.api_defaults.ScopedThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "adminassistant.api.pagination.PageNumberPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["adminassistant.api.throttling.ScopedThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "api": _throttle_rate("API_THROTTLE_RATE", "100/second"),
         "archive-run": _throttle_rate("API_ARCHIVE_RUN_THROTTLE_RATE", "120/hour"),
         "timesheet-generate": _throttle_rate("API_TIMESHEET_GENERATE_THROTTLE_RATE", "300/hour"),
     },
-    "DEFAULT_SCHEMA_CLASS": "adminassistant.api_base.AutoSchema",
-    "EXCEPTION_HANDLER": "adminassistant.api_base.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "adminassistant.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "adminassistant.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

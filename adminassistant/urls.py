@@ -10,9 +10,9 @@ urlpatterns = [
     path("health/ready/", health_ready, name="health-ready"),
     path("health/cluster/", health_cluster, name="health-cluster"),
     path("admin/", admin.site.urls),
-    path("api/", include("adminassistant.api")),
+    path("api/", include("adminassistant.api_root")),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
 ]
 
-handler404 = "adminassistant.api.not_found"
+handler404 = "adminassistant.api_root.not_found"

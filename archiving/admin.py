@@ -14,18 +14,19 @@ from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
 from adminassistant.days import today_in
 from archiving.forms import ArchiveNowForm
 from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
-from archiving.services import (
+from archiving.run_status import (
     ArchiveRunStatus,
-    archive_dates,
     archive_last_runs,
-    archive_queue,
     archive_run_opened_items,
     archive_run_status,
+)
+from archiving.schedules import (
     configuration_schedules_sync,
     job_schedule_remove,
     job_schedule_sync,
     schedule_name,
 )
+from archiving.services import archive_dates, archive_queue
 
 
 def audit_link(correlation_id: str) -> str:

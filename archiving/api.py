@@ -15,26 +15,19 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adminassistant.api_base import (
-    IdFilter,
-    OwnedFilterSet,
+from adminassistant.api.filters import IdFilter, OwnedFilterSet
+from adminassistant.api.serializers import (
     OwnedModelSerializer,
-    OwnedModelViewSet,
     StrictFieldsMixin,
     UTCDateTimeField,
     request_user,
 )
+from adminassistant.api.viewsets import OwnedModelViewSet
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.phrases import ACCEPTED_FORMS, DatePhraseError
-from archiving.services import (
-    ArchiveRunStatus,
-    archive_dates,
-    archive_queue,
-    archive_run_status,
-    configuration_schedules_sync,
-    job_schedule_remove,
-    job_schedule_sync,
-)
+from archiving.run_status import ArchiveRunStatus, archive_run_status
+from archiving.schedules import configuration_schedules_sync, job_schedule_remove, job_schedule_sync
+from archiving.services import archive_dates, archive_queue
 from auditing.models import AuditLog
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from calendars.rules import Billing, is_travel
+from calendars.categories import Billing, is_travel
 
 PRIVATE_SENSITIVITIES = frozenset({"private", "confidential", "personal"})
 

@@ -40,14 +40,10 @@ from archiving.models import ArchiveConfiguration, ArchiveCopy
 from archiving.phrases import DateRange, window_bounds
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
+from calendars.categories import Billing, billing_from_categories
 from calendars.models import Appointment, Calendar, Category, Location
-from calendars.rules import (
-    Billing,
-    Slot,
-    apply_modifications,
-    billing_from_categories,
-    resolve_overlaps,
-)
+from calendars.modifications import apply_modifications
+from calendars.overlaps import Slot, resolve_overlaps
 from calendars.uris import parse_calendar_uri
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
 from archiving.run import ArchiveAlreadyRunning, archive_run
-from archiving.services import (
+from archiving.schedules import (
     archive_staleness_sync,
     job_next_run,
     schedule_name,

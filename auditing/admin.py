@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -9,16 +7,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from accounts.microsoft import microsoft_problem
 from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
-from archiving.services import (
-    OverlapResolutionError,
-    SourceDeletedError,
-    overlap_resolve,
-    source_deleted_discard,
-    source_deleted_keep,
-)
+from adminassistant.graph import microsoft_problem
 from auditing.models import ActionLog, AuditLog
+from auditing.resolutions import ResolutionFailed, item_resolve
 from auditing.services import action_log_close
 
 
@@ -90,23 +82,28 @@ class ActionLogAdmin(OwnedModelAdmin):
 
     @admin.action(description="Deleted from the source: it happened — keep billing it")
     def it_happened(self, request: HttpRequest, queryset: QuerySet[ActionLog]) -> None:
-        self._settle_source_deleted(request, queryset, source_deleted_keep, "kept and billed")
+        self._settle_source_deleted(request, queryset, "happened", "kept and billed")
 
     @admin.action(description="Deleted from the source: it did not happen — stop billing it")
     def it_did_not_happen(self, request: HttpRequest, queryset: QuerySet[ActionLog]) -> None:
         self._settle_source_deleted(
-            request, queryset, source_deleted_discard, "no longer billed; copies deleted"
+            request, queryset, "did_not_happen", "no longer billed; copies deleted"
         )
 
     def _settle_source_deleted(
-        self, request: HttpRequest, queryset: QuerySet[ActionLog], service: Any, outcome: str
+        self, request: HttpRequest, queryset: QuerySet[ActionLog], choice: str, outcome: str
     ) -> None:
         items = queryset.filter(event_type=ActionLog.EventType.SOURCE_DELETED).open()
         settled = 0
         for item in items:
             try:
-                service(item=item, by=request.user)
-            except SourceDeletedError as error:
+                item_resolve(
+                    event_type=ActionLog.EventType.SOURCE_DELETED,
+                    choice=choice,
+                    item=item,
+                    by=request.user,
+                )
+            except ResolutionFailed as error:
                 self.message_user(request, f"{item}: {error}", messages.ERROR)
             except Exception as error:
                 problem = microsoft_problem(error)
@@ -130,8 +127,14 @@ class ActionLogAdmin(OwnedModelAdmin):
         if request.method == "POST":
             keep = [int(v) for v in request.POST.getlist("keep") if v.isdigit()]
             try:
-                overlap_resolve(item=item, keep_ids=keep, user=request.user)
-            except OverlapResolutionError as problem:
+                item_resolve(
+                    event_type=ActionLog.EventType.OVERLAP,
+                    choice="keep",
+                    item=item,
+                    by=request.user,
+                    keep_ids=keep,
+                )
+            except ResolutionFailed as problem:
                 error = str(problem)
             else:
                 self.message_user(

@@ -11,24 +11,14 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adminassistant.api_base import (
-    Conflict,
-    InstantFilter,
-    OwnedFilterSet,
-    OwnedModelSerializer,
-    OwnedReadOnlyModelViewSet,
-    StrictFieldsMixin,
-    error_response,
-)
-from adminassistant.api_defaults import CursorPagination
-from archiving.services import (
-    OverlapResolutionError,
-    SourceDeletedError,
-    overlap_resolve,
-    source_deleted_discard,
-    source_deleted_keep,
-)
+from adminassistant.api.exceptions import Conflict
+from adminassistant.api.filters import InstantFilter, OwnedFilterSet
+from adminassistant.api.pagination import CursorPagination
+from adminassistant.api.schema import error_response
+from adminassistant.api.serializers import OwnedModelSerializer, StrictFieldsMixin
+from adminassistant.api.viewsets import OwnedReadOnlyModelViewSet
 from auditing.models import ActionLog, AuditLog
+from auditing.resolutions import ResolutionFailed, item_resolve
 from auditing.services import action_log_close
 
 
@@ -177,10 +167,14 @@ class ActionLogViewSet(OwnedReadOnlyModelViewSet):
                 raise serializers.ValidationError(
                     {"decision": ["Say whether it happened: 'happened' or 'did_not_happen'."]}
                 )
-            service = source_deleted_keep if decision == "happened" else source_deleted_discard
             try:
-                service(item=item, by=request.user)
-            except SourceDeletedError as error:
+                item_resolve(
+                    event_type=ActionLog.EventType.SOURCE_DELETED,
+                    choice=decision,
+                    item=item,
+                    by=request.user,
+                )
+            except ResolutionFailed as error:
                 raise serializers.ValidationError({"decision": [str(error)]}) from error
         elif decision is not None:
             raise serializers.ValidationError(
@@ -190,8 +184,14 @@ class ActionLogViewSet(OwnedReadOnlyModelViewSet):
             self._close(item, ActionLog.State.RESOLVED)
         else:
             try:
-                overlap_resolve(item=item, keep_ids=keep, user=request.user)
-            except OverlapResolutionError as error:
+                item_resolve(
+                    event_type=ActionLog.EventType.OVERLAP,
+                    choice="keep",
+                    item=item,
+                    by=request.user,
+                    keep_ids=keep,
+                )
+            except ResolutionFailed as error:
                 raise serializers.ValidationError({"keep": [str(error)]}) from error
         item.refresh_from_db()
         return Response(ActionLogSerializer(item, context={"request": request}).data)

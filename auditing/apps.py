@@ -6,3 +6,11 @@ from django.apps import AppConfig
 class AuditingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "auditing"
+
+    def ready(self) -> None:
+        from adminassistant.audit import audit_recorder_register
+        from auditing.services import audit_record
+
+        # The admin and API plumbing sit below every app; they write their audit rows
+        # through this recorder.
+        audit_recorder_register(audit_record)

@@ -7,11 +7,9 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
-from django.db.models import Model
 
 from auditing.context import current_parent, current_request, new_correlation_id
 from auditing.models import ActionLog, AuditLog
@@ -179,44 +177,6 @@ def audit_record(
         ip_address=context.ip_address if context else None,
         user_agent=context.user_agent if context else None,
     )
-
-
-class ValidatedWrite(Protocol):
-    """What `audited_update` needs of a write: a DRF serializer, validated."""
-
-    instance: Any
-    validated_data: Mapping[str, Any]
-
-    def save(self, **kwargs: Any) -> Any: ...
-
-
-def api_write_audit(*, user: Any, instance: Model, operation: str, fields: list[str]) -> AuditLog:
-    """The audit row of a create, update or delete made through the API."""
-    return audit_record(
-        action_type="api",
-        operation=operation,
-        user=user,
-        resource_type=instance._meta.object_name,
-        resource_id=instance.pk,
-        message=f"{operation.capitalize()} {instance._meta.verbose_name} “{instance}” "
-        "through the API",
-        details={"fields": fields} if fields else None,
-    )
-
-
-def audited_update(*, write: ValidatedWrite, user: Any, **values: Any) -> Any:
-    """Save an API update and audit the fields whose value it changes, both or neither.
-
-    `values` are set on the instance besides the validated data (what the server decides).
-    """
-    before = write.instance
-    changed = sorted(
-        name for name, value in write.validated_data.items() if getattr(before, name, None) != value
-    )
-    with transaction.atomic(using="default"):
-        instance = write.save(**values)
-        api_write_audit(user=user, instance=instance, operation="update", fields=changed)
-    return instance
 
 
 def _str_or_none(value: Any) -> str | None:

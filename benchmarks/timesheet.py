@@ -4,7 +4,7 @@
 
 First the documents (benchmarks/timesheet_documents.py): 100- and 1,000-row PDF/CSV/XLSX and
 the bare WeasyPrint, csv.writer and openpyxl floors. Then the admin's "Export timesheet" action
-code path (`timesheets.exports.appointments_export`) over 50,000 appointments in a scratch
+code path (`timesheets.admin_exports.appointments_export`) over 50,000 appointments in a scratch
 database: CSV streamed from the database with its peak memory at 10,000 and 50,000 rows, and
 XLSX, each next to its bare floor. Targets: 100-row PDF <= 2 s; 1,000-row PDF <= 1.3 x floor;
 50,000-row CSV <= 5 s with memory that does not grow with rows; 50,000-row XLSX <= 1.5 x floor.
@@ -42,7 +42,7 @@ from openpyxl import Workbook  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from calendars.models import Appointment  # noqa: E402
-from timesheets.exports import appointments_export  # noqa: E402
+from timesheets.admin_exports import appointments_export  # noqa: E402
 from timesheets.models import BillingProfile  # noqa: E402
 
 

@@ -3,19 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from accounts.microsoft import microsoft_problem
 from adminassistant.admin import OwnedModelAdmin
+from adminassistant.graph import microsoft_problem
 from calendars.forms import AppointmentForm
 from calendars.models import Appointment, AppointmentQuerySet, Calendar, Category, Location
 from calendars.services import categories_sync
-from timesheets.exports import appointments_export
-from timesheets.services import TimesheetError, appointment_billing
 
 
 @admin.register(Calendar)
@@ -104,7 +101,6 @@ class AppointmentAdmin(OwnedModelAdmin):
     form = AppointmentForm
     readonly_fields = [
         "ms_event_data",
-        "billing_result",
         "billed_on",
         "source_deleted_at",
         "archive_copies_list",
@@ -113,7 +109,8 @@ class AppointmentAdmin(OwnedModelAdmin):
     ]
     show_full_result_count = False
     list_per_page = 100
-    actions = ["export_pdf", "export_csv", "export_xlsx"]
+    # The timesheets app adds the "Export timesheet" actions and the "What a timesheet bills"
+    # field (after `categories`) through admin_extension_add: calendars sits below timesheets.
     fieldsets = [
         (None, {"fields": ["user", "subject", "start_time", "end_time", "is_all_day"]}),
         (
@@ -127,7 +124,6 @@ class AppointmentAdmin(OwnedModelAdmin):
                     "is_travel",
                     "category",
                     "categories",
-                    "billing_result",
                     "timesheet",
                     "overlap_state",
                     "overlap_reason",
@@ -164,12 +160,6 @@ class AppointmentAdmin(OwnedModelAdmin):
         # A new appointment's categories come from the person adding it.
         form_class.categories_owner_id = request.user.pk
         return form_class
-
-    @admin.display(description="What a timesheet bills")
-    def billing_result(self, obj: Appointment) -> str:
-        if obj.pk is None:
-            return "Shown once saved."
-        return appointment_billing(obj)
 
     @admin.display(description="Billed on")
     def billed_on(self, obj: Appointment) -> str:
@@ -244,22 +234,3 @@ class AppointmentAdmin(OwnedModelAdmin):
                 request, f"{locked} billed appointment(s) were kept: void their timesheet first."
             )
         super().delete_queryset(request, queryset.unlocked())
-
-    def _export(self, request: HttpRequest, queryset: QuerySet[Appointment], fmt: str) -> Any:
-        try:
-            return appointments_export(request=request, appointments=queryset, fmt=fmt)
-        except TimesheetError as error:
-            messages.error(request, str(error))
-            return None
-
-    @admin.action(description="Export timesheet (PDF)")
-    def export_pdf(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> Any:
-        return self._export(request, queryset, "pdf")
-
-    @admin.action(description="Export timesheet (CSV)")
-    def export_csv(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> Any:
-        return self._export(request, queryset, "csv")
-
-    @admin.action(description="Export timesheet (Excel)")
-    def export_xlsx(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> Any:
-        return self._export(request, queryset, "xlsx")

@@ -11,17 +11,12 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from adminassistant.api_base import (
-    Conflict,
-    IdFilter,
-    InstantFilter,
-    OwnedFilterSet,
-    OwnedModelSerializer,
-    OwnedModelViewSet,
-    error_response,
-    microsoft_api_error,
-)
-from adminassistant.api_defaults import CursorPagination
+from adminassistant.api.exceptions import Conflict, microsoft_api_error
+from adminassistant.api.filters import IdFilter, InstantFilter, OwnedFilterSet
+from adminassistant.api.pagination import CursorPagination
+from adminassistant.api.schema import error_response
+from adminassistant.api.serializers import OwnedModelSerializer
+from adminassistant.api.viewsets import OwnedModelViewSet
 from calendars.models import (
     CATEGORIES_MAX,
     Appointment,

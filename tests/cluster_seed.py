@@ -14,7 +14,7 @@ from accounts.microsoft import (
 )
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
-from archiving.services import job_schedule_sync
+from archiving.schedules import job_schedule_sync
 
 
 def connected_daily_job(

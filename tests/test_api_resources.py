@@ -194,7 +194,7 @@ def test_a_job_configuration_gets_a_schedule_and_loses_it_when_deleted(
 ) -> None:
     from django_q.models import Schedule
 
-    from archiving.services import schedule_name
+    from archiving.schedules import schedule_name
 
     body = created(alice_api, RESOURCES[-1], alice)
     assert Schedule.objects.filter(name=schedule_name(body["id"])).exists()

@@ -13,7 +13,7 @@ from django_q.models import OrmQ, Schedule
 
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
-from archiving.services import job_schedule_sync, schedule_name
+from archiving.schedules import job_schedule_sync, schedule_name
 from calendars.models import Appointment
 from tests.archive_helpers import add_event, archive_copies, make_configuration, writes
 from tests.fakes.microsoft import FakeMicrosoft

@@ -172,7 +172,7 @@ def test_resolving_a_conflict_copies_the_kept_one_into_every_destination_of_that
     django_capture_on_commit_callbacks: object,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from archiving.services import overlap_resolve
+    from archiving.resolutions import overlap_resolve
 
     monkeypatch.setattr(Conf, "SYNC", True)  # django-q2 runs the queued task in-process
     general = make_configuration(

@@ -20,7 +20,7 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
-from archiving.services import job_next_run, job_schedule_sync, schedules_sync
+from archiving.schedules import job_next_run, job_schedule_sync, schedules_sync
 from archiving.tasks import scheduled_archive
 from auditing.models import AuditLog
 from calendars.models import Appointment

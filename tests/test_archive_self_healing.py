@@ -12,7 +12,7 @@ from accounts.microsoft import MicrosoftNotConfigured, graph_client
 from accounts.models import User
 from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
-from archiving.services import HEALING_LIMIT_DAYS, scheduled_window
+from archiving.schedules import HEALING_LIMIT_DAYS, scheduled_window
 from archiving.tasks import scheduled_archive
 from auditing.models import ActionLog
 from calendars.models import Appointment

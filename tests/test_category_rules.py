@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from calendars.rules import (
+from calendars.categories import (
     DEFAULT_TRAVEL_WORDS,
     MARKERS,
     Billing,

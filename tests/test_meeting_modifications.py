@@ -7,12 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from calendars.rules import (
-    ModificationResult,
-    Slot,
-    apply_modifications,
-    modification_kind,
-)
+from calendars.modifications import ModificationResult, apply_modifications, modification_kind
+from calendars.overlaps import Slot
 
 ACME = ["Acme - billable"]
 

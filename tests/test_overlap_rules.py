@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from calendars.rules import (
+from calendars.overlaps import (
     Resolution,
     Slot,
     overlap_groups,

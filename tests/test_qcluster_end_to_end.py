@@ -47,7 +47,7 @@ import django
 django.setup()
 from django.utils import timezone
 from django_q.models import Schedule
-from archiving.services import schedule_name
+from archiving.schedules import schedule_name
 from tests.cluster_seed import connected_daily_job
 
 given = json.load(sys.stdin)
@@ -72,7 +72,7 @@ import django
 django.setup()
 from django_q.models import Schedule, Task
 from archiving.models import JobConfiguration
-from archiving.services import job_next_run, schedule_name
+from archiving.schedules import job_next_run, schedule_name
 from auditing.models import AuditLog
 from calendars.models import Appointment
 

@@ -10,17 +10,18 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from accounts.microsoft import microsoft_problem
-from adminassistant.admin import OwnedModelAdmin
+from adminassistant.admin import OwnedModelAdmin, admin_extension_add
 from adminassistant.downloads import attachment_response
+from adminassistant.graph import microsoft_problem
 from calendars.models import Appointment
+from timesheets.admin_exports import appointments_export, export_state
 from timesheets.billing import format_hours
-from timesheets.exports import export_state
 from timesheets.forms import GenerateTimesheetForm
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet, XeroConnection
 from timesheets.services import (
     CONTENT_TYPES,
     TimesheetError,
+    appointment_billing,
     timesheet_billed,
     timesheet_file,
     timesheet_generate,
@@ -479,3 +480,51 @@ class XeroConnectionAdmin(OwnedModelAdmin):
                 self.message_user(request, f"{connection}: {error}", messages.ERROR)
             else:
                 self.message_user(request, f"{connection.user}: Xero disconnected.")
+
+
+# -- what timesheets add to the Appointment admin (calendars sits below timesheets) -----------
+
+
+def _appointments_export(
+    request: HttpRequest, queryset: QuerySet[Appointment], fmt: str
+) -> HttpResponse | None:
+    try:
+        return appointments_export(request=request, appointments=queryset, fmt=fmt)
+    except TimesheetError as error:
+        messages.error(request, str(error))
+        return None
+
+
+@admin.action(description="Export timesheet (PDF)")
+def export_pdf(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Appointment]
+) -> HttpResponse | None:
+    return _appointments_export(request, queryset, "pdf")
+
+
+@admin.action(description="Export timesheet (CSV)")
+def export_csv(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Appointment]
+) -> HttpResponse | None:
+    return _appointments_export(request, queryset, "csv")
+
+
+@admin.action(description="Export timesheet (Excel)")
+def export_xlsx(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Appointment]
+) -> HttpResponse | None:
+    return _appointments_export(request, queryset, "xlsx")
+
+
+@admin.display(description="What a timesheet bills")
+def billing_result(obj: Appointment) -> str:
+    if obj.pk is None:
+        return "Shown once saved."
+    return appointment_billing(obj)
+
+
+admin_extension_add(
+    Appointment,
+    actions=[export_pdf, export_csv, export_xlsx],
+    fields=[(billing_result, "categories")],
+)

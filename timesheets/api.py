@@ -17,18 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from adminassistant.api_base import (
-    BadGateway,
-    Conflict,
-    OwnedFilterSet,
-    OwnedModelSerializer,
-    OwnedModelViewSet,
-    OwnedQuerysetMixin,
-    StrictFieldsMixin,
-    error_response,
-    microsoft_api_error,
-    request_user,
-)
+from adminassistant.api.exceptions import BadGateway, Conflict, microsoft_api_error
+from adminassistant.api.filters import OwnedFilterSet
+from adminassistant.api.schema import error_response
+from adminassistant.api.serializers import OwnedModelSerializer, StrictFieldsMixin, request_user
+from adminassistant.api.viewsets import OwnedModelViewSet, OwnedQuerysetMixin
 from adminassistant.downloads import attachment_response
 from timesheets.billing import format_hours, period_label
 from timesheets.models import CustomerSettings, Timesheet

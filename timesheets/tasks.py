@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from timesheets.exports import export_pdf_render
+from timesheets.admin_exports import export_pdf_render
 
 
 def export_pdf_task(export_id: str, appointment_ids: list[int]) -> str:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.commands import user_by_email
 from accounts.microsoft import (
     PUBLIC,
     MicrosoftNotConfigured,
@@ -13,7 +14,6 @@ from accounts.microsoft import (
     microsoft_scopes,
     msal_app,
 )
-from adminassistant.commands import user_by_email
 
 # AADSTS7000218 (reference-aadsts-error-codes.md): Entra ID wanted a client secret, i.e. the app
 # registration does not allow public client flows, which the device-code flow is.

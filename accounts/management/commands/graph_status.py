@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from accounts.commands import microsoft_failures, user_by_email
 from accounts.microsoft import graph_client
-from adminassistant.commands import microsoft_failures, user_by_email
 
 
 class Command(BaseCommand):

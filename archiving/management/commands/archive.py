@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from adminassistant.commands import microsoft_failures
+from accounts.commands import microsoft_failures
 from archiving.phrases import DatePhraseError
 from archiving.run import ArchiveRunError, archive_run
 from archiving.services import ConfigurationNotFound, archive_configuration_find, archive_dates

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from archiving.services import schedules_sync
+from archiving.schedules import schedules_sync
 
 
 class Command(BaseCommand):

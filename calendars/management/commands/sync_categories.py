@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from adminassistant.commands import microsoft_failures, user_by_email
+from accounts.commands import microsoft_failures, user_by_email
 from calendars.services import categories_sync
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from adminassistant.commands import user_by_email
+from accounts.commands import user_by_email
 from timesheets.xero import XeroError, xero_connect_finish, xero_connect_start
 
 

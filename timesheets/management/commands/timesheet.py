@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from adminassistant.commands import microsoft_failures, user_by_email
+from accounts.commands import microsoft_failures, user_by_email
 from adminassistant.days import today_in
 from archiving.phrases import DatePhraseError, parse_date_phrase
 from timesheets.billing import format_hours

@@ -1,4 +1,5 @@
-"""`manage.py demo`: a demo admin, a second member and two months of sample calendar data.
+"""The demo's data (`manage.py demo`): a demo admin, a second member and two months of sample
+calendar data. Composition: it seeds every app.
 
 Every run is idempotent: rows are upserted by their natural keys, and each day's appointments come
 from a generator seeded with that day, so re-running (today or next week) rewrites the same rows.
@@ -12,18 +13,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_record
+from calendars.categories import is_travel
 from calendars.models import Appointment, Calendar, Category, Location
-from calendars.rules import is_travel
 from timesheets.models import Timesheet
 from timesheets.services import TimesheetError, timesheet_generate
 
@@ -517,56 +515,6 @@ def action_log_seed(
                 "Mark the appointment private if it is personal.",
             ],
         )
-
-
-class Command(BaseCommand):
-    help = (
-        "Create a demo superuser (admin@example.com), a second staff member and two months of "
-        "sample appointments, configurations and log items. Safe to run repeatedly."
-    )
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--days",
-            type=int,
-            default=DEFAULT_DAYS,
-            help=f"How many days of appointments, ending yesterday (default {DEFAULT_DAYS}).",
-        )
-        parser.add_argument(
-            "--password", help="Password for both demo users (default: settings.DEMO_PASSWORD)."
-        )
-
-    def handle(self, *args: Any, days: int, password: str | None, **options: Any) -> None:
-        if settings.PRODUCTION:
-            raise CommandError(
-                "demo creates a superuser with a known password; it does not run with "
-                "DJANGO_ENV=production."
-            )
-        if days < 1:
-            raise CommandError("--days must be at least 1.")
-        password = password or settings.DEMO_PASSWORD
-        if not password:
-            raise CommandError("Set DEMO_PASSWORD or pass --password.")
-        # "Yesterday" is the demo user's, not the server's: they differ around midnight UTC.
-        today = today_in(DEMO_TIMEZONE)
-        summary = demo_seed(days=days, password=password, today=today)
-
-        plan = summary.admin_plan
-        if plan:
-            self.stdout.write(
-                f"{ADMIN_EMAIL}: {len(plan)} appointments from {plan[0].start:%d %b %Y} to "
-                f"{plan[-1].start:%d %b %Y} ({sum(item.is_private for item in plan)} private, "
-                f"{sum(item.is_out_of_office for item in plan)} out of office, "
-                f"{len(summary.clashes)} overlapping pairs)."
-            )
-        self.stdout.write(
-            f"{MEMBER_EMAIL}: {len(summary.member_plan)} appointments of his own, "
-            "to show that staff see only their own data."
-        )
-        self.stdout.write(
-            self.style.SUCCESS(f"Log in at {ADMIN_URL} as {ADMIN_EMAIL} / {password}")
-        )
-        self.stdout.write(f"or as the staff member {MEMBER_EMAIL} / {password}")
 
 
 def demo_user_upsert(*, email: str, password: str, **fields: Any) -> User:

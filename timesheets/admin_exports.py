@@ -1,4 +1,6 @@
-"""Ad-hoc timesheet exports of selected appointments (the Appointment changelist action).
+"""Ad-hoc timesheet exports of selected appointments (the Appointment changelist's "Export
+timesheet" actions, which timesheets/admin.py adds). Admin code: it takes the admin's request and
+answers with downloads or redirects to the admin's progress page.
 
 Exports do not issue or lock anything. One customer gives one file; several give a zip. CSV of a
 single customer streams, so 50,000 rows cost no more memory than 50. PDFs of more than

@@ -1,4 +1,5 @@
-"""What management commands share: finding the user they act for, and clear failures."""
+"""The shared pieces of the management commands: finding the user a command acts for, and
+turning a Microsoft failure into one clear error line."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from contextlib import contextmanager
 
 from django.core.management.base import CommandError
 
-from accounts.microsoft import microsoft_problem
 from accounts.models import User
+from adminassistant.graph import microsoft_problem
 
 
 def user_by_email(email: str) -> User:

@@ -1,0 +1,99 @@
+"""The admin site: the home page (the dashboard), the index grouped by task, and every model's
+changes audited. Composition: it may import every app (the dashboard does)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from adminassistant.admin import AuditedAdminMixin
+from adminassistant.dashboard import dashboard_context
+
+# The index groups models by what people do, not by the app that defines them.
+MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
+    (
+        "calendar",
+        "Calendar",
+        ["calendars.Appointment", "calendars.Calendar", "calendars.Category", "calendars.Location"],
+    ),
+    (
+        "billing",
+        "Billing",
+        [
+            "timesheets.Timesheet",
+            "timesheets.CustomerSettings",
+            "timesheets.BillingProfile",
+            "timesheets.XeroConnection",
+        ],
+    ),
+    (
+        "archiving",
+        "Archiving",
+        [
+            "archiving.ArchiveConfiguration",
+            "archiving.JobConfiguration",
+            "archiving.ArchiveCopy",
+            "archiving.ArchiveRun",
+        ],
+    ),
+    ("attention", "Attention", ["auditing.ActionLog", "auditing.AuditLog"]),
+    ("settings", "Settings", ["accounts.User", "accounts.ApiToken"]),
+]
+
+
+SYSTEM_GROUP = ("system", "System")
+
+
+class AdminAssistantSite(admin.AdminSite):
+    site_header = "Admin Assistant"
+    site_title = "Admin Assistant"
+    index_title = "Back office"
+    index_template = "admin/dashboard.html"
+
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
+        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+
+    def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
+        """The index's sections: our models by task; framework and third-party models only
+        for superusers, under System. An app's own page (app_label) stays Django's."""
+        apps = super().get_app_list(request, app_label)
+        if app_label is not None:
+            return apps
+        models = {model["model"]._meta.label: model for app in apps for model in app["models"]}
+        groups = []
+        placed: set[str] = set()
+        for label, name, members in MODEL_GROUPS:
+            rows = [models[member] for member in members if member in models]
+            placed.update(members)
+            if rows:
+                groups.append(_group(label, name, rows))
+        others = [model for key, model in models.items() if key not in placed]
+        if others and request.user.is_superuser:
+            others.sort(
+                key=lambda model: (model["model"]._meta.app_config.verbose_name, model["name"])
+            )
+            groups.append(_group(*SYSTEM_GROUP, others))
+        return groups
+
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        """Register as usual, auditing every model's changes, ours or a third party's."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, AuditedAdminMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (AuditedAdminMixin, admin_class),
+                {"__module__": admin_class.__module__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
+
+
+def _group(label: str, name: str, models: list[dict]) -> dict:
+    return {
+        "name": name,
+        "app_label": label,
+        "app_url": "",
+        "has_module_perms": True,
+        "models": models,
+    }

@@ -1,0 +1,137 @@
+"""What became of archive runs: a queued run's status (for the API and the admin's run page),
+each configuration's latest run, and the action items a run opened."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django_q.models import Task
+
+from archiving.models import ArchiveConfiguration, ArchiveRun
+from archiving.phrases import DateRange
+from auditing.models import ActionLog, AuditLog
+
+
+@dataclass(frozen=True)
+class ArchiveRunStatus:
+    task_id: str
+    status: str  # queued, running, success or failure
+    configuration_id: int | None
+    dates: DateRange
+    correlation_id: str
+    queued_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: Any = None
+    error: str | None = None
+
+
+# The API reports whether the task finished; its result says how the run went.
+_API_STATUS = {
+    ArchiveRun.Status.PARTIAL: "success",
+    ArchiveRun.Status.SKIPPED: "success",
+}
+
+
+def archive_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
+    """What became of a queued run, if the user may see it (None otherwise).
+
+    Answered from our own ArchiveRun record, which django-q2's result pruning never touches;
+    runs queued before that record existed are looked up in the audit log and django-q2."""
+    if not re.fullmatch(r"[0-9a-f]{32}", task_id or ""):
+        return None
+    record = ArchiveRun.objects.for_user(user).filter(task_id=task_id).first()
+    if record is not None:
+        return ArchiveRunStatus(
+            task_id=task_id,
+            status=_API_STATUS.get(record.status, record.status),
+            configuration_id=record.configuration_id,
+            dates=DateRange(record.start, record.end),
+            correlation_id=record.correlation_id,
+            queued_at=record.queued_at,
+            started_at=record.started_at,
+            finished_at=record.finished_at,
+            result=record.result,
+            error=record.error,
+        )
+    return _audited_run_status(task_id=task_id, user=user)
+
+
+def _audited_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
+    queued = (
+        AuditLog.objects.for_user(user)
+        .filter(action_type="archive", operation="enqueue", details__task_id=task_id)
+        .order_by("-id")
+        .first()
+    )
+    if queued is None:
+        return None
+    details = queued.details or {}
+    task = Task.objects.filter(pk=task_id).first()
+    status, result, error = "queued", None, None
+    if task is not None:
+        status = "success" if task.success else "failure"
+        if task.success:
+            result = task.result
+        else:
+            lines = [line for line in str(task.result or "").splitlines() if line.strip()]
+            error = lines[-1].strip() if lines else "The task failed."
+    elif AuditLog.objects.filter(
+        correlation_id=queued.correlation_id,
+        action_type="archive",
+        operation="run",
+        status=AuditLog.Status.RUNNING,
+    ).exists():
+        status = "running"
+    return ArchiveRunStatus(
+        task_id=task_id,
+        status=status,
+        configuration_id=int(queued.resource_id) if (queued.resource_id or "").isdigit() else None,
+        dates=DateRange(date.fromisoformat(details["start"]), date.fromisoformat(details["end"])),
+        correlation_id=queued.correlation_id,
+        queued_at=queued.created_at,
+        started_at=task.started if task else None,
+        finished_at=task.stopped if task else None,
+        result=result,
+        error=error,
+    )
+
+
+def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, Any]:
+    """The latest archive-run audit row of each configuration: two queries, however many runs."""
+    from django.db.models import Max
+
+    from auditing.models import AuditLog
+
+    runs = AuditLog.objects.filter(
+        action_type="archive",
+        operation="run",
+        resource_type="ArchiveConfiguration",
+        resource_id__in=[str(pk) for pk in configuration_ids],
+    )
+    latest = runs.values("resource_id").annotate(last=Max("id")).values_list("last", flat=True)
+    return {int(row.resource_id): row for row in AuditLog.objects.filter(pk__in=list(latest))}
+
+
+def archive_run_opened_items(*, run: ArchiveRunStatus, user: Any) -> list[Any]:
+    """The action items the run opened: the owner's items created while it ran."""
+
+    if run.finished_at is None:
+        return []
+    configuration = ArchiveConfiguration.objects.filter(pk=run.configuration_id).first()
+    if configuration is None:
+        return []
+    # Whole seconds: SQLite's CURRENT_TIMESTAMP (the column's db_default) has no fractions.
+    began = min(filter(None, [run.started_at, run.queued_at])).replace(microsecond=0)
+    return list(
+        ActionLog.objects.for_user(user)
+        .filter(
+            user=configuration.user,
+            created_at__gte=began,
+            created_at__lt=run.finished_at + timedelta(seconds=1),
+        )
+        .order_by("created_at", "id")[:100]
+    )

@@ -1,0 +1,176 @@
+"""When archive jobs run: their django-q2 schedules (one per active job, DST-correct next run),
+the days a scheduled run archives (its window, healed back over missed days), and the action
+item that says a configuration has stopped running."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+from django_q.models import Schedule
+
+from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
+from archiving.phrases import DateRange
+from auditing.models import ActionLog
+
+SCHEDULE_PREFIX = "archive-job-"
+SCHEDULED_TASK = "archiving.tasks.scheduled_archive"
+
+
+# How far back a scheduled run reaches to fill missed days and see late edits.
+HEALING_LIMIT_DAYS = 31
+
+
+def scheduled_window(*, job: JobConfiguration, today: date) -> DateRange:
+    """The days a scheduled run archives: its configured window at least, and back to the end of
+    the configuration's last successful run's window (days a lost or missed run left out) and to
+    the oldest day not yet on an issued timesheet (late edits, still billable), at most
+    `HEALING_LIMIT_DAYS` days ending today. Manual runs keep their explicit dates."""
+    from calendars.models import Appointment
+
+    configuration = job.archive_configuration
+    configured_start = today - timedelta(days=max(job.archive_window_days, 1) - 1)
+    oldest = today - timedelta(days=HEALING_LIMIT_DAYS - 1)
+    last = ArchiveRun.objects.last_success(configuration)
+    # The last window's end day is read again: the run may have ended before that day did.
+    resume_from = last.end if last is not None else oldest
+    billed_until = (
+        Appointment.objects.filter(
+            user=configuration.user, timesheet__status="issued", start_time__isnull=False
+        )
+        .order_by("-start_time")
+        .values_list("start_time", flat=True)
+        .first()
+    )
+    unbilled_from = (
+        billed_until.astimezone(zoneinfo.ZoneInfo(configuration.timezone)).date()
+        + timedelta(days=1)
+        if billed_until is not None
+        else oldest
+    )
+    start = min(configured_start, max(oldest, min(resume_from, unbilled_from)))
+    return DateRange(start, today)
+
+
+def job_period(job: JobConfiguration) -> timedelta:
+    return (
+        timedelta(weeks=1)
+        if job.schedule_type == JobConfiguration.ScheduleType.WEEKLY
+        else (timedelta(days=1))
+    )
+
+
+def archive_staleness_sync(
+    *, job: JobConfiguration, succeeded: bool, now: datetime | None = None
+) -> None:
+    """Open one action item when a configuration has had no successful run for more than two
+    scheduled periods; close it once a run succeeds."""
+    configuration = job.archive_configuration
+    key = f"archive-configuration-{configuration.pk}"
+    stale = ActionLog.objects.filter(
+        user=configuration.user, event_type=ActionLog.EventType.ARCHIVE_STALE, key=key
+    ).open()
+    if succeeded:
+        for item in stale:
+            item.close(by=None, note="A run succeeded.")
+        return
+    last = (
+        ArchiveRun.objects.filter(configuration=configuration, status=ArchiveRun.Status.SUCCESS)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    since = last or configuration.created_at
+    if since is None or (now or timezone.now()) - since <= 2 * job_period(job):
+        return
+    local = since.astimezone(zoneinfo.ZoneInfo(configuration.timezone))
+    ActionLog.objects.open_item(
+        user=configuration.user,
+        event_type=ActionLog.EventType.ARCHIVE_STALE,
+        key=key,
+        description=f"Archive “{configuration}” has not run since {local:%Y-%m-%d %H:%M %Z}",
+        details={"configuration": configuration.pk, "last_success": since.isoformat()},
+        recommendations=[
+            "Check that the qcluster workers are running (GET /health/ready/).",
+            "Reconnect Microsoft 365 if the runs fail to sign in.",
+        ],
+    )
+
+
+def job_next_run(*, job: JobConfiguration, now: datetime | None = None) -> datetime | None:
+    """When the job next fires, at its local hour and minute (DST-correct); None for manual."""
+    if job.schedule_type == JobConfiguration.ScheduleType.MANUAL:
+        return None
+    zone = zoneinfo.ZoneInfo(job.archive_configuration.timezone)
+    now = now or timezone.now()
+    local_today = now.astimezone(zone).date()
+    for offset in range(0, 8 if job.schedule_type == JobConfiguration.ScheduleType.WEEKLY else 2):
+        day = local_today + timedelta(days=offset)
+        if (
+            job.schedule_type == JobConfiguration.ScheduleType.WEEKLY
+            and day.weekday() != job.schedule_day_of_week
+        ):
+            continue
+        candidate = datetime(
+            day.year, day.month, day.day, job.schedule_hour, job.schedule_minute, tzinfo=zone
+        )
+        if candidate > now:
+            return candidate
+    raise AssertionError("a daily or weekly job always has a next run within eight days")
+
+
+def schedule_name(job_id: int) -> str:
+    return f"{SCHEDULE_PREFIX}{job_id}"
+
+
+def job_schedule_sync(*, job: JobConfiguration, now: datetime | None = None) -> Schedule | None:
+    """Make the job's django-q2 schedule match the job: one schedule per active job."""
+    name = schedule_name(job.pk)
+    wanted = (
+        job.is_active
+        and job.archive_configuration.is_active
+        and job.schedule_type != JobConfiguration.ScheduleType.MANUAL
+    )
+    if not wanted:
+        Schedule.objects.filter(name=name).delete()
+        return None
+    kind = (
+        Schedule.WEEKLY
+        if job.schedule_type == JobConfiguration.ScheduleType.WEEKLY
+        else (Schedule.DAILY)
+    )
+    schedule, _ = Schedule.objects.update_or_create(
+        name=name,
+        defaults={
+            "func": SCHEDULED_TASK,
+            "args": repr((job.pk,)),
+            "schedule_type": kind,
+            "repeats": -1,
+            "next_run": job_next_run(job=job, now=now),
+        },
+    )
+    return schedule
+
+
+def job_schedule_remove(*, job_id: int) -> None:
+    Schedule.objects.filter(name=schedule_name(job_id)).delete()
+
+
+def configuration_schedules_sync(*, configuration: ArchiveConfiguration) -> None:
+    """After a configuration changes (time zone, active), its jobs' schedules follow."""
+    for job in configuration.job_configurations.select_related("archive_configuration"):
+        job_schedule_sync(job=job)
+
+
+def schedules_sync(*, now: datetime | None = None) -> dict[str, int]:
+    """Reconcile every job with its schedule; remove schedules whose job is gone."""
+    jobs = list(JobConfiguration.objects.select_related("archive_configuration"))
+    kept = 0
+    for job in jobs:
+        if job_schedule_sync(job=job, now=now) is not None:
+            kept += 1
+    known = {schedule_name(job.pk) for job in jobs}
+    orphans = Schedule.objects.filter(name__startswith=SCHEDULE_PREFIX).exclude(name__in=known)
+    removed, _ = orphans.delete()
+    return {"jobs": len(jobs), "scheduled": kept, "removed": removed}
