@@ -247,7 +247,7 @@ def user_time_zone_from_mailbox(*, user: User, access_token: str) -> str | None:
     return reported
 
 
-def microsoft_disconnect(*, user: User, by: Any = None) -> None:
+def microsoft_disconnect(*, user: User, by: User | None = None) -> None:
     user.ms_access_token = None
     user.ms_refresh_token = None
     user.ms_token_expires_at = None

@@ -7,10 +7,11 @@ from typing import Any
 from django.apps import apps
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.fields import EncryptedTextField
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from auditing.services import audit_record
 
 
@@ -39,7 +40,7 @@ def encryption_keys_rotate(*, batch_size: int = 500) -> int:
     return rotated
 
 
-def api_tokens_revoke(*, tokens: QuerySet[ApiToken], by: Any) -> int:
+def api_tokens_revoke(*, tokens: QuerySet[ApiToken], by: User) -> int:
     """Revoke the tokens that still work; each revocation is audited. Returns how many."""
     revoked = 0
     with transaction.atomic(using="default"):
@@ -58,7 +59,9 @@ def api_tokens_revoke(*, tokens: QuerySet[ApiToken], by: Any) -> int:
     return revoked
 
 
-def login_attempt_username(request: Any, credentials: dict[str, Any] | None = None) -> str:
+def login_attempt_username(
+    request: HttpRequest | None, credentials: dict[str, Any] | None = None
+) -> str:
     """The account a password login is for, the same for the admin (`username`) and allauth
     (`email`, or the form's `login`), so django-axes counts both doors together."""
     credentials = credentials or {}

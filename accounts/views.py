@@ -7,7 +7,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -33,10 +33,10 @@ def user_page(user: User) -> str:
 
 def connectable_user(request: HttpRequest, user_id: int) -> User:
     """The user whose Microsoft 365 is being connected: yourself, or anyone for a superuser."""
-    users = (
-        User.objects.all() if request.user.is_superuser else User.objects.filter(pk=request.user.pk)
-    )
-    return get_object_or_404(users, pk=user_id)
+    user = get_object_or_404(User, pk=user_id)
+    if not (request.user.is_superuser or user.pk == request.user.pk):
+        raise Http404("No User matches the given query.")
+    return user
 
 
 def redirect_uri(request: HttpRequest) -> str:

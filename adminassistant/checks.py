@@ -3,8 +3,10 @@ Redis reachable, schedules of several clusters on a locking database."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.db import DatabaseError, connections, router
@@ -20,12 +22,14 @@ def database_cache_tables() -> list[tuple[str, str]]:
         cache = caches[name]
         if isinstance(cache, BaseDatabaseCache):
             alias = router.db_for_write(cache.cache_model_class) or "default"
-            tables.append((alias, cache._table))
+            tables.append((alias, cache.cache_model_class._meta.db_table))
     return tables
 
 
 @register()
-def cache_table_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def cache_table_check(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
     """A database cache whose table is missing answers 500 on the first API request."""
     problems: list[CheckMessage] = []
     migrating = set(kwargs.get("databases") or ())
@@ -81,7 +85,9 @@ def _redacted(url: str) -> str:
 
 
 @register("caches")
-def redis_reachable_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+def redis_reachable_check(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[Error]:
     """Redis named in the settings must be installed and answer, or the cluster dies at start."""
     urls = _redis_urls()
     if not urls:
@@ -116,7 +122,9 @@ def redis_reachable_check(app_configs: Any = None, **kwargs: Any) -> list[Error]
 
 
 @register("database")
-def clusters_on_sqlite_check(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+def clusters_on_sqlite_check(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[Warning]:
     """Several clusters (a Redis broker) sharing schedules on SQLite could fire a schedule twice."""
     if not settings.Q_CLUSTER.get("redis"):
         return []

@@ -298,7 +298,9 @@ class GraphClient:
         self.on_permission_denied = on_permission_denied
         self.base_url = base_url.rstrip("/")
         # "me", or another mailbox the user may open (msgraph://alice@example.com/calendars/X).
-        self.mailbox = "me" if mailbox in (None, "", "me") else f"users/{quote(mailbox, safe='@')}"
+        self.mailbox = (
+            "me" if not mailbox or mailbox == "me" else f"users/{quote(mailbox, safe='@')}"
+        )
         self._token = token
         self._access_token: str | None = None
         self.session = session or http_session()
@@ -402,18 +404,18 @@ class GraphClient:
                     headers=request_headers,
                     timeout=self.timeout,
                 )
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except (requests.ConnectionError, requests.Timeout) as failure:
                 if attempt >= self.retry.max_attempts:
                     raise GraphConnectionError(
                         f"{method} {_path_of(url)} failed after {attempt} attempts: "
-                        f"{type(error).__name__}"
-                    ) from error
+                        f"{type(failure).__name__}"
+                    ) from failure
                 delay = self.retry.backoff(attempt)
                 logger.warning(
                     "Graph %s %s: %s; retrying in %.1fs",
                     method,
                     _path_of(url),
-                    type(error).__name__,
+                    type(failure).__name__,
                     delay,
                 )
                 self.retry.wait(delay, f"{method} {_path_of(url)}")
@@ -425,9 +427,8 @@ class GraphClient:
                 attempt -= 1  # A refresh is not a failed attempt.
                 continue
             if response.status_code in retry_statuses and attempt < self.retry.max_attempts:
-                delay = self.retry.retry_after(response.headers.get("Retry-After"))
-                if delay is None:
-                    delay = self.retry.backoff(attempt)
+                asked = self.retry.retry_after(response.headers.get("Retry-After"))
+                delay = self.retry.backoff(attempt) if asked is None else asked
                 logger.warning(
                     "Graph %s %s answered %s; retrying in %.1fs",
                     method,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import jsonschema
 from django import forms
@@ -18,7 +19,7 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 JSON_MAX_DEPTH = 64
 JSON_MAX_INT = 2**63 - 1
@@ -33,7 +34,7 @@ class JSONInputError(ValueError):
     """JSON text this product refuses to store, with a message for the user."""
 
 
-def _refuse_constant(name: str) -> Any:
+def _refuse_constant(name: str) -> NoReturn:
     raise JSONInputError(f"{name} is not allowed in JSON (use a number or null).")
 
 
@@ -126,7 +127,7 @@ def validate_json_value(value: Any) -> None:
         raise ValidationError(str(error), code="invalid_json") from None
 
 
-def json_schema_validator(schema: dict[str, Any]) -> Any:
+def json_schema_validator(schema: dict[str, Any]) -> Callable[[Any], None]:
     """A validator that checks a JSON value against `schema` with a short message."""
     checker = jsonschema.Draft202012Validator(schema)
 
@@ -195,10 +196,11 @@ class SafeModelChoiceField(forms.ModelChoiceField):
     """A foreign-key choice that answers a non-integer or enormous key with a form error."""
 
     def to_python(self, value: Any) -> Any:
-        if value not in self.empty_values:
-            key = self.to_field_name or self.queryset.model._meta.pk.name
+        queryset = self.queryset
+        if value not in self.empty_values and queryset is not None:
+            key = self.to_field_name or queryset.model._meta.pk.name
             try:
-                _clean_key(self.queryset.model._meta.get_field(key), value)
+                _clean_key(queryset.model._meta.get_field(key), value)
             except ValidationError:
                 raise ValidationError(
                     self.error_messages["invalid_choice"], code="invalid_choice"
@@ -209,7 +211,9 @@ class SafeModelChoiceField(forms.ModelChoiceField):
 class SafeAutocompleteSelect(AutocompleteSelect):
     """The autocomplete widget, re-rendering a form with a bad key without a ValueError."""
 
-    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+    def optgroups(
+        self, name: str, value: Sequence[str], attr: dict[str, Any] | None = None
+    ) -> list[tuple[str | None, list[dict[str, Any]], int | None]]:
         remote = self.field.remote_field
         target = remote.model._meta.get_field(
             getattr(remote, "field_name", None) or remote.model._meta.pk.attname
@@ -228,7 +232,9 @@ class SafeInputAdminMixin:
     """Admin form fields that turn hostile input into field errors, for every registered model,
     and a date drill-down (`?start_time__year=9999`) bounded like every other date."""
 
-    def changelist_view(self, request: Any, extra_context: Any = None) -> Any:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         hierarchy = getattr(self, "date_hierarchy", None)
         if hierarchy:
             year = request.GET.get(f"{hierarchy}__year")
@@ -239,12 +245,16 @@ class SafeInputAdminMixin:
                 return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
 
-    def formfield_for_dbfield(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+    def formfield_for_dbfield(
+        self, db_field: models.Field, request: HttpRequest, **kwargs: Any
+    ) -> forms.Field | None:
         if isinstance(db_field, models.JSONField):
             kwargs.setdefault("form_class", StrictJSONFormField)
         return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
 
-    def formfield_for_foreignkey(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+    def formfield_for_foreignkey(
+        self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
         kwargs.setdefault("form_class", SafeModelChoiceField)
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
         if formfield is not None and type(formfield.widget) is AutocompleteSelect:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django import forms
 
-from archiving.phrases import DatePhraseError, parse_date_phrase
+from archiving.phrases import DatePhraseError, DateRange, parse_date_phrase
 
 
 class ArchiveNowForm(forms.Form):
@@ -13,11 +16,11 @@ class ArchiveNowForm(forms.Form):
         "1 June 2025, 2025-06-01 to 2025-06-07 — days in the configuration's time zone.",
     )
 
-    def __init__(self, *args: object, today: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
 
-    def clean_dates(self) -> object:
+    def clean_dates(self) -> DateRange:
         try:
             return parse_date_phrase(self.cleaned_data["dates"], today=self.today)
         except DatePhraseError as error:

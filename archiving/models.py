@@ -390,7 +390,13 @@ class ArchiveRun(models.Model):
         self.status, self.started_at = self.Status.RUNNING, timezone.now()
         self.save(update_fields=["status", "started_at"])
 
-    def mark_finished(self, *, status: str, result: Any = None, error: str | None = None) -> None:
+    def mark_finished(
+        self,
+        *,
+        status: ArchiveRun.Status,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
         self.status, self.finished_at = status, timezone.now()
         self.result, self.error = result, error
         self.save(update_fields=["status", "finished_at", "result", "error"])

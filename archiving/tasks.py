@@ -89,7 +89,7 @@ def _summary(
         )
     except ArchiveAlreadyRunning as error:
         logger.info("%s", error)
-        summary = {"status": "skipped", "reason": str(error)}
+        summary: dict[str, Any] = {"status": "skipped", "reason": str(error)}
         if record is not None:
             record.mark_finished(status=ArchiveRun.Status.SKIPPED, result=summary)
         return summary

@@ -26,7 +26,8 @@ class CorrelationIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         correlation_id = valid_correlation_id(request.headers.get(HEADER)) or new_correlation_id()
-        request.correlation_id = correlation_id
+        # A request takes extra attributes at run time; the stubs list only Django's own.
+        request.correlation_id = correlation_id  # type: ignore[attr-defined]
         token = current_request.set(
             RequestContext(
                 correlation_id=correlation_id,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +10,11 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from adminassistant.models import OwnedQuerySet, Timestamped
+
+if TYPE_CHECKING:
+    # AUTH_USER_MODEL as django-stubs resolves it: auditing sits below accounts and does not
+    # import it.
+    from django.contrib.auth.models import _User as User
 
 
 class AuditLog(models.Model):
@@ -76,8 +81,8 @@ class ActionLogQuerySet(OwnedQuerySet):
     def open_item(
         self,
         *,
-        user: Any,
-        event_type: str,
+        user: User,
+        event_type: ActionLog.EventType,
         key: object,
         description: str,
         details: dict[str, Any] | None = None,
@@ -199,7 +204,9 @@ class ActionLog(Timestamped):
     def is_open(self) -> bool:
         return self.state == self.State.OPEN
 
-    def close(self, *, by: Any, resolution: str = State.RESOLVED, note: str | None = None) -> bool:
+    def close(
+        self, *, by: User | None, resolution: str = State.RESOLVED, note: str | None = None
+    ) -> bool:
         """Resolve or dismiss the item, audited; False when it was already closed.
 
         `by` is the person who decided, or None when the system closed it (a reconnect, a

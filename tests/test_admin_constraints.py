@@ -11,6 +11,7 @@ from django.urls import reverse
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from calendars.models import Appointment
+from tests.unchanged import unchanged
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -47,32 +48,35 @@ def appointment_form(**overrides: str) -> dict[str, str]:
 
 
 def test_end_before_start_is_a_form_error(alice_client: Client) -> None:
-    response = alice_client.post(
-        reverse("admin:calendars_appointment_add"), appointment_form(end_time_1="09:00:00")
-    )
+    with unchanged():
+        response = alice_client.post(
+            reverse("admin:calendars_appointment_add"), appointment_form(end_time_1="09:00:00")
+        )
 
     assert form_errors(response)["end_time"] == ["The end time must be after the start time."]
     assert not Appointment.objects.exists()
 
 
 def test_end_equal_to_start_is_a_form_error(alice_client: Client) -> None:
-    response = alice_client.post(
-        reverse("admin:calendars_appointment_add"), appointment_form(end_time_1="10:00:00")
-    )
+    with unchanged():
+        response = alice_client.post(
+            reverse("admin:calendars_appointment_add"), appointment_form(end_time_1="10:00:00")
+        )
 
     assert "end_time" in form_errors(response)
 
 
 def test_duplicate_email_in_another_case_is_a_form_error(admin_client: Client, alice: User) -> None:
-    response = admin_client.post(
-        reverse("admin:accounts_user_add"),
-        {
-            "email": "ALICE@example.com",
-            "timezone": "UTC",
-            "password1": "a-long-unusual-passphrase",
-            "password2": "a-long-unusual-passphrase",
-        },
-    )
+    with unchanged():
+        response = admin_client.post(
+            reverse("admin:accounts_user_add"),
+            {
+                "email": "ALICE@example.com",
+                "timezone": "UTC",
+                "password1": "a-long-unusual-passphrase",
+                "password2": "a-long-unusual-passphrase",
+            },
+        )
 
     errors = form_errors(response)
     assert "A user with this email address already exists." in str(errors)
@@ -111,9 +115,10 @@ def test_out_of_range_schedule_is_a_form_error(
     field: str,
     message: str,
 ) -> None:
-    response = alice_client.post(
-        reverse("admin:archiving_jobconfiguration_add"), job_form(alice_config, **overrides)
-    )
+    with unchanged():
+        response = alice_client.post(
+            reverse("admin:archiving_jobconfiguration_add"), job_form(alice_config, **overrides)
+        )
 
     assert message in " ".join(form_errors(response)[field])
     assert not JobConfiguration.objects.exists()
@@ -170,9 +175,10 @@ def archive_form(**overrides: str) -> dict[str, str]:
 def test_invalid_archive_configuration_is_a_form_error(
     alice_client: Client, overrides: dict[str, str], field: str, message: str
 ) -> None:
-    response = alice_client.post(
-        reverse("admin:archiving_archiveconfiguration_add"), archive_form(**overrides)
-    )
+    with unchanged():
+        response = alice_client.post(
+            reverse("admin:archiving_archiveconfiguration_add"), archive_form(**overrides)
+        )
 
     assert message in " ".join(form_errors(response)[field])
     assert not ArchiveConfiguration.objects.exists()
@@ -201,9 +207,10 @@ def test_valid_calendar_uris_are_accepted(alice_client: Client, alice: User, uri
 def test_duplicate_archive_configuration_name_is_a_form_error(
     alice_client: Client, alice_config: ArchiveConfiguration
 ) -> None:
-    response = alice_client.post(
-        reverse("admin:archiving_archiveconfiguration_add"), archive_form(name="Daily")
-    )
+    with unchanged():
+        response = alice_client.post(
+            reverse("admin:archiving_archiveconfiguration_add"), archive_form(name="Daily")
+        )
 
     assert "already has an archive configuration with this name" in str(form_errors(response))
     assert ArchiveConfiguration.objects.count() == 1

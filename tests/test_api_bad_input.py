@@ -14,6 +14,7 @@ from auditing.models import AuditLog
 from calendars.models import Appointment, Location
 from tests.api_helpers import api, api_client, without_throttling
 from tests.archive_helpers import make_configuration
+from tests.unchanged import unchanged
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -50,9 +51,10 @@ def nothing_written() -> bool:
 
 
 def test_malformed_json_is_400(alice_api: APIClient) -> None:
-    response = alice_api.post(
-        api("appointment-list"), '{"subject": "Acme', content_type="application/json"
-    )
+    with unchanged():
+        response = alice_api.post(
+            api("appointment-list"), '{"subject": "Acme', content_type="application/json"
+        )
 
     assert response.status_code == 400
     assert "JSON parse error" in response.json()["detail"]
@@ -60,14 +62,16 @@ def test_malformed_json_is_400(alice_api: APIClient) -> None:
 
 
 def test_a_body_that_is_not_an_object_is_400(alice_api: APIClient) -> None:
-    response = alice_api.post(api("location-list"), [1, 2], format="json")
+    with unchanged():
+        response = alice_api.post(api("location-list"), [1, 2], format="json")
 
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
 
 
 def test_a_form_encoded_body_is_415(alice_api: APIClient) -> None:
-    response = alice_api.post(api("location-list"), {"name": "Office"}, format="multipart")
+    with unchanged():
+        response = alice_api.post(api("location-list"), {"name": "Office"}, format="multipart")
 
     assert response.status_code == 415
     assert nothing_written()
@@ -89,7 +93,8 @@ def test_a_form_encoded_body_is_415(alice_api: APIClient) -> None:
 def test_wrong_types_are_400_with_the_fields_message(
     alice_api: APIClient, payload: dict[str, Any], field: str
 ) -> None:
-    response = alice_api.post(api("appointment-list"), payload, format="json")
+    with unchanged():
+        response = alice_api.post(api("appointment-list"), payload, format="json")
 
     assert response.status_code == 400
     assert field in response.json()
@@ -97,9 +102,10 @@ def test_wrong_types_are_400_with_the_fields_message(
 
 
 def test_unknown_fields_are_refused_by_name(alice_api: APIClient) -> None:
-    response = alice_api.post(
-        api("location-list"), {"name": "Office", "colour": "red"}, format="json"
-    )
+    with unchanged():
+        response = alice_api.post(
+            api("location-list"), {"name": "Office", "colour": "red"}, format="json"
+        )
 
     assert response.status_code == 400
     assert response.json()["colour"][0].startswith("Unknown field.")
@@ -131,7 +137,8 @@ def test_read_only_fields_sent_back_are_ignored(alice: User, alice_api: APIClien
 def test_huge_strings_are_400(
     alice_api: APIClient, resource: str, payload: dict[str, Any], field: str
 ) -> None:
-    response = alice_api.post(api(f"{resource}-list"), payload, format="json")
+    with unchanged():
+        response = alice_api.post(api(f"{resource}-list"), payload, format="json")
 
     assert response.status_code == 400
     assert field in response.json()
@@ -141,14 +148,16 @@ def test_huge_strings_are_400(
 def test_a_body_over_the_size_limit_is_413(alice_api: APIClient, settings: Settings) -> None:
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
 
-    response = alice_api.post(api("location-list"), {"name": "x" * 2000}, format="json")
+    with unchanged():
+        response = alice_api.post(api("location-list"), {"name": "x" * 2000}, format="json")
 
     assert response.status_code == 413
     assert nothing_written()
 
 
 def test_a_null_character_is_400(alice_api: APIClient) -> None:
-    response = alice_api.post(api("location-list"), {"name": "Office\x00"}, format="json")
+    with unchanged():
+        response = alice_api.post(api("location-list"), {"name": "Office\x00"}, format="json")
 
     assert response.status_code == 400
     assert nothing_written()
@@ -156,10 +165,11 @@ def test_a_null_character_is_400(alice_api: APIClient) -> None:
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../../etc/passwd", "UTC\x00"])
 def test_an_invalid_time_zone_is_400(alice_api: APIClient, zone: str) -> None:
-    configuration = alice_api.post(
-        api("archive-configuration-list"), {**ARCHIVE, "timezone": zone}, format="json"
-    )
-    me = alice_api.patch(api("me"), {"timezone": zone}, format="json")
+    with unchanged():
+        configuration = alice_api.post(
+            api("archive-configuration-list"), {**ARCHIVE, "timezone": zone}, format="json"
+        )
+        me = alice_api.patch(api("me"), {"timezone": zone}, format="json")
 
     assert configuration.status_code == 400
     assert "timezone" in configuration.json()
@@ -169,9 +179,10 @@ def test_an_invalid_time_zone_is_400(alice_api: APIClient, zone: str) -> None:
 
 
 def test_an_end_before_the_start_is_400(alice_api: APIClient) -> None:
-    response = alice_api.post(
-        api("appointment-list"), {**MEETING, "end_time": "2025-05-08T08:00:00Z"}, format="json"
-    )
+    with unchanged():
+        response = alice_api.post(
+            api("appointment-list"), {**MEETING, "end_time": "2025-05-08T08:00:00Z"}, format="json"
+        )
 
     assert response.status_code == 400
     assert response.json() == {"end_time": ["The end time must be after the start time."]}
@@ -181,11 +192,12 @@ def test_an_end_before_the_start_is_400(alice_api: APIClient) -> None:
 def test_moving_the_start_after_the_end_is_400(alice: User, alice_api: APIClient) -> None:
     created = alice_api.post(api("appointment-list"), MEETING, format="json").json()
 
-    response = alice_api.patch(
-        api("appointment-detail", created["id"]),
-        {"start_time": "2025-05-08T12:00:00Z"},
-        format="json",
-    )
+    with unchanged():
+        response = alice_api.patch(
+            api("appointment-detail", created["id"]),
+            {"start_time": "2025-05-08T12:00:00Z"},
+            format="json",
+        )
 
     assert response.status_code == 400
     assert "end_time" in response.json()
@@ -203,9 +215,12 @@ def test_moving_the_start_after_the_end_is_400(alice: User, alice_api: APIClient
     ],
 )
 def test_an_invalid_calendar_uri_is_400_with_what_is_wrong(alice_api: APIClient, uri: str) -> None:
-    response = alice_api.post(
-        api("archive-configuration-list"), {**ARCHIVE, "source_calendar_uri": uri}, format="json"
-    )
+    with unchanged():
+        response = alice_api.post(
+            api("archive-configuration-list"),
+            {**ARCHIVE, "source_calendar_uri": uri},
+            format="json",
+        )
 
     assert response.status_code == 400
     assert response.json()["source_calendar_uri"][0]
@@ -213,11 +228,12 @@ def test_an_invalid_calendar_uri_is_400_with_what_is_wrong(alice_api: APIClient,
 
 
 def test_the_same_source_and_archive_calendar_is_400(alice_api: APIClient) -> None:
-    response = alice_api.post(
-        api("archive-configuration-list"),
-        {**ARCHIVE, "destination_calendar_uri": ARCHIVE["source_calendar_uri"]},
-        format="json",
-    )
+    with unchanged():
+        response = alice_api.post(
+            api("archive-configuration-list"),
+            {**ARCHIVE, "destination_calendar_uri": ARCHIVE["source_calendar_uri"]},
+            format="json",
+        )
 
     assert response.status_code == 400
     assert "destination_calendar_uri" in response.json()
@@ -226,7 +242,8 @@ def test_the_same_source_and_archive_calendar_is_400(alice_api: APIClient) -> No
 def test_a_duplicate_name_is_400_not_a_database_error(alice: User, alice_api: APIClient) -> None:
     Location.objects.create(user=alice, name="Office")
 
-    response = alice_api.post(api("location-list"), {"name": "Office"}, format="json")
+    with unchanged():
+        response = alice_api.post(api("location-list"), {"name": "Office"}, format="json")
 
     assert response.status_code == 400
     assert "already has a location with this name" in str(response.json())
@@ -251,11 +268,12 @@ def test_out_of_range_schedule_values_are_400(
 ) -> None:
     configuration = make_configuration(alice)
 
-    response = alice_api.post(
-        api("job-configuration-list"),
-        {"archive_configuration": configuration.pk, "schedule_type": "daily", **change},
-        format="json",
-    )
+    with unchanged():
+        response = alice_api.post(
+            api("job-configuration-list"),
+            {"archive_configuration": configuration.pk, "schedule_type": "daily", **change},
+            format="json",
+        )
 
     assert response.status_code == 400
     assert field in response.json()

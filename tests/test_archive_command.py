@@ -17,6 +17,7 @@ from archiving.schedules import job_schedule_sync, schedule_name
 from calendars.models import Appointment
 from tests.archive_helpers import add_event, archive_copies, make_configuration, writes
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.unchanged import FAILURE_RECORDS, unchanged
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -85,7 +86,7 @@ def test_bad_input_is_one_clear_error_and_changes_nothing(
 ) -> None:
     before = fake_alice.graph_requests()  # connecting read the mailbox's time zone
 
-    with pytest.raises(CommandError, match=message):
+    with unchanged(microsoft=fake_alice), pytest.raises(CommandError, match=message):
         call_command("archive", *args)
 
     assert not Appointment.objects.exists()
@@ -105,7 +106,10 @@ def test_a_partial_run_exits_with_an_error(
 def test_a_disconnected_user_is_a_clear_error(alice: User, fake_alice: FakeMicrosoft) -> None:
     make_configuration(alice)
 
-    with pytest.raises(CommandError, match="has not connected Microsoft 365"):
+    with (
+        unchanged(microsoft=fake_alice, allow_new=FAILURE_RECORDS),
+        pytest.raises(CommandError, match="has not connected Microsoft 365"),
+    ):
         call_command("archive", "Daily archive", "--date", "2025-05-08")
 
 
@@ -130,10 +134,11 @@ def test_archive_now_in_the_admin_queues_a_run_and_links_to_its_audit_rows(
 def test_archive_now_refuses_a_bad_date_phrase(
     config: ArchiveConfiguration, alice_client: Client
 ) -> None:
-    response = alice_client.post(
-        reverse("admin:archiving_archiveconfiguration_archive_now", args=[config.pk]),
-        {"dates": "the day after tomorrow"},
-    )
+    with unchanged():
+        response = alice_client.post(
+            reverse("admin:archiving_archiveconfiguration_archive_now", args=[config.pk]),
+            {"dates": "the day after tomorrow"},
+        )
 
     assert response.status_code == 200
     assert "is not a date phrase this archive understands" in response.text
@@ -163,10 +168,11 @@ def test_archive_now_runs_the_archive_on_the_cluster(
 def test_bob_cannot_archive_alices_configuration(
     config: ArchiveConfiguration, bob_client: Client
 ) -> None:
-    response = bob_client.post(
-        reverse("admin:archiving_archiveconfiguration_archive_now", args=[config.pk]),
-        {"dates": "yesterday"},
-    )
+    with unchanged():
+        response = bob_client.post(
+            reverse("admin:archiving_archiveconfiguration_archive_now", args=[config.pk]),
+            {"dates": "yesterday"},
+        )
 
     assert response.status_code == 404
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from accounts.models import User
 from calendars.models import Category
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.unchanged import FAILURE_RECORDS, unchanged
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -76,7 +77,10 @@ def test_sync_command_fails_clearly_when_microsoft_is_not_configured(
 ) -> None:
     settings.MS_CLIENT_ID = ""
 
-    with pytest.raises(CommandError, match="Microsoft 365 is not configured"):
+    with (
+        unchanged(allow_new=FAILURE_RECORDS),
+        pytest.raises(CommandError, match="Microsoft 365 is not configured"),
+    ):
         call_command("sync_categories", alice.email)
 
 
@@ -97,5 +101,8 @@ def test_graph_status_shows_the_account_expiry_and_calendars(
 def test_graph_status_of_a_user_who_never_connected_says_so(
     alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    with pytest.raises(CommandError, match="has not connected Microsoft 365"):
+    with (
+        unchanged(microsoft=fake_alice),
+        pytest.raises(CommandError, match="has not connected Microsoft 365"),
+    ):
         call_command("graph_status", alice.email)

@@ -19,6 +19,7 @@ from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar
 from tests.conftest import make_appointment
+from tests.unchanged import unchanged
 
 LONDON = ZoneInfo("Europe/London")
 pytestmark = pytest.mark.django_db
@@ -235,7 +236,7 @@ def test_rerun_removes_stale_demo_appointments_but_keeps_the_users_own() -> None
 def test_demo_refuses_to_run_in_production(settings: Settings) -> None:
     settings.PRODUCTION = True
 
-    with pytest.raises(CommandError, match="does not run with DJANGO_ENV=production"):
+    with unchanged(), pytest.raises(CommandError, match="does not run with DJANGO_ENV=production"):
         call_command("demo", "--days", "1")
 
     assert not User.objects.filter(email="admin@example.com").exists()

@@ -19,6 +19,7 @@ from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog
 from tests.api_helpers import api, api_client
 from tests.test_admin_constraints import alice_config, form_errors, job_form  # noqa: F401
+from tests.unchanged import unchanged
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -27,10 +28,11 @@ def test_an_archive_window_over_366_days_is_a_form_error(
     alice_client: Client,
     alice_config: ArchiveConfiguration,  # noqa: F811
 ) -> None:
-    response = alice_client.post(
-        reverse("admin:archiving_jobconfiguration_add"),
-        job_form(alice_config, archive_window_days="100000"),
-    )
+    with unchanged():
+        response = alice_client.post(
+            reverse("admin:archiving_jobconfiguration_add"),
+            job_form(alice_config, archive_window_days="100000"),
+        )
 
     assert "less than or equal to 366" in form_errors(response)["archive_window_days"][0]
     assert not JobConfiguration.objects.exists()
@@ -63,10 +65,11 @@ def test_an_action_item_cannot_be_resolved_in_the_admin_form_without_a_close_dat
 ) -> None:
     item = ActionLog.objects.create(user=alice, event_type="overlap")
 
-    response = admin_client.post(
-        reverse("admin:auditing_actionlog_change", args=[item.pk]),
-        {"user": alice.pk, "event_type": "overlap", "state": "resolved"},
-    )
+    with unchanged():
+        response = admin_client.post(
+            reverse("admin:auditing_actionlog_change", args=[item.pk]),
+            {"user": alice.pk, "event_type": "overlap", "state": "resolved"},
+        )
 
     assert "state" in response.context["adminform"].form.errors
     item.refresh_from_db()
@@ -81,14 +84,15 @@ def test_the_database_refuses_a_resolved_item_without_a_close_date(alice: User) 
 def test_an_api_token_cannot_be_created_already_expired(alice_client: Client) -> None:
     past = timezone.localtime() - timedelta(days=1)
 
-    response = alice_client.post(
-        reverse("admin:accounts_apitoken_add"),
-        {
-            "name": "script",
-            "expires_at_0": past.strftime("%d/%m/%Y"),
-            "expires_at_1": past.strftime("%H:%M:%S"),
-        },
-    )
+    with unchanged():
+        response = alice_client.post(
+            reverse("admin:accounts_apitoken_add"),
+            {
+                "name": "script",
+                "expires_at_0": past.strftime("%d/%m/%Y"),
+                "expires_at_1": past.strftime("%H:%M:%S"),
+            },
+        )
 
     assert "expires_at" in form_errors(response)
     assert not ApiToken.objects.exists()
@@ -127,15 +131,18 @@ def test_an_api_date_filter_outside_1970_to_2200_is_400(alice: User, value: str)
 
 
 def test_an_appointment_in_year_9999_is_400_through_the_api(alice: User) -> None:
-    response = api_client(alice).post(
-        api("appointment-list"),
-        {
-            "subject": "Far future",
-            "start_time": "9999-12-31T20:00:00Z",
-            "end_time": "9999-12-31T21:00:00Z",
-        },
-        format="json",
-    )
+    client = api_client(alice)
+
+    with unchanged():
+        response = client.post(
+            api("appointment-list"),
+            {
+                "subject": "Far future",
+                "start_time": "9999-12-31T20:00:00Z",
+                "end_time": "9999-12-31T21:00:00Z",
+            },
+            format="json",
+        )
 
     assert response.status_code == 400
     assert "start_time" in response.json()

@@ -16,6 +16,7 @@ from accounts.microsoft import UserTokenCache, microsoft_access_token
 from accounts.models import User
 from auditing.models import AuditLog
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.unchanged import unchanged
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"], transaction=False)
 
@@ -215,5 +216,8 @@ def test_device_code_command_says_to_allow_public_client_flows_when_entra_refuse
 
 
 def test_device_code_command_refuses_an_unknown_user(fake_microsoft: FakeMicrosoft) -> None:
-    with pytest.raises(CommandError, match=r"No user has the email address nobody@example\.com"):
+    with (
+        unchanged(microsoft=fake_microsoft),
+        pytest.raises(CommandError, match="No user has the email address nobody@example\\.com"),
+    ):
         call_command("connect_microsoft", "nobody@example.com")

@@ -17,6 +17,7 @@ from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
 from tests.conftest import make_appointment
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.unchanged import FAILURE_RECORDS, unchanged
 from timesheets.models import CustomerSettings, Timesheet
 from timesheets.services import (
     TimesheetError,
@@ -203,9 +204,10 @@ def test_billed_appointments_are_read_only_in_the_admin(
         reverse("admin:calendars_appointment_change", args=[review.pk]),
         {"subject": "Changed", "start_time_0": "08/05/2025", "start_time_1": "09:00:00"},
     )
-    deleted = alice_client.post(
-        reverse("admin:calendars_appointment_delete", args=[review.pk]), {"post": "yes"}
-    )
+    with unchanged():
+        deleted = alice_client.post(
+            reverse("admin:calendars_appointment_delete", args=[review.pk]), {"post": "yes"}
+        )
 
     assert "read-only until that timesheet is void" in page.text
     assert 'name="subject"' not in page.text
@@ -234,10 +236,11 @@ def test_generate_in_the_admin_issues_and_reports(
 def test_generate_in_the_admin_shows_bad_dates_as_form_errors(
     alice_client: Client, may: dict
 ) -> None:
-    response = alice_client.post(
-        reverse("admin:timesheets_timesheet_generate"),
-        {"customer": "Acme", "start": "2025-05-31", "end": "2025-05-01"},
-    )
+    with unchanged():
+        response = alice_client.post(
+            reverse("admin:timesheets_timesheet_generate"),
+            {"customer": "Acme", "start": "2025-05-31", "end": "2025-05-01"},
+        )
 
     assert "The end date cannot be before the start date." in response.text
     assert not Timesheet.objects.exists()
@@ -321,9 +324,10 @@ def test_a_failed_upload_opens_an_item_and_a_retry_succeeds_and_closes_it(
     ).timesheet
     fake_alice.inject(status=507, path_contains="/drive/", times=None)
 
-    failed = alice_client.post(
-        reverse("admin:timesheets_timesheet_upload", args=[timesheet.pk]), follow=True
-    )
+    with unchanged(microsoft=fake_alice, allow_new=FAILURE_RECORDS):
+        failed = alice_client.post(
+            reverse("admin:timesheets_timesheet_upload", args=[timesheet.pk]), follow=True
+        )
 
     assert "the upload to OneDrive failed" in failed.text
     item = ActionLog.objects.get(event_type="upload_failed")
@@ -420,7 +424,7 @@ def test_the_timesheet_command_issues_writes_and_uploads(
 def test_the_command_refuses_bad_input_and_issues_nothing(
     alice: User, may: dict, args: list[str], message: str
 ) -> None:
-    with pytest.raises(CommandError, match=message):
+    with unchanged(), pytest.raises(CommandError, match=message):
         call_command("timesheet", *args)
 
     assert not Timesheet.objects.exists()

@@ -12,6 +12,7 @@ from django.db import connection as db
 from accounts.models import User
 from auditing.models import ActionLog
 from tests.fakes.xero import FakeXero, Organisation
+from tests.unchanged import unchanged
 from tests.xero_helpers import connect, fake_clock_sleep, media_in_tmp, org, xero_alice
 from timesheets import xero
 from timesheets.models import XeroConnection
@@ -128,7 +129,7 @@ def test_the_connect_command_prints_the_url_and_takes_the_redirect_from_stdin(
 
 
 def test_the_connect_command_refuses_an_unknown_user(fake_xero: FakeXero) -> None:
-    with pytest.raises(CommandError, match="No user"):
+    with unchanged(xero=fake_xero), pytest.raises(CommandError, match="No user"):
         call_command("connect_xero", "nobody@example.com", redirect_url="https://x/?code=1")
 
 

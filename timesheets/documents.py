@@ -81,6 +81,11 @@ def _clock(moment: time) -> str:
     return f"{moment:%H:%M}"
 
 
+def _money(amount: Decimal | None, currency: str) -> str:
+    """A priced row's rate or amount; an unpriced row has none and shows an empty cell."""
+    return "" if amount is None else format_amount(amount, currency)
+
+
 def timesheet_context(data: TimesheetData) -> dict[str, Any]:
     """What the template shows, formatted once here: a 1,000-row loop stays plain."""
     legal_name = data.legal_name if data.legal_name != data.customer_display_name else ""
@@ -101,8 +106,8 @@ def timesheet_context(data: TimesheetData) -> dict[str, Any]:
                 _clock(row.time),
                 row_hours(row.effort),
                 row_hours(row.billable),
-                format_amount(row.rate, currency) if priced else "",
-                format_amount(row.amount, currency) if priced else "",
+                _money(row.rate, currency) if priced else "",
+                _money(row.amount, currency) if priced else "",
                 row.subject,
                 row.categories,
                 row.location,
@@ -118,8 +123,8 @@ def timesheet_context(data: TimesheetData) -> dict[str, Any]:
                 _clock(row.time),
                 row_hours(row.duration),
                 row_hours(row.billable),
-                format_amount(row.rate, currency) if priced else "",
-                format_amount(row.amount, currency) if priced else "",
+                _money(row.rate, currency) if priced else "",
+                _money(row.amount, currency) if priced else "",
                 row.notes,
                 row.categories,
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tablib
 from import_export import fields, resources, widgets
@@ -47,7 +47,9 @@ class MoneyWidget(widgets.DecimalWidget):
 
     @property
     def number_format(self) -> str:
-        places = -self.unit.as_tuple().exponent
+        exponent = self.unit.as_tuple().exponent
+        # A finite unit's exponent is an int; "n"/"N"/"F" mark NaN and infinity.
+        places = -exponent if isinstance(exponent, int) else 0
         return "#,##0." + "0" * places if places else "#,##0"
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> Any:
@@ -152,14 +154,21 @@ class TimesheetTableResource(resources.Resource):
         yield self.total_row(sums, **kwargs)
 
 
-class PricedResourceMixin:
+if TYPE_CHECKING:
+    # The mixin is only ever mixed into a table resource: type it as one.
+    _PricedBase = TimesheetTableResource
+else:
+    _PricedBase = object
+
+
+class PricedResourceMixin(_PricedBase):
     """Rate and Amount columns after the table's own, in the timesheet's currency; the Total row
     sums the amounts (each already rounded to the minor unit), never re-prices the hours."""
 
     def __init__(self, *, pricing: Pricing, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         currency = pricing.currency
-        self.fields = dict(self.fields)
+        self.fields: dict[str, fields.Field] = dict(self.fields)
         # Rates are stored to the cent whatever the currency; amounts to its minor unit.
         self.fields["rate"] = fields.Field(
             attribute="rate", column_name=f"Rate ({currency})", widget=MoneyWidget(unit=CENT)

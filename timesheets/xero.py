@@ -24,6 +24,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -37,8 +38,8 @@ from django.utils import timezone
 from accounts.models import User
 from auditing.models import ActionLog
 from auditing.services import audit_operation
-from timesheets.billing import TimesheetData, format_hours, line_amount
-from timesheets.models import Timesheet, XeroConnection
+from timesheets.billing import EffortRow, TimesheetData, TravelRow, format_hours, line_amount
+from timesheets.models import CustomerSettings, Timesheet, XeroConnection
 
 logger = logging.getLogger(__name__)
 
@@ -388,7 +389,7 @@ class XeroPush:
     created: bool
 
 
-def xero_invoice_lines(data: TimesheetData, *, terms: Any) -> list[dict[str, Any]]:
+def xero_invoice_lines(data: TimesheetData, *, terms: CustomerSettings) -> list[dict[str, Any]]:
     """The invoice's lines: one per section (effort, travel) or per row, quantity = billable
     hours, unit amount = the frozen rate; a last line makes up any difference between Xero's
     rounding of quantity x rate and the sum of the timesheet's printed lines (to the cent)."""
@@ -396,23 +397,37 @@ def xero_invoice_lines(data: TimesheetData, *, terms: Any) -> list[dict[str, Any
     groups: list[tuple[str, Decimal, Decimal, Decimal]] = []  # description, hours, rate, amount
     period = data.period
     if terms.xero_line_per_row:
-        for row in data.effort_rows:
-            if row.billable:
+        for effort in data.effort_rows:
+            if effort.billable:
                 groups.append(
-                    (f"{row.date:%d %b %Y} {row.subject}", row.billable, row.rate, row.amount)
+                    (
+                        f"{effort.date:%d %b %Y} {effort.subject}",
+                        effort.billable,
+                        _priced(effort.rate),
+                        _priced(effort.amount),
+                    )
                 )
-        for row in data.travel_rows:
-            if row.billable:
+        for travel in data.travel_rows:
+            if travel.billable:
                 groups.append(
-                    (f"{row.date:%d %b %Y} Travel: {row.notes}", row.billable, row.rate, row.amount)
+                    (
+                        f"{travel.date:%d %b %Y} Travel: {travel.notes}",
+                        travel.billable,
+                        _priced(travel.rate),
+                        _priced(travel.amount),
+                    )
                 )
     else:
-        for label, rows in (("Consulting", data.effort_rows), ("Travel", data.travel_rows)):
+        sections: tuple[tuple[str, Sequence[EffortRow | TravelRow]], ...] = (
+            ("Consulting", data.effort_rows),
+            ("Travel", data.travel_rows),
+        )
+        for label, rows in sections:
             hours = sum((row.billable for row in rows), Decimal(0))
             if hours:
-                amount = sum((row.amount for row in rows), Decimal(0))
+                amount = sum((_priced(row.amount) for row in rows), Decimal(0))
                 description = f"{label}: {format_hours(hours)}, {period}"
-                groups.append((description, hours, rows[0].rate, amount))
+                groups.append((description, hours, _priced(rows[0].rate), amount))
     lines = []
     priced = Decimal(0)
     for description, hours, rate, _amount in groups:
@@ -426,7 +441,16 @@ def xero_invoice_lines(data: TimesheetData, *, terms: Any) -> list[dict[str, Any
     return lines
 
 
-def _line(terms: Any, description: str, quantity: Decimal, unit: Decimal) -> dict[str, Any]:
+def _priced(value: Decimal | None) -> Decimal:
+    """A row's rate or amount; only a priced timesheet is pushed (the push refuses one without)."""
+    if value is None:
+        raise TypeError("An unpriced timesheet row cannot be invoiced.")
+    return value
+
+
+def _line(
+    terms: CustomerSettings, description: str, quantity: Decimal, unit: Decimal
+) -> dict[str, Any]:
     line: dict[str, Any] = {
         "Description": description[:4000],
         "Quantity": float(quantity),
@@ -441,7 +465,7 @@ def _line(terms: Any, description: str, quantity: Decimal, unit: Decimal) -> dic
     return line
 
 
-def _contact(client: XeroClient, terms: Any, key: str) -> tuple[str, str]:
+def _contact(client: XeroClient, terms: CustomerSettings, key: str) -> tuple[str, str]:
     if terms.xero_contact_id:
         return terms.xero_contact_id, "mapped"
     name = terms.legal_name or terms.display_name or terms.customer
