@@ -200,12 +200,12 @@ class AppointmentAdmin(OwnedModelAdmin):
             ),
         )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Appointment | None = None) -> list:
-        fields = list(super().get_readonly_fields(request, obj))
+    def has_change_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
+        # Billed on an issued timesheet: the page shows it read-only and a posted form is
+        # refused, so not even an unchanged save touches it; void the timesheet to change it.
         if obj is not None and obj.is_locked:
-            # Billed on an issued timesheet: void the timesheet to change it.
-            fields += [f.name for f in self.opts.fields if f.name not in fields]
-        return fields
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
         if obj is not None and obj.is_locked:
