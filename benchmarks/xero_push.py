@@ -39,7 +39,7 @@ from calendars.models import Appointment  # noqa: E402
 from tests.fakes.xero import FakeXero  # noqa: E402
 from timesheets import xero  # noqa: E402
 from timesheets.models import CustomerSettings  # noqa: E402
-from timesheets.services import timesheet_generate  # noqa: E402
+from timesheets.services import timesheet_generate, timesheet_void  # noqa: E402
 
 
 def seed(user: User, count: int) -> None:
@@ -83,8 +83,9 @@ def push(fake: FakeXero, user: User, *, per_row: bool, rows: int) -> None:
         f"PDF {attachment['ContentLength'] / 1024:.0f} KiB, total {invoice['Total']:.2f} GBP "
         f"= timesheet {timesheet.amount_total:.2f}; {seconds:.2f} s"
     )
-    # The next push bills a fresh timesheet: release these appointments.
-    Appointment.objects.filter(timesheet=timesheet).update(timesheet=None)
+    # The next push bills a fresh timesheet of the same period: void this one and its draft
+    # invoice, which releases the appointments (the void is not timed).
+    timesheet_void(timesheet=timesheet, user=user, void_in_xero=True)
 
 
 def main() -> None:
