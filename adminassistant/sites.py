@@ -3,13 +3,14 @@ changes audited. Composition: it may import every app (the dashboard does)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.http import HttpRequest
 
 from adminassistant.admin import AuditedAdminMixin
 from adminassistant.dashboard import dashboard_context
+from adminassistant.requests import AuthenticatedHttpRequest
 
 # The index groups models by what people do, not by the app that defines them.
 MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
@@ -53,7 +54,9 @@ class AdminAssistantSite(admin.AdminSite):
     index_template = "admin/dashboard.html"
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
-        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+        # `admin_view` lets only signed-in staff reach the index.
+        signed_in = cast(AuthenticatedHttpRequest, request)
+        return super().index(request, {**dashboard_context(signed_in), **(extra_context or {})})
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
         """The index's sections: our models by task; framework and third-party models only

@@ -54,7 +54,7 @@ def overlap_resolve(*, item: Any, keep_ids: list[int], user: Any) -> str | None:
         Appointment.objects.bulk_update(members, ["overlap_state", "overlap_reason", "is_archived"])
         item.close(by=user, note=f"kept {len(keep_ids)} of {len(members)}")
         audit_record(
-            action_type="archive",
+            action_type=AuditLog.ActionType.ARCHIVE,
             operation="overlap_resolve",
             user=user,
             resource_type="ActionLog",
@@ -128,7 +128,7 @@ def source_deleted_discard(*, item: Any, by: Any, client: Any = None) -> int:
     appointment = _source_deleted_appointment(item)
     copies = list(ArchiveCopy.objects.filter(appointment=appointment).select_related("destination"))
     with audit_operation(
-        action_type="archive",
+        action_type=AuditLog.ActionType.ARCHIVE,
         operation="source_deleted_discard",
         user=by,
         resource_type="Appointment",

@@ -145,7 +145,7 @@ def archive_run(
         )
     try:
         with audit_operation(
-            action_type="archive",
+            action_type=AuditLog.ActionType.ARCHIVE,
             operation="run",
             user=user,
             resource_type="ArchiveConfiguration",
@@ -739,7 +739,7 @@ class _Run:
         Either way the existing copy is adopted — found through the source-id property when
         refused — and queued in `follow_up` to be brought up to date."""
         with audit_operation(
-            action_type="archive",
+            action_type=AuditLog.ActionType.ARCHIVE,
             operation=f"copy_{kind}",
             user=self.user,
             resource_type="Calendar",

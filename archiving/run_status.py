@@ -63,7 +63,9 @@ def archive_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
 def _audited_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
     queued = (
         AuditLog.objects.for_user(user)
-        .filter(action_type="archive", operation="enqueue", details__task_id=task_id)
+        .filter(
+            action_type=AuditLog.ActionType.ARCHIVE, operation="enqueue", details__task_id=task_id
+        )
         .order_by("-id")
         .first()
     )
@@ -81,7 +83,7 @@ def _audited_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
             error = lines[-1].strip() if lines else "The task failed."
     elif AuditLog.objects.filter(
         correlation_id=queued.correlation_id,
-        action_type="archive",
+        action_type=AuditLog.ActionType.ARCHIVE,
         operation="run",
         status=AuditLog.Status.RUNNING,
     ).exists():
@@ -107,7 +109,7 @@ def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, Any]:
     from auditing.models import AuditLog
 
     runs = AuditLog.objects.filter(
-        action_type="archive",
+        action_type=AuditLog.ActionType.ARCHIVE,
         operation="run",
         resource_type="ArchiveConfiguration",
         resource_id__in=[str(pk) for pk in configuration_ids],

@@ -14,6 +14,7 @@ from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, ArchiveRun
 from archiving.phrases import DateRange, parse_date_phrase
 from auditing.context import current_correlation_id, new_correlation_id
+from auditing.models import AuditLog
 from auditing.services import audit_operation
 
 ARCHIVE_TASK = "archiving.tasks.archive_task"
@@ -89,7 +90,7 @@ def archive_queue(
         ArchiveRun.objects.filter(pk=record.pk).update(task_id=queued.task_id)
         # Recorded after the task is queued, so that (in sync mode) the run is not its child.
         with audit_operation(
-            action_type="archive",
+            action_type=AuditLog.ActionType.ARCHIVE,
             operation="enqueue",
             user=configuration.user,
             resource_type="ArchiveConfiguration",

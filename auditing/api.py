@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -17,7 +15,7 @@ from adminassistant.api.pagination import CursorPagination
 from adminassistant.api.schema import error_response
 from adminassistant.api.serializers import OwnedModelSerializer, StrictFieldsMixin
 from adminassistant.api.viewsets import OwnedReadOnlyModelViewSet
-from auditing.models import ActionLog, AuditLog
+from auditing.models import ActionLog, ActionLogState, AuditLog
 from auditing.resolutions import ResolutionFailed, item_resolve
 from auditing.services import action_log_close
 
@@ -211,7 +209,7 @@ class ActionLogViewSet(OwnedReadOnlyModelViewSet):
             raise Conflict(f"This item is already {item.get_state_display().lower()}.")
         return item
 
-    def _close(self, item: ActionLog, state: Any) -> None:
+    def _close(self, item: ActionLog, state: ActionLogState) -> None:
         changed = action_log_close(
             items=ActionLog.objects.filter(pk=item.pk), state=state, user=self.request.user
         )

@@ -20,7 +20,7 @@ from accounts.microsoft import graph_client
 from accounts.models import User
 from adminassistant.days import day_bounds_utc, today_in
 from adminassistant.graph import onedrive_name, onedrive_path
-from auditing.models import ActionLog
+from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from calendars.models import Appointment, AppointmentQuerySet, category_names, starts_in_period
 from timesheets.billing import (
@@ -233,7 +233,7 @@ def timesheet_generate(
         raise TimesheetError(existing.already_issued_message())
     low, _ = day_bounds_utc(start, end, user.timezone)
     with audit_operation(
-        action_type="timesheet",
+        action_type=AuditLog.ActionType.TIMESHEET,
         operation="generate",
         user=user,
         resource_type="Timesheet",
@@ -358,7 +358,7 @@ def timesheet_regenerate_files(*, timesheet: Timesheet, user: User) -> None:
     if timesheet.status == Timesheet.Status.VOID:
         raise TimesheetError("A void timesheet has no files to regenerate.")
     with audit_operation(
-        action_type="timesheet",
+        action_type=AuditLog.ActionType.TIMESHEET,
         operation="regenerate",
         user=user,
         resource_type="Timesheet",
@@ -395,7 +395,7 @@ def timesheet_void(*, timesheet: Timesheet, user: User, void_in_xero: bool = Fal
             raise TimesheetError(str(error)) from error
     with (
         audit_operation(
-            action_type="timesheet",
+            action_type=AuditLog.ActionType.TIMESHEET,
             operation="void",
             user=user,
             resource_type="Timesheet",
@@ -446,7 +446,7 @@ def timesheet_upload_onedrive(*, timesheet: Timesheet, user: User) -> list[str]:
     uploaded: list[str] = []
     try:
         with audit_operation(
-            action_type="timesheet",
+            action_type=AuditLog.ActionType.TIMESHEET,
             operation="upload_onedrive",
             user=user,
             resource_type="Timesheet",
