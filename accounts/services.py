@@ -82,7 +82,7 @@ def login_lockout_audit(*, username: str, ip_address: str | None) -> None:
     audit_record(
         action_type=AuditLog.ActionType.SECURITY,
         operation="login_lockout",
-        status="failure",
+        status=AuditLog.Status.FAILURE,
         resource_type="User",
         resource_id=username,
         message=f"Password logins for {username} from {ip_address} are locked out "
