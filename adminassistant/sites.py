@@ -3,14 +3,14 @@ changes audited. Composition: it may import every app (the dashboard does)."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
 
 from adminassistant.admin import AuditedAdminMixin
 from adminassistant.dashboard import dashboard_context
-from adminassistant.requests import AuthenticatedHttpRequest
+from adminassistant.requests import authenticated
 
 # The index groups models by what people do, not by the app that defines them.
 MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
@@ -54,9 +54,8 @@ class AdminAssistantSite(admin.AdminSite):
     index_template = "admin/dashboard.html"
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
-        # `admin_view` lets only signed-in staff reach the index.
-        signed_in = cast(AuthenticatedHttpRequest, request)
-        return super().index(request, {**dashboard_context(signed_in), **(extra_context or {})})
+        context = dashboard_context(authenticated(request))
+        return super().index(request, {**context, **(extra_context or {})})
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
         """The index's sections: our models by task; framework and third-party models only

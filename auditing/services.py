@@ -64,7 +64,7 @@ def _is_sensitive(key: Any) -> bool:
 class AuditRecorder:
     """What the code inside `audit_operation` may add to its row before it is closed."""
 
-    status: str = AuditLog.Status.SUCCESS
+    status: AuditLog.Status = AuditLog.Status.SUCCESS
     message: str | None = None
     resource_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
