@@ -6,7 +6,6 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adminassistant.api.exceptions import Conflict
@@ -15,6 +14,7 @@ from adminassistant.api.pagination import CursorPagination
 from adminassistant.api.schema import error_response
 from adminassistant.api.serializers import OwnedModelSerializer, StrictFieldsMixin
 from adminassistant.api.viewsets import OwnedReadOnlyModelViewSet
+from adminassistant.requests import AuthenticatedRequest
 from auditing.models import ActionLog, ActionLogState, AuditLog
 from auditing.resolutions import ResolutionFailed, item_resolve
 from auditing.services import action_log_close
@@ -122,7 +122,7 @@ class ActionLogFilterSet(OwnedFilterSet):
 
 
 @extend_schema(tags=["audit"])
-class AuditLogViewSet(OwnedReadOnlyModelViewSet):
+class AuditLogViewSet(OwnedReadOnlyModelViewSet[AuditLog]):
     """What the system did, newest first, in stable cursor pages. Never changed."""
 
     queryset = AuditLog.objects.all()
@@ -138,7 +138,7 @@ CLOSED = error_response(409, "The item is already resolved or dismissed.")
 
 
 @extend_schema(tags=["audit"])
-class ActionLogViewSet(OwnedReadOnlyModelViewSet):
+class ActionLogViewSet(OwnedReadOnlyModelViewSet[ActionLog]):
     """What needs a human: unresolved overlaps, uncategorised meetings, failed uploads, ..."""
 
     queryset = ActionLog.objects.all()
@@ -153,7 +153,7 @@ class ActionLogViewSet(OwnedReadOnlyModelViewSet):
         responses={200: ActionLogSerializer, 409: CLOSED},
     )
     @action(detail=True, methods=["post"], serializer_class=ResolveSerializer)
-    def resolve(self, request: Request, pk: str | None = None) -> Response:
+    def resolve(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Resolve the item; for an overlap, `keep` chooses the appointments that stay."""
         item = self._open_item()
         body = ResolveSerializer(data=request.data)
@@ -196,7 +196,7 @@ class ActionLogViewSet(OwnedReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses={200: ActionLogSerializer, 409: CLOSED})
     @action(detail=True, methods=["post"])
-    def dismiss(self, request: Request, pk: str | None = None) -> Response:
+    def dismiss(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Dismiss the item: nothing needs doing."""
         item = self._open_item()
         self._close(item, ActionLog.State.DISMISSED)

@@ -69,7 +69,7 @@ def group_data(appointments: AppointmentQuerySet, user: User, customer: str) -> 
 
 def appointments_export(
     *, request: HttpRequest, appointments: AppointmentQuerySet, fmt: str
-) -> HttpResponse:
+) -> HttpResponse | StreamingHttpResponse:
     groups = export_groups(appointments)
     if not groups:
         raise TimesheetError(
@@ -154,6 +154,7 @@ def _rows(
             pricing=pricing,
         )
         if not travel:
+            assert isinstance(row, EffortRow)  # the query holds no travel
             cap.apply(row)
         yield row
 

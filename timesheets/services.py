@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -101,7 +101,7 @@ def billing_items(
             a.end_time,
             a.subject,
             a.categories,
-            a.location.name if a.location_id else None,
+            a.location.name if a.location is not None else None,
             a.billing_type,
             a.is_travel,
             a.is_private,
@@ -151,7 +151,7 @@ def timesheet_data(
     customer_settings = customer_settings or customer_settings_for(user=user, customer=customer)
     travel_share = customer_settings.travel_rate
     rounding: Rounding = customer_settings.rounding()
-    if frozen is not None and frozen.has_frozen_terms:
+    if frozen is not None and frozen.travel_share is not None:  # its terms are frozen
         pricing = frozen.pricing()
         travel_share = frozen.travel_share
         rounding = frozen.rounding()
@@ -182,7 +182,7 @@ def timesheet_data(
 def render_documents(data: TimesheetData, formats: Iterable[str] = FORMATS) -> dict[str, bytes]:
     from timesheets import documents
 
-    renderers = {
+    renderers: dict[str, Callable[[TimesheetData], bytes]] = {
         "pdf": documents.render_pdf,
         "csv": documents.render_csv,
         "xlsx": documents.render_xlsx,
@@ -606,7 +606,7 @@ def appointment_billing(appointment: Appointment) -> str:
     if not (appointment.start_time and appointment.end_time and appointment.user_id):
         return "Not billed yet: no times."
     found = CustomerSettings.objects.filter(
-        user_id=appointment.user_id, customer__iexact=appointment.customer.strip()
+        user_id=appointment.user_id, customer__iexact=(appointment.customer or "").strip()
     ).first()
     (item,) = billing_items([appointment])
     effort, travel = timesheet_rows(
@@ -616,13 +616,13 @@ def appointment_billing(appointment: Appointment) -> str:
         rounding=found.rounding() if found else Rounding(),
     )
     if travel:
-        row = travel[0]
+        trip = travel[0]
         return (
-            f"Travel for {appointment.customer}: {format_hours(row.duration)}, "
-            f"{format_hours(row.billable)} billable."
+            f"Travel for {appointment.customer}: {format_hours(trip.duration)}, "
+            f"{format_hours(trip.billable)} billable."
         )
-    row = effort[0]
+    work = effort[0]
     return (
-        f"Effort for {appointment.customer}: {format_hours(row.effort)}, "
-        f"{format_hours(row.billable)} billable."
+        f"Effort for {appointment.customer}: {format_hours(work.effort)}, "
+        f"{format_hours(work.billable)} billable."
     )
