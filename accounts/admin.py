@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Model, QuerySet
+from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -66,7 +67,7 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
             *super().get_urls(),
         ]
 
-    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         if "timezone" in form.changed_data:
             obj.timezone_chosen = True  # the mailbox's zone no longer replaces it
         super().save_model(request, obj, form, change)
@@ -186,7 +187,9 @@ class ApiTokenAdmin(OwnedModelAdmin[ApiToken]):
             return "revoked"
         return "expired" if obj.is_expired() else "active"
 
-    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: ApiToken, form: ModelForm, change: bool
+    ) -> None:
         if not change:
             obj._new_key = obj.set_new_key()
         super().save_model(request, obj, form, change)

@@ -5,7 +5,7 @@ fields to another app's model admin (`admin_extension_add`). The site itself is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -20,17 +20,19 @@ from adminassistant.audit import audit_change
 from adminassistant.inputs import SafeInputAdminMixin
 
 _ModelT = TypeVar("_ModelT", bound=Model)
+# What `construct_change_message` makes: [{"changed": {"fields": [...]}}, {"added": ...}, ...].
+ChangeMessage = list[dict[str, Any]]
 
 
 class AuditedAdminMixin(SafeInputAdminMixin):
     """Writes an AuditLog row for every add, change and delete made in the admin."""
 
-    def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+    def log_addition(self, request: HttpRequest, obj: Model, message: ChangeMessage) -> Any:
         entry = super().log_addition(request, obj, message)
         _audit_admin_change(request, obj, "create", message)
         return entry
 
-    def log_change(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+    def log_change(self, request: HttpRequest, obj: Model, message: ChangeMessage) -> Any:
         entry = super().log_change(request, obj, message)
         _audit_admin_change(request, obj, "update", message)
         return entry
@@ -44,7 +46,9 @@ class AuditedAdminMixin(SafeInputAdminMixin):
         return entries
 
 
-def _audit_admin_change(request: HttpRequest, obj: Model, operation: str, message: Any) -> None:
+def _audit_admin_change(
+    request: HttpRequest, obj: Model, operation: str, message: ChangeMessage
+) -> None:
     changed_fields = sorted(
         {name for change in message or [] for name in change.get("changed", {}).get("fields", [])}
     )
@@ -241,7 +245,9 @@ class ReadOnlyAdminMixin:
         return False
 
 
-def _with_added_fields(fieldsets: Any, model: type[Model]) -> list[Any]:
+def _with_added_fields(
+    fieldsets: Iterable[tuple[Any, Mapping[str, Any]]], model: type[Model]
+) -> list[Any]:
     """The fieldsets with the fields other apps add, each after the field it follows."""
     fieldsets = [
         (name, {**options, "fields": list(options["fields"])}) for name, options in fieldsets
@@ -257,7 +263,7 @@ def _with_added_fields(fieldsets: Any, model: type[Model]) -> list[Any]:
     return fieldsets
 
 
-def _without(fields: Any, name: str) -> list[Any]:
+def _without(fields: Iterable[Any], name: str) -> list[Any]:
     return [field for field in fields if field != name]
 
 

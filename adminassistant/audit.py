@@ -33,7 +33,7 @@ class AuditRecorder(Protocol):
         operation: str,
         user: User | AnonymousUser | None = None,
         resource_type: str | None = None,
-        resource_id: Any = None,
+        resource_id: int | str | None = None,
         message: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> object: ...
@@ -54,7 +54,7 @@ def audit_change(
     operation: str,
     user: User | AnonymousUser | None,
     resource_type: str | None,
-    resource_id: Any,
+    resource_id: int | str | None,
     message: str,
     details: dict[str, Any] | None = None,
 ) -> None:

@@ -23,7 +23,7 @@ from adminassistant.api.serializers import (
 )
 from adminassistant.api.viewsets import OwnedModelViewSet
 from adminassistant.requests import AuthenticatedRequest
-from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import ACCEPTED_FORMS, DatePhraseError
 from archiving.run_status import ArchiveRunStatus, archive_run_status
 from archiving.schedules import configuration_schedules_sync, job_schedule_remove, job_schedule_sync
@@ -120,7 +120,14 @@ class AuditRowSerializer(serializers.ModelSerializer):
 
 class ArchiveRunStatusSerializer(serializers.Serializer):
     task_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["queued", "running", "success", "failure"])
+    status = serializers.ChoiceField(
+        choices=[
+            ArchiveRun.Status.QUEUED.value,
+            ArchiveRun.Status.RUNNING.value,
+            ArchiveRun.Status.SUCCESS.value,
+            ArchiveRun.Status.FAILURE.value,
+        ]
+    )
     configuration = serializers.IntegerField(source="configuration_id", allow_null=True)
     start = serializers.DateField(source="dates.start")
     end = serializers.DateField(source="dates.end")

@@ -55,7 +55,7 @@ def _mask(value: Any) -> Any:
     return value
 
 
-def _is_sensitive(key: Any) -> bool:
+def _is_sensitive(key: object) -> bool:
     lowered = str(key).lower()
     return any(part in lowered for part in SENSITIVE_KEY_PARTS)
 
@@ -86,7 +86,7 @@ def audit_operation(
     operation: str,
     user: User | AnonymousUser | None = None,
     resource_type: str | None = None,
-    resource_id: Any = None,
+    resource_id: int | str | None = None,
     request_data: Mapping[str, Any] | None = None,
     message: str | None = None,
     correlation_id: str | None = None,
@@ -160,7 +160,7 @@ def audit_record(
     user: User | AnonymousUser | None = None,
     status: AuditLog.Status = AuditLog.Status.SUCCESS,
     resource_type: str | None = None,
-    resource_id: Any = None,
+    resource_id: int | str | None = None,
     message: str | None = None,
     details: Mapping[str, Any] | None = None,
     request_data: Mapping[str, Any] | None = None,
@@ -195,7 +195,7 @@ def audit_change_record(
     operation: str,
     user: User | AnonymousUser | None = None,
     resource_type: str | None = None,
-    resource_id: Any = None,
+    resource_id: int | str | None = None,
     message: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditLog:
@@ -213,7 +213,7 @@ def audit_change_record(
     )
 
 
-def _str_or_none(value: Any) -> str | None:
+def _str_or_none(value: int | str | None) -> str | None:
     return None if value is None else str(value)[:128]
 
 

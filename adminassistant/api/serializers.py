@@ -87,7 +87,7 @@ class FastRepresentationMixin(_SerializerBase):
     field with a dotted or `*` source keeps DRF's own path.
     """
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
+    def to_representation(self, instance: models.Model) -> dict[str, Any]:
         plan = self.__dict__.get("_representation_plan")
         if plan is None:
             plan = self._representation_plan = self._plan()
