@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Model, QuerySet
+from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from accounts.microsoft import microsoft_disconnect
 from accounts.models import ApiToken, User
 from accounts.services import api_tokens_revoke
 from adminassistant.admin import AuditedAdminMixin, OwnedModelAdmin
+from adminassistant.requests import AuthenticatedHttpRequest
 
 
 @admin.register(User)
@@ -65,7 +67,7 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
             *super().get_urls(),
         ]
 
-    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         if "timezone" in form.changed_data:
             obj.timezone_chosen = True  # the mailbox's zone no longer replaces it
         super().save_model(request, obj, form, change)
@@ -84,14 +86,16 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def disconnect_view(self, request: HttpRequest, user_id: int) -> HttpResponse:
+    def disconnect_view(self, request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
         user = views.connectable_user(request, user_id)
         microsoft_disconnect(user=user, by=request.user)
         messages.success(request, f"Microsoft 365 disconnected for {user.email}.")
         return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
 
     @admin.action(description="Disconnect Microsoft 365")
-    def disconnect_microsoft(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def disconnect_microsoft(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[User]
+    ) -> None:
         users = list(queryset)
         for user in users:
             microsoft_disconnect(user=user, by=request.user)
@@ -107,7 +111,9 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
             return queryset
         return queryset.filter(pk=request.user.pk)
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> User:
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             raise Http404(f"No user with id {object_id!r}.")
@@ -143,7 +149,7 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(OwnedModelAdmin):
+class ApiTokenAdmin(OwnedModelAdmin[ApiToken]):
     """Personal API tokens. The key is shown once, on the page after creation; only its hash is
     kept. A token is never edited: revoke it and create another."""
 
@@ -172,7 +178,7 @@ class ApiTokenAdmin(OwnedModelAdmin):
     readonly_fields = ["key_prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
         return False
 
     @admin.display(description="State")
@@ -181,7 +187,9 @@ class ApiTokenAdmin(OwnedModelAdmin):
             return "revoked"
         return "expired" if obj.is_expired() else "active"
 
-    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: ApiToken, form: ModelForm, change: bool
+    ) -> None:
         if not change:
             obj._new_key = obj.set_new_key()
         super().save_model(request, obj, form, change)
@@ -200,6 +208,6 @@ class ApiTokenAdmin(OwnedModelAdmin):
         return super().response_add(request, obj, post_url_continue)
 
     @admin.action(description="Revoke selected tokens")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiToken]) -> None:
         revoked = api_tokens_revoke(tokens=queryset, by=request.user)
         self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)

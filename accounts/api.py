@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
 from adminassistant.api.serializers import StrictFieldsMixin, UTCDateTimeField
 from adminassistant.audit import audited_update
+from adminassistant.requests import AuthenticatedRequest
 
 
 class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -42,10 +44,14 @@ class MeView(generics.RetrieveUpdateAPIView):
     throttle_scope = "api"
     http_method_names = ["get", "patch", "head", "options"]
 
+    request: AuthenticatedRequest
+
     def get_object(self) -> User:
         return self.request.user
 
-    def perform_update(self, serializer: MeSerializer) -> None:
-        chosen = serializer.validated_data.get("timezone", serializer.instance.timezone)
-        extra = {"timezone_chosen": True} if chosen != serializer.instance.timezone else {}
+    def perform_update(self, serializer: BaseSerializer[User]) -> None:
+        # The profile being changed is always the requester's own.
+        current = self.request.user.timezone
+        chosen = serializer.validated_data.get("timezone", current)
+        extra = {"timezone_chosen": True} if chosen != current else {}
         audited_update(write=serializer, user=self.request.user, **extra)

@@ -9,6 +9,8 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Expression
 
 
 class DecryptionError(ImproperlyConfigured):
@@ -60,7 +62,9 @@ def rotate_text(token: str) -> str:
 class EncryptedTextField(models.TextField):
     """Text stored as a Fernet token; Python code only ever sees the plaintext."""
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+    def from_db_value(
+        self, value: str | None, expression: Expression, connection: BaseDatabaseWrapper
+    ) -> str | None:
         if value is None or value == "":
             return value
         return decrypt_text(value)

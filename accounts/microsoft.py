@@ -30,7 +30,7 @@ from adminassistant.graph import (
     RetryPolicy,
     http_session,
 )
-from auditing.models import ActionLog
+from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ def microsoft_connect_complete(
             item.close(by=None, note="Microsoft 365 connected again")
         zone = user_time_zone_from_mailbox(user=user, access_token=result["access_token"])
         audit_record(
-            action_type="microsoft",
+            action_type=AuditLog.ActionType.MICROSOFT,
             operation="connect",
             user=user,
             resource_type="User",
@@ -261,7 +261,7 @@ def microsoft_disconnect(*, user: User, by: User | None = None) -> None:
         ]
     )
     audit_record(
-        action_type="microsoft",
+        action_type=AuditLog.ActionType.MICROSOFT,
         operation="disconnect",
         user=by or user,
         resource_type="User",
@@ -311,10 +311,10 @@ def _reconnect_required(user: User, result: dict | None) -> None:
             ],
         )
         audit_record(
-            action_type="microsoft",
+            action_type=AuditLog.ActionType.MICROSOFT,
             operation="token_refresh",
             user=user,
-            status="failure",
+            status=AuditLog.Status.FAILURE,
             resource_type="User",
             resource_id=user.pk,
             message=f"Microsoft refused the refresh token: {description}",
@@ -376,10 +376,10 @@ def permission_missing(*, user: User, error: GraphPermissionError) -> None:
             ],
         )
         audit_record(
-            action_type="microsoft",
+            action_type=AuditLog.ActionType.MICROSOFT,
             operation="permission",
             user=user,
-            status="failure",
+            status=AuditLog.Status.FAILURE,
             resource_type="User",
             resource_id=user.pk,
             message=str(error),

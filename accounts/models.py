@@ -170,6 +170,10 @@ class ApiToken(models.Model):
 
     objects = ApiTokenQuerySet.as_manager()
 
+    # The key `set_new_key` made when the admin created the token, kept on the instance only
+    # until the page after creation shows it once; never stored.
+    _new_key: str
+
     class Meta:
         db_table = "api_tokens"
         ordering = ["user", "-created_at", "-id"]

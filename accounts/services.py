@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.fields import EncryptedTextField
 from accounts.models import ApiToken, User
+from auditing.models import AuditLog
 from auditing.services import audit_record
 
 
@@ -48,7 +49,7 @@ def api_tokens_revoke(*, tokens: QuerySet[ApiToken], by: User) -> int:
             token.revoked_at = timezone.now()
             token.save(update_fields=["revoked_at"])
             audit_record(
-                action_type="api_token",
+                action_type=AuditLog.ActionType.API_TOKEN,
                 operation="revoke",
                 user=by,
                 resource_type="ApiToken",
@@ -79,9 +80,9 @@ def login_attempt_username(
 def login_lockout_audit(*, username: str, ip_address: str | None) -> None:
     """Record that django-axes locked a (user, IP) pair out of password logins."""
     audit_record(
-        action_type="security",
+        action_type=AuditLog.ActionType.SECURITY,
         operation="login_lockout",
-        status="failure",
+        status=AuditLog.Status.FAILURE,
         resource_type="User",
         resource_id=username,
         message=f"Password logins for {username} from {ip_address} are locked out "

@@ -5,9 +5,9 @@ fields to another app's model admin (`admin_extension_add`). The site itself is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.contrib import admin
@@ -19,29 +19,36 @@ from django.http import Http404, HttpRequest
 from adminassistant.audit import audit_change
 from adminassistant.inputs import SafeInputAdminMixin
 
+_ModelT = TypeVar("_ModelT", bound=Model)
+# What `construct_change_message` makes: [{"changed": {"fields": [...]}}, {"added": ...}, ...].
+ChangeMessage = list[dict[str, Any]]
+
 
 class AuditedAdminMixin(SafeInputAdminMixin):
     """Writes an AuditLog row for every add, change and delete made in the admin."""
 
-    def log_addition(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+    def log_addition(self, request: HttpRequest, obj: Model, message: ChangeMessage) -> Any:
         entry = super().log_addition(request, obj, message)
         _audit_admin_change(request, obj, "create", message)
         return entry
 
-    def log_change(self, request: HttpRequest, obj: Model, message: Any) -> Any:
+    def log_change(self, request: HttpRequest, obj: Model, message: ChangeMessage) -> Any:
         entry = super().log_change(request, obj, message)
         _audit_admin_change(request, obj, "update", message)
         return entry
 
-    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+    def log_deletions(self, request: HttpRequest, queryset: QuerySet) -> Any:
         objects = list(queryset)
-        entries = super().log_deletions(request, objects)
+        # Django only iterates what it is given: the list spares a second query.
+        entries = super().log_deletions(request, objects)  # type: ignore[arg-type]
         for obj in objects:
             _audit_admin_change(request, obj, "delete", [])
         return entries
 
 
-def _audit_admin_change(request: HttpRequest, obj: Model, operation: str, message: Any) -> None:
+def _audit_admin_change(
+    request: HttpRequest, obj: Model, operation: str, message: ChangeMessage
+) -> None:
     changed_fields = sorted(
         {name for change in message or [] for name in change.get("changed", {}).get("fields", [])}
     )
@@ -89,11 +96,13 @@ def _extension(model: type[Model]) -> AdminExtension:
     return _EXTENSIONS.get(model._meta.label) or AdminExtension()
 
 
-class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin, Generic[_ModelT]):
     """Admin for rows that belong to a user.
 
     Staff members see, change and pick only their own rows; another user's object answers 404.
-    Superusers see everything and choose the owner.
+    Superusers see everything and choose the owner. Subclass `OwnedModelAdmin[TheModel]` so the
+    methods that take an object take that model (ModelAdmin itself is not subscriptable at run
+    time).
     """
 
     owner_field = "user"
@@ -117,7 +126,7 @@ class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
             actions[name] = (function, name, description)
         return actions
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+    def get_readonly_fields(self, request: HttpRequest, obj: _ModelT | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
         added = [display.__name__ for display, _after in _extension(self.model).fields]
         return [*fields, *(name for name in added if name not in fields)]
@@ -128,7 +137,9 @@ class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
             return queryset
         return queryset.filter(**{self.owner_field: request.user})
 
-    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> _ModelT:
         obj = super().get_object(request, object_id, from_field)
         if obj is None:
             raise Http404(f"No {self.opts.verbose_name} with id {object_id!r}.")
@@ -137,30 +148,30 @@ class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_staff(request) or super().has_module_permission(request)
 
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: _ModelT | None = None) -> bool:
         return self._owns(request, obj) or super().has_view_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return _is_staff(request) or super().has_add_permission(request)
 
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: _ModelT | None = None) -> bool:
         return self._owns(request, obj) or super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: _ModelT | None = None) -> bool:
         return self._owns(request, obj) or super().has_delete_permission(request, obj)
 
-    def _owns(self, request: HttpRequest, obj: Model | None) -> bool:
+    def _owns(self, request: HttpRequest, obj: _ModelT | None) -> bool:
         if not _is_staff(request):
             return False
         return obj is None or getattr(obj, f"{self.owner_field}_id") == request.user.pk
 
-    def get_exclude(self, request: HttpRequest, obj: Model | None = None) -> Any:
+    def get_exclude(self, request: HttpRequest, obj: _ModelT | None = None) -> Any:
         exclude = list(super().get_exclude(request, obj) or [])
         if not request.user.is_superuser:
             exclude.append(self.owner_field)
         return exclude
 
-    def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
+    def get_fieldsets(self, request: HttpRequest, obj: _ModelT | None = None) -> Any:
         fieldsets = _with_added_fields(super().get_fieldsets(request, obj), self.model)
         if request.user.is_superuser:
             return fieldsets
@@ -181,13 +192,15 @@ class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
             filters.remove(self.owner_field)
         return filters
 
-    def get_form(self, request: HttpRequest, obj: Model | None = None, **kwargs: Any) -> Any:
-        form_class = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: _ModelT | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm]:
+        form_class = super().get_form(request, obj, change, **kwargs)
         if request.user.is_superuser:
             return form_class
         owner_field = self.owner_field
 
-        class OwnedForm(form_class):
+        class OwnedForm(form_class):  # type: ignore[valid-type,misc]  # the admin's form, made now
             """Sets the owner before validation so model.clean() can check ownership."""
 
             def _post_clean(self) -> None:
@@ -213,7 +226,7 @@ class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 kwargs["queryset"] = related._default_manager.filter(user=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: _ModelT, form: ModelForm, change: bool) -> None:
         if not request.user.is_superuser:
             setattr(obj, self.owner_field, request.user)
         super().save_model(request, obj, form, change)
@@ -232,7 +245,9 @@ class ReadOnlyAdminMixin:
         return False
 
 
-def _with_added_fields(fieldsets: Any, model: type[Model]) -> list[Any]:
+def _with_added_fields(
+    fieldsets: Iterable[tuple[Any, Mapping[str, Any]]], model: type[Model]
+) -> list[Any]:
     """The fieldsets with the fields other apps add, each after the field it follows."""
     fieldsets = [
         (name, {**options, "fields": list(options["fields"])}) for name, options in fieldsets
@@ -248,7 +263,7 @@ def _with_added_fields(fieldsets: Any, model: type[Model]) -> list[Any]:
     return fieldsets
 
 
-def _without(fields: Any, name: str) -> list[Any]:
+def _without(fields: Iterable[Any], name: str) -> list[Any]:
     return [field for field in fields if field != name]
 
 

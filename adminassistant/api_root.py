@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework import routers
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView
@@ -37,7 +38,7 @@ class Router(DefaultRouter):
         return self.APIRootView.as_view(api_root_dict=api_root_dict)
 
 
-class APIRootView(DefaultRouter.APIRootView):
+class APIRootView(routers.APIRootView):
     """Admin Assistant's REST API. The OpenAPI schema is at /api/schema/ and interactive
     documentation at /api/docs/. Authenticate with `Authorization: Bearer <key>` (a personal
     API token from the admin) or a logged-in session."""

@@ -9,22 +9,31 @@ never pass silently.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Model
 
+if TYPE_CHECKING:
+    # AUTH_USER_MODEL as django-stubs resolves it: the foundations import no app.
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import _User as User
+
 
 class AuditRecorder(Protocol):
+    """Writes one finished audit row. `action_type` must be an `AuditLog.ActionType` value: the
+    foundations cannot import the auditing app, so they pass the value ("admin", "api") and the
+    registered recorder refuses any other."""
+
     def __call__(
         self,
         *,
         action_type: str,
         operation: str,
-        user: Any = None,
+        user: User | AnonymousUser | None = None,
         resource_type: str | None = None,
-        resource_id: Any = None,
+        resource_id: int | str | None = None,
         message: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> object: ...
@@ -43,9 +52,9 @@ def audit_change(
     *,
     action_type: str,
     operation: str,
-    user: Any,
+    user: User | AnonymousUser | None,
     resource_type: str | None,
-    resource_id: Any,
+    resource_id: int | str | None,
     message: str,
     details: dict[str, Any] | None = None,
 ) -> None:
@@ -69,12 +78,14 @@ class ValidatedWrite(Protocol):
     """What `audited_update` needs of a write: a DRF serializer, validated."""
 
     instance: Any
-    validated_data: Mapping[str, Any]
+
+    @property
+    def validated_data(self) -> Mapping[str, Any]: ...
 
     def save(self, **kwargs: Any) -> Any: ...
 
 
-def api_write_audit(*, user: Any, instance: Model, operation: str, fields: list[str]) -> None:
+def api_write_audit(*, user: User, instance: Model, operation: str, fields: list[str]) -> None:
     """The audit row of a create, update or delete made through the API."""
     audit_change(
         action_type="api",
@@ -88,7 +99,7 @@ def api_write_audit(*, user: Any, instance: Model, operation: str, fields: list[
     )
 
 
-def audited_update(*, write: ValidatedWrite, user: Any, **values: Any) -> Any:
+def audited_update(*, write: ValidatedWrite, user: User, **values: Any) -> Any:
     """Save an API update and audit the fields whose value it changes, both or neither: the one
     definition the viewsets and `me` share.
 

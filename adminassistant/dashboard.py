@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from adminassistant.days import today_in
+from adminassistant.requests import AuthenticatedHttpRequest
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.run_status import archive_last_runs
 from archiving.schedules import job_next_run
@@ -47,7 +48,7 @@ class ChartBar:
     total_x: int
 
 
-def dashboard_owner(request: HttpRequest) -> User:
+def dashboard_owner(request: AuthenticatedHttpRequest) -> User:
     """Whose figures the page shows: one's own; a superuser may choose another user."""
     user = request.user
     chosen = request.GET.get("user", "")
@@ -56,7 +57,7 @@ def dashboard_owner(request: HttpRequest) -> User:
     return user
 
 
-def dashboard_month(request: HttpRequest, owner: User) -> date:
+def dashboard_month(request: AuthenticatedHttpRequest, owner: User) -> date:
     """The first day of the chosen month (`?month=YYYY-MM`), this month in the owner's zone."""
     try:
         year, month = (int(part) for part in request.GET.get("month", "").split("-"))
@@ -69,7 +70,7 @@ def month_end(first: date) -> date:
     return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
-def dashboard_context(request: HttpRequest) -> dict[str, Any]:
+def dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     owner = dashboard_owner(request)
     first = dashboard_month(request, owner)
     last = month_end(first)

@@ -498,8 +498,8 @@ def action_log_seed(
         if not item.category and not item.is_private and not item.is_out_of_office
     ]
     if loose:
-        item = loose[-1]
-        key = ids.get(item.ms_event_id, item.ms_event_id)
+        uncategorised = loose[-1]
+        key = ids.get(uncategorised.ms_event_id, uncategorised.ms_event_id)
         seeded = ActionLog.objects.filter(
             user=admin, event_type=ActionLog.EventType.UNCATEGORISED, key=key
         ).exists()
@@ -508,8 +508,9 @@ def action_log_seed(
             user=admin,
             event_type=ActionLog.EventType.UNCATEGORISED,
             key=key,
-            description=f"“{item.subject}” on {item.start:%a %d %b %Y} has no billing category",
-            details={"appointments": [appointment_summary(item, ids)]},
+            description=f"“{uncategorised.subject}” on {uncategorised.start:%a %d %b %Y} "
+            "has no billing category",
+            details={"appointments": [appointment_summary(uncategorised, ids)]},
             recommendations=[
                 "Add a billing category such as “Acme - billable” in Outlook.",
                 "Mark the appointment private if it is personal.",
@@ -562,7 +563,8 @@ def appointments_upsert(
         ).values_list("ms_event_id", "pk")
     )
     now = timezone.now()
-    new, known = [], []
+    new: list[Appointment] = []
+    known: list[Appointment] = []
     for item in plan:
         names = [item.category] if item.category else []
         item.categories = names + ([ONLINE] if item.online else [])
@@ -659,10 +661,12 @@ def overlap_item_ensure(
 
 
 def demo_audit_record(*, user: User, appointments: int) -> None:
-    if AuditLog.objects.filter(user=user, action_type="demo", operation="seed").exists():
+    if AuditLog.objects.filter(
+        user=user, action_type=AuditLog.ActionType.DEMO, operation="seed"
+    ).exists():
         return
     audit_record(
-        action_type="demo",
+        action_type=AuditLog.ActionType.DEMO,
         operation="seed",
         user=user,
         resource_type="User",

@@ -11,10 +11,11 @@ import datetime as dt
 import json
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import jsonschema
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.views.main import ERROR_FLAG
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
@@ -228,7 +229,14 @@ class SafeAutocompleteSelect(AutocompleteSelect):
         return super().optgroups(name, kept, attr)
 
 
-class SafeInputAdminMixin:
+if TYPE_CHECKING:
+    # For mypy an admin mixin is the ModelAdmin it is mixed into; at run time it adds no base.
+    _ModelAdminBase = admin.ModelAdmin
+else:
+    _ModelAdminBase = object
+
+
+class SafeInputAdminMixin(_ModelAdminBase):
     """Admin form fields that turn hostile input into field errors, for every registered model,
     and a date drill-down (`?start_time__year=9999`) bounded like every other date."""
 
@@ -243,20 +251,20 @@ class SafeInputAdminMixin:
             ):
                 # What Django's changelist does with lookups it cannot use: show the error flag.
                 return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
-        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+        return super().changelist_view(request, extra_context)
 
     def formfield_for_dbfield(
         self, db_field: models.Field, request: HttpRequest, **kwargs: Any
     ) -> forms.Field | None:
         if isinstance(db_field, models.JSONField):
             kwargs.setdefault("form_class", StrictJSONFormField)
-        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(
         self, db_field: models.ForeignKey, request: HttpRequest, **kwargs: Any
     ) -> forms.ModelChoiceField | None:
         kwargs.setdefault("form_class", SafeModelChoiceField)
-        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if formfield is not None and type(formfield.widget) is AutocompleteSelect:
             formfield.widget.__class__ = SafeAutocompleteSelect
         return formfield

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from adminassistant.admin import AuditedAdminMixin
 from adminassistant.dashboard import dashboard_context
+from adminassistant.requests import authenticated
 
 # The index groups models by what people do, not by the app that defines them.
 MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
@@ -53,7 +54,8 @@ class AdminAssistantSite(admin.AdminSite):
     index_template = "admin/dashboard.html"
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
-        return super().index(request, {**dashboard_context(request), **(extra_context or {})})
+        context = dashboard_context(authenticated(request))
+        return super().index(request, {**context, **(extra_context or {})})
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
         """The index's sections: our models by task; framework and third-party models only

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
@@ -12,8 +12,11 @@ from django_q.models import Schedule
 
 from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
 from adminassistant.days import today_in
+from adminassistant.models import OwnedQuerySet
+from adminassistant.requests import AuthenticatedHttpRequest, authenticated
 from archiving.forms import ArchiveNowForm
 from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
+from archiving.phrases import DateRange
 from archiving.run_status import (
     ArchiveRunStatus,
     archive_last_runs,
@@ -35,7 +38,7 @@ def audit_link(correlation_id: str) -> str:
 
 
 @admin.register(ArchiveConfiguration)
-class ArchiveConfigurationAdmin(OwnedModelAdmin):
+class ArchiveConfigurationAdmin(OwnedModelAdmin[ArchiveConfiguration]):
     list_display = [
         "name",
         "source_calendar_uri",
@@ -61,7 +64,8 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         # A new configuration counts its days where its owner lives.
-        return {"timezone": request.user.timezone, **super().get_changeform_initial_data(request)}
+        zone = authenticated(request).user.timezone
+        return {"timezone": zone, **super().get_changeform_initial_data(request)}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ArchiveConfiguration]:
         return (
@@ -142,7 +146,7 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
 
     @admin.action(description="Archive now (yesterday)")
     def archive_now(
-        self, request: HttpRequest, queryset: QuerySet[ArchiveConfiguration]
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[ArchiveConfiguration]
     ) -> HttpResponse | None:
         task_ids = []
         for configuration in queryset:
@@ -153,7 +157,10 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
         return None
 
     def _queued(
-        self, request: HttpRequest, configuration: ArchiveConfiguration, dates: Any
+        self,
+        request: AuthenticatedHttpRequest,
+        configuration: ArchiveConfiguration,
+        dates: DateRange,
     ) -> str | None:
         """Queue the run and say so; the task id, for the run page."""
         queued = archive_queue(configuration=configuration, dates=dates, by=request.user)
@@ -172,19 +179,23 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
         )
         return queued.task_id
 
-    def _run(self, request: HttpRequest, task_id: str) -> ArchiveRunStatus:
+    def _run(self, request: AuthenticatedHttpRequest, task_id: str) -> ArchiveRunStatus:
         run = archive_run_status(task_id=task_id, user=request.user)
         if run is None:
             raise Http404("You have no archive run with this task id.")
         return run
 
-    def _run_state(self, request: HttpRequest, run: ArchiveRunStatus) -> dict[str, Any]:
+    def _run_state(
+        self, request: AuthenticatedHttpRequest, run: ArchiveRunStatus
+    ) -> dict[str, Any]:
         result = run.result if isinstance(run.result, dict) else {}
-        counts = result.get("counts") if isinstance(result.get("counts"), dict) else {}
+        counts = result.get("counts")
+        if not isinstance(counts, dict):
+            counts = {}
         items = archive_run_opened_items(run=run, user=request.user)
         return {
             "status": run.status,
-            "finished": run.status in {"success", "failure"},
+            "finished": run.status in {ArchiveRun.Status.SUCCESS, ArchiveRun.Status.FAILURE},
             "outcome": result.get("status") or run.status,
             "reason": result.get("reason") or run.error or "",
             # Only what happened: a run's many zero counts would hide the few that matter.
@@ -204,9 +215,13 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
             + f"?correlation_id={run.correlation_id}",
         }
 
-    def run_view(self, request: HttpRequest, task_id: str) -> HttpResponse:
+    def run_view(self, request: AuthenticatedHttpRequest, task_id: str) -> HttpResponse:
         run = self._run(request, task_id)
-        configuration = ArchiveConfiguration.objects.filter(pk=run.configuration_id).first()
+        configuration = (
+            ArchiveConfiguration.objects.filter(pk=run.configuration_id).first()
+            if run.configuration_id is not None
+            else None
+        )
         return TemplateResponse(
             request,
             "admin/archiving/archiveconfiguration/archive_run.html",
@@ -221,10 +236,10 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
             },
         )
 
-    def run_status_view(self, request: HttpRequest, task_id: str) -> JsonResponse:
+    def run_status_view(self, request: AuthenticatedHttpRequest, task_id: str) -> JsonResponse:
         return JsonResponse(self._run_state(request, self._run(request, task_id)))
 
-    def archive_now_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def archive_now_view(self, request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         configuration = self.get_object(request, str(pk))
         form = ArchiveNowForm(request.POST or None, today=today_in(configuration.timezone))
         if request.method == "POST" and form.is_valid():
@@ -248,7 +263,7 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin):
 
 
 @admin.register(JobConfiguration)
-class JobConfigurationAdmin(OwnedModelAdmin):
+class JobConfigurationAdmin(OwnedModelAdmin[JobConfiguration]):
     list_display = [
         "__str__",
         "archive_configuration",
@@ -329,12 +344,13 @@ class ArchiveCopyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ArchiveCopy]:
-        return super().get_queryset(request).for_user(request.user)
+        # ArchiveCopy's manager is an OwnedQuerySet (owned through the appointment).
+        return cast(OwnedQuerySet, super().get_queryset(request)).for_user(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: ArchiveCopy | None = None) -> bool:
         if not (request.user.is_active and request.user.is_staff):
             return False
         return (
@@ -354,12 +370,13 @@ class ArchiveRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ArchiveRun]:
-        return super().get_queryset(request).for_user(request.user)
+        # ArchiveRun's manager is an OwnedQuerySet (owned through the configuration).
+        return cast(OwnedQuerySet, super().get_queryset(request)).for_user(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: ArchiveRun | None = None) -> bool:
         if not (request.user.is_active and request.user.is_staff):
             return False
         return (

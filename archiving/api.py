@@ -12,7 +12,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adminassistant.api.filters import IdFilter, OwnedFilterSet
@@ -23,7 +22,8 @@ from adminassistant.api.serializers import (
     request_user,
 )
 from adminassistant.api.viewsets import OwnedModelViewSet
-from archiving.models import ArchiveConfiguration, JobConfiguration
+from adminassistant.requests import AuthenticatedRequest
+from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import ACCEPTED_FORMS, DatePhraseError
 from archiving.run_status import ArchiveRunStatus, archive_run_status
 from archiving.schedules import configuration_schedules_sync, job_schedule_remove, job_schedule_sync
@@ -120,7 +120,14 @@ class AuditRowSerializer(serializers.ModelSerializer):
 
 class ArchiveRunStatusSerializer(serializers.Serializer):
     task_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["queued", "running", "success", "failure"])
+    status = serializers.ChoiceField(
+        choices=[
+            ArchiveRun.Status.QUEUED.value,
+            ArchiveRun.Status.RUNNING.value,
+            ArchiveRun.Status.SUCCESS.value,
+            ArchiveRun.Status.FAILURE.value,
+        ]
+    )
     configuration = serializers.IntegerField(source="configuration_id", allow_null=True)
     start = serializers.DateField(source="dates.start")
     end = serializers.DateField(source="dates.end")
@@ -143,7 +150,8 @@ class ArchiveRunStatusSerializer(serializers.Serializer):
             .filter(correlation_id=run.correlation_id)
             .order_by("created_at", "id")[:200]
         )
-        return AuditRowSerializer(rows, many=True).data
+        # many=True makes a ListSerializer, whose data is a list (the stubs say a dict).
+        return AuditRowSerializer(rows, many=True).data  # type: ignore[return-value]
 
 
 class ArchiveConfigurationFilterSet(OwnedFilterSet):
@@ -162,7 +170,7 @@ class JobConfigurationFilterSet(OwnedFilterSet):
 
 
 @extend_schema(tags=["archiving"])
-class ArchiveConfigurationViewSet(OwnedModelViewSet):
+class ArchiveConfigurationViewSet(OwnedModelViewSet[ArchiveConfiguration]):
     """Which calendar is archived into which, and in what time zone days are counted. Changes
     move the django-q2 schedules of the configuration's jobs, as in the admin."""
 
@@ -192,7 +200,7 @@ class ArchiveConfigurationViewSet(OwnedModelViewSet):
         throttle_scope="archive-run",
         serializer_class=ArchiveRunRequestSerializer,
     )
-    def run(self, request: Request, pk: str | None = None) -> Response:
+    def run(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Queue an archive run of these days on the cluster (like the admin's Archive now)."""
         configuration = self.get_object()
         body = ArchiveRunRequestSerializer(data=request.data)
@@ -221,7 +229,7 @@ class ArchiveConfigurationViewSet(OwnedModelViewSet):
 
 
 @extend_schema(tags=["archiving"])
-class JobConfigurationViewSet(OwnedModelViewSet):
+class JobConfigurationViewSet(OwnedModelViewSet[JobConfiguration]):
     """When an archive configuration runs on its own; each active job has a django-q2
     schedule that follows it."""
 
@@ -260,7 +268,7 @@ class ArchiveRunViewSet(viewsets.ViewSet):
         ],
         responses={200: ArchiveRunStatusSerializer},
     )
-    def retrieve(self, request: Request, task_id: str | None = None) -> Response:
+    def retrieve(self, request: AuthenticatedRequest, task_id: str | None = None) -> Response:
         """Queued, running, success or failure, with the run's summary and audit rows."""
         run = archive_run_status(task_id=task_id or "", user=request.user)
         if run is None:

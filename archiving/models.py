@@ -3,8 +3,8 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,6 +16,9 @@ from django.utils import timezone
 from adminassistant.models import OwnedQuerySet, Timestamped
 from adminassistant.validators import validate_timezone
 from calendars.uris import validate_calendar_uri
+
+if TYPE_CHECKING:
+    from auditing.models import AuditLog
 
 
 class ArchiveConfiguration(Timestamped):
@@ -248,6 +251,11 @@ class JobConfiguration(Timestamped):
     is_active = models.BooleanField(default=True, db_default=True)
 
     objects = OwnedQuerySet.as_manager()
+
+    # What the admin's changelist looked up for its rows at once (one query per page, not per
+    # row): the schedule's next run and the configuration's latest run.
+    _next_run: datetime | None
+    _last_run: AuditLog | None
 
     class Meta:
         db_table = "job_configurations"

@@ -6,34 +6,34 @@ action log's admin and API (in auditing, below archiving) offer them without imp
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from archiving.models import ArchiveConfiguration
+from accounts.models import User
+from adminassistant.graph import BatchResponse, GraphClient
+from archiving.models import ArchiveConfiguration, ArchiveCopy
 from archiving.phrases import DateRange
 from archiving.services import archive_queue
 from auditing.models import ActionLog, AuditLog
 from auditing.resolutions import ResolutionFailed, resolutions_register
 from auditing.services import audit_operation
+from calendars.models import Appointment
 
 
 class OverlapResolutionError(ResolutionFailed):
     pass
 
 
-def overlap_resolve(*, item: Any, keep_ids: list[int], user: Any) -> str | None:
+def overlap_resolve(*, item: ActionLog, keep_ids: list[int], user: User) -> str | None:
     """Settle an overlap conflict: keep the chosen appointments, drop the rest.
 
     The item is resolved and, unless the configuration is gone, an archive run is queued for
     the day so that the kept appointments reach the archive calendar. Returns its correlation id.
     """
-    from auditing.models import ActionLog
     from auditing.services import audit_record
-    from calendars.models import Appointment
 
-    if item.event_type != "overlap" or item.state != ActionLog.State.OPEN:
+    if item.event_type != ActionLog.EventType.OVERLAP or item.state != ActionLog.State.OPEN:
         raise OverlapResolutionError("Only an open overlap item can be resolved this way.")
     member_ids = [member["id"] for member in (item.details or {}).get("appointments", [])]
     if not keep_ids:
@@ -54,7 +54,7 @@ def overlap_resolve(*, item: Any, keep_ids: list[int], user: Any) -> str | None:
         Appointment.objects.bulk_update(members, ["overlap_state", "overlap_reason", "is_archived"])
         item.close(by=user, note=f"kept {len(keep_ids)} of {len(members)}")
         audit_record(
-            action_type="archive",
+            action_type=AuditLog.ActionType.ARCHIVE,
             operation="overlap_resolve",
             user=user,
             resource_type="ActionLog",
@@ -65,7 +65,7 @@ def overlap_resolve(*, item: Any, keep_ids: list[int], user: Any) -> str | None:
     return _archive_again(item, members)
 
 
-def _archive_again(item: Any, members: list[Any]) -> str | None:
+def _archive_again(item: ActionLog, members: list[Appointment]) -> str | None:
     """Queue a run of the members' days for every active configuration that reads their
     calendar, so each destination gets the kept ones. Returns the first correlation id."""
     calendars = {a.calendar_id for a in members if a.calendar_id}
@@ -93,27 +93,27 @@ class SourceDeletedError(ResolutionFailed):
     """A source-deleted item cannot be settled that way; the message says why."""
 
 
-def _source_deleted_appointment(item: Any) -> Any:
-    from auditing.models import ActionLog
-    from calendars.models import Appointment
-
+def _source_deleted_appointment(item: ActionLog) -> Appointment:
     if item.event_type != ActionLog.EventType.SOURCE_DELETED or not item.is_open:
         raise SourceDeletedError("Only an open 'deleted from the source' item can be settled.")
-    appointment = Appointment.objects.filter(
-        pk=(item.details or {}).get("appointment"), user=item.user
-    ).first()
+    appointment_id = (item.details or {}).get("appointment")
+    appointment = (
+        Appointment.objects.filter(pk=appointment_id, user=item.user).first()
+        if appointment_id is not None
+        else None
+    )
     if appointment is None:
         raise SourceDeletedError("The appointment of this item no longer exists.")
     return appointment
 
 
-def source_deleted_keep(*, item: Any, by: Any) -> None:
+def source_deleted_keep(*, item: ActionLog, by: User) -> None:
     """It happened: keep billing it. The appointment and its copies stay as they are."""
     appointment = _source_deleted_appointment(item)
     item.close(by=by, note=f"it happened: “{appointment}” stays billed")
 
 
-def source_deleted_discard(*, item: Any, by: Any, client: Any = None) -> int:
+def source_deleted_discard(*, item: ActionLog, by: User, client: GraphClient | None = None) -> int:
     """It did not happen: the appointment stops counting (no timesheet bills it from now on)
     and its archive copies are deleted from Outlook. An issued timesheet that already bills it
     keeps it until that timesheet is voided. Returns the number of copies deleted.
@@ -122,13 +122,11 @@ def source_deleted_discard(*, item: Any, by: Any, client: Any = None) -> int:
     finishes the work.
     """
     from accounts.microsoft import graph_client
-    from archiving.models import ArchiveCopy
-    from calendars.models import Appointment
 
     appointment = _source_deleted_appointment(item)
     copies = list(ArchiveCopy.objects.filter(appointment=appointment).select_related("destination"))
     with audit_operation(
-        action_type="archive",
+        action_type=AuditLog.ActionType.ARCHIVE,
         operation="source_deleted_discard",
         user=by,
         resource_type="Appointment",
@@ -138,7 +136,8 @@ def source_deleted_discard(*, item: Any, by: Any, client: Any = None) -> int:
         Appointment.objects.filter(pk=appointment.pk).update(
             is_cancelled=True, updated_at=timezone.now()
         )
-        deleted, failed = [], []
+        deleted: list[tuple[ArchiveCopy, BatchResponse]] = []
+        failed: list[tuple[ArchiveCopy, BatchResponse]] = []
         if copies:
             client = client or graph_client(user=item.user)
             for mailbox in sorted({copy.destination.mailbox for copy in copies}):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,13 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.microsoft import graph_client
-from adminassistant.graph import SOURCE_ID_PROPERTY, GraphClient, GraphError, transaction_id
+from adminassistant.graph import (
+    SOURCE_ID_PROPERTY,
+    BatchResponse,
+    GraphClient,
+    GraphError,
+    transaction_id,
+)
 from archiving.graph_events import (
     STORED_FIELDS,
     SourceEvent,
@@ -88,7 +94,7 @@ class ArchiveResult:
     configuration: ArchiveConfiguration
     dates: DateRange
     counts: ArchiveCounts
-    status: str
+    status: AuditLog.Status
     dry_run: bool = False
     audit_id: int | None = None
     correlation_id: str | None = None
@@ -145,7 +151,7 @@ def archive_run(
         )
     try:
         with audit_operation(
-            action_type="archive",
+            action_type=AuditLog.ActionType.ARCHIVE,
             operation="run",
             user=user,
             resource_type="ArchiveConfiguration",
@@ -158,9 +164,10 @@ def archive_run(
                 run = _Run(configuration, client, counts, errors, dry_run, owner, progress)
                 run.execute(start, end)
             finally:
-                audit.details = counts.as_dict()
+                details: dict[str, Any] = counts.as_dict()
                 if errors:
-                    audit.details["errors"] = errors[:50]
+                    details["errors"] = errors[:50]
+                audit.details = details
             if errors:
                 audit.status = AuditLog.Status.PARTIAL
             audit.message = (
@@ -424,7 +431,9 @@ class _Run:
     def _store(self, events: list[SourceEvent], source: Calendar) -> list[EventWork]:
         """Upsert the appointments in bulk: one query per kind of row, not per event."""
         billings = {event.id: billing_from_categories(event.categories) for event in events}
-        locations = self._locations({location_name(e.graph) for e in events} - {None})
+        locations = self._locations(
+            {name for e in events if (name := location_name(e.graph)) is not None}
+        )
         categories = self._categories(billings.values())
         existing = {
             a.ms_event_id: a
@@ -534,7 +543,7 @@ class _Run:
         found = {loc.name: loc for loc in Location.objects.filter(user=self.user, name__in=names)}
         return {name: found.get(name) or Location(user=self.user, name=name) for name in names}
 
-    def _categories(self, billings: Any) -> dict[str, Category]:
+    def _categories(self, billings: Iterable[Billing]) -> dict[str, Category]:
         names = {b.category.casefold(): b.category for b in billings if b.customer and b.category}
         if not names:
             return {}
@@ -560,12 +569,12 @@ class _Run:
         """Double bookings among timed appointments; all-day events (holidays, out-of-office
         days, working-location markers) never form one."""
         decided = {Appointment.OverlapState.KEPT, Appointment.OverlapState.DISCARDED}
-        candidates = {
+        candidates: dict[Hashable, Appointment] = {
             w.key: w.appointment
             for w in works
             if w.appointment.overlap_state not in decided and not w.appointment.is_all_day
         }
-        states: dict[str, tuple[str, str | None]] = dict.fromkeys(
+        states: dict[Hashable, tuple[str, str | None]] = dict.fromkeys(
             candidates, (Appointment.OverlapState.NONE, None)
         )
         slots = [
@@ -597,10 +606,14 @@ class _Run:
                 states[work.key] = (Appointment.OverlapState.NONE, None)
                 candidates[work.key] = work.appointment
         changed = []
-        for key, (state, reason) in states.items():
+        for key, (overlap_state, overlap_reason) in states.items():
             appointment = candidates[key]
-            if (appointment.overlap_state, appointment.overlap_reason) != (state, reason):
-                appointment.overlap_state, appointment.overlap_reason = state, reason
+            if (appointment.overlap_state, appointment.overlap_reason) != (
+                overlap_state,
+                overlap_reason,
+            ):
+                appointment.overlap_state = overlap_state
+                appointment.overlap_reason = overlap_reason
                 changed.append(appointment)
         if self.dry_run:
             return
@@ -739,7 +752,7 @@ class _Run:
         Either way the existing copy is adopted — found through the source-id property when
         refused — and queued in `follow_up` to be brought up to date."""
         with audit_operation(
-            action_type="archive",
+            action_type=AuditLog.ActionType.ARCHIVE,
             operation=f"copy_{kind}",
             user=self.user,
             resource_type="Calendar",
@@ -758,9 +771,7 @@ class _Run:
                     }
                     for job in chunk
                 ]
-                responses = self.destination_client.create_events(
-                    destination.ms_calendar_id, bodies
-                )
+                responses = self.destination_client.create_events(_calendar_id(destination), bodies)
             else:
                 responses = self.destination_client.update_events(
                     [(job.work.copy.event_id, job.body) for job in chunk if job.work.copy]
@@ -817,14 +828,22 @@ class _Run:
 
     def _find_copy(self, destination: Calendar, job: CopyJob) -> dict[str, Any] | None:
         found = self.destination_client.find_events_by_source_id(
-            destination.ms_calendar_id, job.work.key
+            _calendar_id(destination), job.work.key
         )
         return found[0] if found else None
 
 
-def _duplicate_transaction(response: Any) -> bool:
+def _calendar_id(calendar: Calendar) -> str:
+    # The run resolved the destination through Graph before copying: it has its id.
+    assert calendar.ms_calendar_id is not None
+    return calendar.ms_calendar_id
+
+
+def _duplicate_transaction(response: BatchResponse) -> bool:
     body = response.body if isinstance(response.body, dict) else {}
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = body.get("error")
+    if not isinstance(error, dict):
+        error = {}
     return response.status in (400, 409) and error.get("code") == "ErrorDuplicateTransactionId"
 
 

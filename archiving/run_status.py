@@ -10,6 +10,7 @@ from typing import Any
 
 from django_q.models import Task
 
+from accounts.models import User
 from archiving.models import ArchiveConfiguration, ArchiveRun
 from archiving.phrases import DateRange
 from auditing.models import ActionLog, AuditLog
@@ -18,7 +19,9 @@ from auditing.models import ActionLog, AuditLog
 @dataclass(frozen=True)
 class ArchiveRunStatus:
     task_id: str
-    status: str  # queued, running, success or failure
+    # An ArchiveRun.Status value: queued, running, success or failure (a partial or skipped run
+    # is a success its result explains).
+    status: str
     configuration_id: int | None
     dates: DateRange
     correlation_id: str
@@ -31,12 +34,12 @@ class ArchiveRunStatus:
 
 # The API reports whether the task finished; its result says how the run went.
 _API_STATUS = {
-    ArchiveRun.Status.PARTIAL: "success",
-    ArchiveRun.Status.SKIPPED: "success",
+    ArchiveRun.Status.PARTIAL: ArchiveRun.Status.SUCCESS,
+    ArchiveRun.Status.SKIPPED: ArchiveRun.Status.SUCCESS,
 }
 
 
-def archive_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
+def archive_run_status(*, task_id: str, user: User) -> ArchiveRunStatus | None:
     """What became of a queued run, if the user may see it (None otherwise).
 
     Answered from our own ArchiveRun record, which django-q2's result pruning never touches;
@@ -60,10 +63,12 @@ def archive_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
     return _audited_run_status(task_id=task_id, user=user)
 
 
-def _audited_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
+def _audited_run_status(*, task_id: str, user: User) -> ArchiveRunStatus | None:
     queued = (
         AuditLog.objects.for_user(user)
-        .filter(action_type="archive", operation="enqueue", details__task_id=task_id)
+        .filter(
+            action_type=AuditLog.ActionType.ARCHIVE, operation="enqueue", details__task_id=task_id
+        )
         .order_by("-id")
         .first()
     )
@@ -71,9 +76,9 @@ def _audited_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
         return None
     details = queued.details or {}
     task = Task.objects.filter(pk=task_id).first()
-    status, result, error = "queued", None, None
+    status, result, error = ArchiveRun.Status.QUEUED, None, None
     if task is not None:
-        status = "success" if task.success else "failure"
+        status = ArchiveRun.Status.SUCCESS if task.success else ArchiveRun.Status.FAILURE
         if task.success:
             result = task.result
         else:
@@ -81,11 +86,11 @@ def _audited_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
             error = lines[-1].strip() if lines else "The task failed."
     elif AuditLog.objects.filter(
         correlation_id=queued.correlation_id,
-        action_type="archive",
+        action_type=AuditLog.ActionType.ARCHIVE,
         operation="run",
         status=AuditLog.Status.RUNNING,
     ).exists():
-        status = "running"
+        status = ArchiveRun.Status.RUNNING
     return ArchiveRunStatus(
         task_id=task_id,
         status=status,
@@ -100,14 +105,12 @@ def _audited_run_status(*, task_id: str, user: Any) -> ArchiveRunStatus | None:
     )
 
 
-def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, Any]:
+def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, AuditLog]:
     """The latest archive-run audit row of each configuration: two queries, however many runs."""
     from django.db.models import Max
 
-    from auditing.models import AuditLog
-
     runs = AuditLog.objects.filter(
-        action_type="archive",
+        action_type=AuditLog.ActionType.ARCHIVE,
         operation="run",
         resource_type="ArchiveConfiguration",
         resource_id__in=[str(pk) for pk in configuration_ids],
@@ -116,10 +119,10 @@ def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, Any]:
     return {int(row.resource_id): row for row in AuditLog.objects.filter(pk__in=list(latest))}
 
 
-def archive_run_opened_items(*, run: ArchiveRunStatus, user: Any) -> list[Any]:
+def archive_run_opened_items(*, run: ArchiveRunStatus, user: User) -> list[ActionLog]:
     """The action items the run opened: the owner's items created while it ran."""
 
-    if run.finished_at is None:
+    if run.finished_at is None or run.configuration_id is None:
         return []
     configuration = ArchiveConfiguration.objects.filter(pk=run.configuration_id).first()
     if configuration is None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django_q.tasks import async_task
 
+from accounts.models import User
 from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, ArchiveRun
 from archiving.phrases import DateRange, parse_date_phrase
 from auditing.context import current_correlation_id, new_correlation_id
+from auditing.models import AuditLog
 from auditing.services import audit_operation
 
 ARCHIVE_TASK = "archiving.tasks.archive_task"
@@ -23,7 +24,7 @@ class ConfigurationNotFound(Exception):
     pass
 
 
-def archive_configuration_find(*, reference: str, user: Any = None) -> ArchiveConfiguration:
+def archive_configuration_find(*, reference: str, user: User | None = None) -> ArchiveConfiguration:
     """A configuration by id or by name (names are unique per user)."""
     configurations = ArchiveConfiguration.objects.select_related("user")
     if user is not None:
@@ -60,7 +61,7 @@ class ArchiveQueued:
 
 
 def archive_queue(
-    *, configuration: ArchiveConfiguration, dates: DateRange, by: Any = None
+    *, configuration: ArchiveConfiguration, dates: DateRange, by: User | None = None
 ) -> ArchiveQueued:
     """Queue a run on the django-q2 cluster and record it (`archive.enqueue`, with the task id)
     so that `archive_run_status` can find it by task id."""
@@ -89,7 +90,7 @@ def archive_queue(
         ArchiveRun.objects.filter(pk=record.pk).update(task_id=queued.task_id)
         # Recorded after the task is queued, so that (in sync mode) the run is not its child.
         with audit_operation(
-            action_type="archive",
+            action_type=AuditLog.ActionType.ARCHIVE,
             operation="enqueue",
             user=configuration.user,
             resource_type="ArchiveConfiguration",

@@ -47,7 +47,7 @@ def scheduled_archive(job_id: int) -> dict[str, Any]:
     )
     if job is None:
         Schedule.objects.filter(name=schedule_name(job_id)).delete()
-        return {"status": "skipped", "reason": "the job no longer exists"}
+        return {"status": ArchiveRun.Status.SKIPPED.value, "reason": "the job no longer exists"}
     # django-q2 advances the schedule by whole days in the server's zone; put it back on the
     # job's local time so DST changes in the configuration's zone never shift it. After the
     # scheduler's transaction commits: when the task runs inside it (sync mode), the scheduler
@@ -58,7 +58,10 @@ def scheduled_archive(job_id: int) -> dict[str, Any]:
         using=router.db_for_write(Schedule),
     )
     if not (job.is_active and job.archive_configuration.is_active):
-        return {"status": "skipped", "reason": "the job or its configuration is inactive"}
+        return {
+            "status": ArchiveRun.Status.SKIPPED.value,
+            "reason": "the job or its configuration is inactive",
+        }
     configuration = job.archive_configuration
     dates = scheduled_window(job=job, today=today_in(configuration.timezone))
     correlation_id = new_correlation_id()
@@ -89,7 +92,7 @@ def _summary(
         )
     except ArchiveAlreadyRunning as error:
         logger.info("%s", error)
-        summary: dict[str, Any] = {"status": "skipped", "reason": str(error)}
+        summary: dict[str, Any] = {"status": ArchiveRun.Status.SKIPPED.value, "reason": str(error)}
         if record is not None:
             record.mark_finished(status=ArchiveRun.Status.SKIPPED, result=summary)
         return summary

@@ -1,21 +1,21 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
 from adminassistant.graph import microsoft_problem
-from auditing.models import ActionLog, AuditLog
+from adminassistant.requests import AuthenticatedHttpRequest
+from auditing.models import ActionLog, ActionLogQuerySet, ActionLogState, AuditLog
 from auditing.resolutions import ResolutionFailed, item_resolve
 from auditing.services import action_log_close
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdminMixin, OwnedModelAdmin):
+class AuditLogAdmin(ReadOnlyAdminMixin, OwnedModelAdmin[AuditLog]):
     list_display = [
         "created_at",
         "action_type",
@@ -37,7 +37,7 @@ class AuditLogAdmin(ReadOnlyAdminMixin, OwnedModelAdmin):
 
 
 @admin.register(ActionLog)
-class ActionLogAdmin(OwnedModelAdmin):
+class ActionLogAdmin(OwnedModelAdmin[ActionLog]):
     list_display = [
         "created_at",
         "event_type",
@@ -71,7 +71,9 @@ class ActionLogAdmin(OwnedModelAdmin):
             *super().get_urls(),
         ]
 
-    def source_deleted_view(self, request: HttpRequest, pk: int, choice: str) -> HttpResponse:
+    def source_deleted_view(
+        self, request: AuthenticatedHttpRequest, pk: int, choice: str
+    ) -> HttpResponse:
         """The two buttons of a 'deleted from the source' item."""
         item = self.get_object(request, str(pk))
         action = self.SOURCE_DELETED_CHOICES.get(choice)
@@ -81,17 +83,23 @@ class ActionLogAdmin(OwnedModelAdmin):
         return HttpResponseRedirect(reverse("admin:auditing_actionlog_change", args=[item.pk]))
 
     @admin.action(description="Deleted from the source: it happened — keep billing it")
-    def it_happened(self, request: HttpRequest, queryset: QuerySet[ActionLog]) -> None:
+    def it_happened(self, request: AuthenticatedHttpRequest, queryset: ActionLogQuerySet) -> None:
         self._settle_source_deleted(request, queryset, "happened", "kept and billed")
 
     @admin.action(description="Deleted from the source: it did not happen — stop billing it")
-    def it_did_not_happen(self, request: HttpRequest, queryset: QuerySet[ActionLog]) -> None:
+    def it_did_not_happen(
+        self, request: AuthenticatedHttpRequest, queryset: ActionLogQuerySet
+    ) -> None:
         self._settle_source_deleted(
             request, queryset, "did_not_happen", "no longer billed; copies deleted"
         )
 
     def _settle_source_deleted(
-        self, request: HttpRequest, queryset: QuerySet[ActionLog], choice: str, outcome: str
+        self,
+        request: AuthenticatedHttpRequest,
+        queryset: ActionLogQuerySet,
+        choice: str,
+        outcome: str,
     ) -> None:
         items = queryset.filter(event_type=ActionLog.EventType.SOURCE_DELETED).open()
         settled = 0
@@ -120,7 +128,7 @@ class ActionLogAdmin(OwnedModelAdmin):
                 request, f"{skipped} item(s) were not open 'deleted from the source' items."
             )
 
-    def resolve_overlap_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def resolve_overlap_view(self, request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         """Keep one or several of an overlap's appointments; the rest are dropped."""
         item = self.get_object(request, str(pk))
         error = None
@@ -159,14 +167,16 @@ class ActionLogAdmin(OwnedModelAdmin):
         )
 
     @admin.action(description="Resolve selected items")
-    def resolve(self, request: HttpRequest, queryset: QuerySet[ActionLog]) -> None:
+    def resolve(self, request: AuthenticatedHttpRequest, queryset: ActionLogQuerySet) -> None:
         self._close(request, queryset, ActionLog.State.RESOLVED)
 
     @admin.action(description="Dismiss selected items")
-    def dismiss(self, request: HttpRequest, queryset: QuerySet[ActionLog]) -> None:
+    def dismiss(self, request: AuthenticatedHttpRequest, queryset: ActionLogQuerySet) -> None:
         self._close(request, queryset, ActionLog.State.DISMISSED)
 
-    def _close(self, request: HttpRequest, queryset: QuerySet[ActionLog], state: str) -> None:
+    def _close(
+        self, request: AuthenticatedHttpRequest, queryset: ActionLogQuerySet, state: ActionLogState
+    ) -> None:
         changed = action_log_close(items=queryset, state=state, user=request.user)
         skipped = queryset.count() - changed
         self.message_user(request, f"{changed} item(s) {state}.", messages.SUCCESS)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adminassistant.api.exceptions import Conflict
@@ -17,7 +14,8 @@ from adminassistant.api.pagination import CursorPagination
 from adminassistant.api.schema import error_response
 from adminassistant.api.serializers import OwnedModelSerializer, StrictFieldsMixin
 from adminassistant.api.viewsets import OwnedReadOnlyModelViewSet
-from auditing.models import ActionLog, AuditLog
+from adminassistant.requests import AuthenticatedRequest
+from auditing.models import ActionLog, ActionLogState, AuditLog
 from auditing.resolutions import ResolutionFailed, item_resolve
 from auditing.services import action_log_close
 
@@ -124,7 +122,7 @@ class ActionLogFilterSet(OwnedFilterSet):
 
 
 @extend_schema(tags=["audit"])
-class AuditLogViewSet(OwnedReadOnlyModelViewSet):
+class AuditLogViewSet(OwnedReadOnlyModelViewSet[AuditLog]):
     """What the system did, newest first, in stable cursor pages. Never changed."""
 
     queryset = AuditLog.objects.all()
@@ -140,7 +138,7 @@ CLOSED = error_response(409, "The item is already resolved or dismissed.")
 
 
 @extend_schema(tags=["audit"])
-class ActionLogViewSet(OwnedReadOnlyModelViewSet):
+class ActionLogViewSet(OwnedReadOnlyModelViewSet[ActionLog]):
     """What needs a human: unresolved overlaps, uncategorised meetings, failed uploads, ..."""
 
     queryset = ActionLog.objects.all()
@@ -155,7 +153,7 @@ class ActionLogViewSet(OwnedReadOnlyModelViewSet):
         responses={200: ActionLogSerializer, 409: CLOSED},
     )
     @action(detail=True, methods=["post"], serializer_class=ResolveSerializer)
-    def resolve(self, request: Request, pk: str | None = None) -> Response:
+    def resolve(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Resolve the item; for an overlap, `keep` chooses the appointments that stay."""
         item = self._open_item()
         body = ResolveSerializer(data=request.data)
@@ -198,7 +196,7 @@ class ActionLogViewSet(OwnedReadOnlyModelViewSet):
 
     @extend_schema(request=None, responses={200: ActionLogSerializer, 409: CLOSED})
     @action(detail=True, methods=["post"])
-    def dismiss(self, request: Request, pk: str | None = None) -> Response:
+    def dismiss(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Dismiss the item: nothing needs doing."""
         item = self._open_item()
         self._close(item, ActionLog.State.DISMISSED)
@@ -211,7 +209,7 @@ class ActionLogViewSet(OwnedReadOnlyModelViewSet):
             raise Conflict(f"This item is already {item.get_state_display().lower()}.")
         return item
 
-    def _close(self, item: ActionLog, state: Any) -> None:
+    def _close(self, item: ActionLog, state: ActionLogState) -> None:
         changed = action_log_close(
             items=ActionLog.objects.filter(pk=item.pk), state=state, user=self.request.user
         )

@@ -9,8 +9,8 @@ class AuditingConfig(AppConfig):
 
     def ready(self) -> None:
         from adminassistant.audit import audit_recorder_register
-        from auditing.services import audit_record
+        from auditing.services import audit_change_record
 
         # The admin and API plumbing sit below every app; they write their audit rows
         # through this recorder.
-        audit_recorder_register(audit_record)
+        audit_recorder_register(audit_change_record)

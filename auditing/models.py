@@ -26,6 +26,20 @@ class AuditLog(models.Model):
         PARTIAL = "partial", "Partial"
         FAILURE = "failure", "Failure"
 
+    class ActionType(models.TextChoices):
+        """The area of the product that acted; `operation` names what it did."""
+
+        ACTION_LOG = "action_log", "Action log"
+        ADMIN = "admin", "Admin"
+        API = "api", "API"
+        API_TOKEN = "api_token", "API token"
+        ARCHIVE = "archive", "Archive"
+        DEMO = "demo", "Demo data"
+        MICROSOFT = "microsoft", "Microsoft 365"
+        SECURITY = "security", "Security"
+        TIMESHEET = "timesheet", "Timesheet"
+        XERO = "xero", "Xero"
+
     # The audit trail outlives the user it names, for compliance.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -34,7 +48,7 @@ class AuditLog(models.Model):
         blank=True,
         related_name="audit_log",
     )
-    action_type = models.CharField(max_length=64)
+    action_type = models.CharField(max_length=64, choices=ActionType.choices)
     operation = models.CharField(max_length=128)
     resource_type = models.CharField(max_length=64, null=True, blank=True)
     resource_id = models.CharField(max_length=128, null=True, blank=True)
@@ -122,13 +136,18 @@ class ActionLogQuerySet(OwnedQuerySet):
         return len(items)
 
 
+class ActionLogState(models.TextChoices):
+    """Where an action item stands; at module level so the item's constraints can name it."""
+
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+    DISMISSED = "dismissed", "Dismissed"
+
+
 class ActionLog(Timestamped):
     """Something a human must look at: an unresolved overlap, a failed upload, ..."""
 
-    class State(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
-        DISMISSED = "dismissed", "Dismissed"
+    State = ActionLogState
 
     class EventType(models.TextChoices):
         OVERLAP = "overlap", "Overlapping appointments"
@@ -184,13 +203,13 @@ class ActionLog(Timestamped):
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "event_type", "key"],
-                condition=Q(state="open"),
+                condition=Q(state=ActionLogState.OPEN),
                 name="action_log_one_open_item_per_subject",
                 violation_error_message="This item is already open.",
             ),
             models.CheckConstraint(
-                condition=(Q(state="open") & Q(closed_at__isnull=True))
-                | (~Q(state="open") & Q(closed_at__isnull=False)),
+                condition=(Q(state=ActionLogState.OPEN) & Q(closed_at__isnull=True))
+                | (~Q(state=ActionLogState.OPEN) & Q(closed_at__isnull=False)),
                 name="action_log_closed_has_closed_at",
                 violation_error_message="A resolved or dismissed item needs a close date, "
                 "and an open one has none.",
@@ -205,7 +224,11 @@ class ActionLog(Timestamped):
         return self.state == self.State.OPEN
 
     def close(
-        self, *, by: User | None, resolution: str = State.RESOLVED, note: str | None = None
+        self,
+        *,
+        by: User | None,
+        resolution: ActionLogState = ActionLogState.RESOLVED,
+        note: str | None = None,
     ) -> bool:
         """Resolve or dismiss the item, audited; False when it was already closed.
 
@@ -231,7 +254,7 @@ class ActionLog(Timestamped):
             self.state, self.closed_at, self.closed_by = resolution, now, by_user
             self.resolution, self.updated_at = (note or "")[:255] or None, now
             audit_record(
-                action_type="action_log",
+                action_type=AuditLog.ActionType.ACTION_LOG,
                 operation=resolution,
                 user=by_user or self.user,
                 resource_type="ActionLog",

@@ -10,11 +10,15 @@ ImproperlyConfigured rather than doing nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
 from auditing.models import ActionLog
+
+if TYPE_CHECKING:
+    # AUTH_USER_MODEL as django-stubs resolves it: auditing sits below accounts.
+    from django.contrib.auth.models import _User as User
 
 
 class ResolutionFailed(Exception):
@@ -27,14 +31,16 @@ Resolver = Callable[..., Any]
 _RESOLVERS: dict[str, dict[str, Resolver]] = {}
 
 
-def resolutions_register(*, event_type: str, choices: Mapping[str, Resolver]) -> None:
+def resolutions_register(
+    *, event_type: ActionLog.EventType, choices: Mapping[str, Resolver]
+) -> None:
     """Register the choices an event type's items offer. Each resolver is called with the
     item, the person settling it (`by`) and the choice's own keyword arguments."""
     _RESOLVERS.setdefault(str(event_type), {}).update(choices)
 
 
 def item_resolve(
-    *, event_type: ActionLog.EventType, choice: str, item: ActionLog, by: Any, **options: Any
+    *, event_type: ActionLog.EventType, choice: str, item: ActionLog, by: User, **options: Any
 ) -> Any:
     """Settle `item` the way `choice` (one of `event_type`'s) says; the resolver checks that
     the item is one it can settle and raises ResolutionFailed when not."""

@@ -7,12 +7,17 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 
 from auditing.context import current_parent, current_request, new_correlation_id
-from auditing.models import ActionLog, AuditLog
+from auditing.models import ActionLog, ActionLogQuerySet, ActionLogState, AuditLog
+
+if TYPE_CHECKING:
+    # AUTH_USER_MODEL as django-stubs resolves it: auditing sits below accounts.
+    from django.contrib.auth.models import _User as User
 
 MASK = "********"
 SENSITIVE_KEY_PARTS = (
@@ -50,7 +55,7 @@ def _mask(value: Any) -> Any:
     return value
 
 
-def _is_sensitive(key: Any) -> bool:
+def _is_sensitive(key: object) -> bool:
     lowered = str(key).lower()
     return any(part in lowered for part in SENSITIVE_KEY_PARTS)
 
@@ -59,7 +64,7 @@ def _is_sensitive(key: Any) -> bool:
 class AuditRecorder:
     """What the code inside `audit_operation` may add to its row before it is closed."""
 
-    status: str = AuditLog.Status.SUCCESS
+    status: AuditLog.Status = AuditLog.Status.SUCCESS
     message: str | None = None
     resource_id: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -67,18 +72,21 @@ class AuditRecorder:
     entry: AuditLog | None = None
 
 
-def _user_or_none(user: Any) -> Any:
-    return user if getattr(user, "pk", None) is not None else None
+def _user_or_none(user: User | AnonymousUser | None) -> User | None:
+    # Nobody signed in (a refused sign-in) and an unsaved user are recorded as no user.
+    if user is None or isinstance(user, AnonymousUser) or user.pk is None:
+        return None
+    return user
 
 
 @contextmanager
 def audit_operation(
     *,
-    action_type: str,
+    action_type: AuditLog.ActionType,
     operation: str,
-    user: Any = None,
+    user: User | AnonymousUser | None = None,
     resource_type: str | None = None,
-    resource_id: Any = None,
+    resource_id: int | str | None = None,
     request_data: Mapping[str, Any] | None = None,
     message: str | None = None,
     correlation_id: str | None = None,
@@ -94,7 +102,9 @@ def audit_operation(
     parent_id = parent[0] if parent else None
     if correlation_id is None and parent is not None:
         correlation_id = parent[1]
-    correlation_id = correlation_id or (context.correlation_id if context else None)
+    correlation_id = (
+        correlation_id or (context.correlation_id if context else None) or new_correlation_id()
+    )
     recorder = AuditRecorder(message=message, resource_id=_str_or_none(resource_id))
     entry = AuditLog(
         user=_user_or_none(user),
@@ -105,14 +115,14 @@ def audit_operation(
         status=AuditLog.Status.RUNNING,
         message=message,
         request_data=sanitize(request_data) if request_data is not None else None,
-        correlation_id=correlation_id or new_correlation_id(),
+        correlation_id=correlation_id,
         parent_audit_id=parent_id,
         ip_address=context.ip_address if context else None,
         user_agent=context.user_agent if context else None,
     )
     entry.save(using="default")
     recorder.entry = entry
-    token = current_parent.set((entry.pk, entry.correlation_id))
+    token = current_parent.set((entry.pk, correlation_id))
     started = time.perf_counter()
     try:
         yield recorder
@@ -145,12 +155,12 @@ def audit_operation(
 
 def audit_record(
     *,
-    action_type: str,
+    action_type: AuditLog.ActionType,
     operation: str,
-    user: Any = None,
-    status: str = AuditLog.Status.SUCCESS,
+    user: User | AnonymousUser | None = None,
+    status: AuditLog.Status = AuditLog.Status.SUCCESS,
     resource_type: str | None = None,
-    resource_id: Any = None,
+    resource_id: int | str | None = None,
     message: str | None = None,
     details: Mapping[str, Any] | None = None,
     request_data: Mapping[str, Any] | None = None,
@@ -179,11 +189,35 @@ def audit_record(
     )
 
 
-def _str_or_none(value: Any) -> str | None:
+def audit_change_record(
+    *,
+    action_type: str,
+    operation: str,
+    user: User | AnonymousUser | None = None,
+    resource_type: str | None = None,
+    resource_id: int | str | None = None,
+    message: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditLog:
+    """The recorder the admin and API plumbing write through (`AuditingConfig.ready` registers
+    it). They sit below this app and name their action type as a string; a string that is not
+    an `AuditLog.ActionType` raises ValueError here rather than slip into the log."""
+    return audit_record(
+        action_type=AuditLog.ActionType(action_type),
+        operation=operation,
+        user=user,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        message=message,
+        details=details,
+    )
+
+
+def _str_or_none(value: int | str | None) -> str | None:
     return None if value is None else str(value)[:128]
 
 
-def action_log_close(*, items: Any, state: str, user: Any) -> int:
+def action_log_close(*, items: ActionLogQuerySet, state: ActionLogState, user: User) -> int:
     """Resolve or dismiss open action items; each change is audited. Returns how many changed."""
     if state not in (ActionLog.State.RESOLVED, ActionLog.State.DISMISSED):
         raise ValueError(f"An action item can be resolved or dismissed, not set to {state!r}.")

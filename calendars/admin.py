@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -10,13 +12,14 @@ from django.views.decorators.http import require_POST
 
 from adminassistant.admin import OwnedModelAdmin
 from adminassistant.graph import microsoft_problem
+from adminassistant.requests import AuthenticatedHttpRequest
 from calendars.forms import AppointmentForm
 from calendars.models import Appointment, AppointmentQuerySet, Calendar, Category, Location
 from calendars.services import categories_sync
 
 
 @admin.register(Calendar)
-class CalendarAdmin(OwnedModelAdmin):
+class CalendarAdmin(OwnedModelAdmin[Calendar]):
     list_display = ["name", "user", "is_archive", "ms_calendar_id", "updated_at"]
     list_filter = ["is_archive", "user"]
     search_fields = ["name", "description", "ms_calendar_id"]
@@ -25,7 +28,7 @@ class CalendarAdmin(OwnedModelAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(OwnedModelAdmin):
+class LocationAdmin(OwnedModelAdmin[Location]):
     list_display = ["name", "address", "user"]
     list_filter = ["user"]
     search_fields = ["name", "address"]
@@ -33,7 +36,7 @@ class LocationAdmin(OwnedModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(OwnedModelAdmin):
+class CategoryAdmin(OwnedModelAdmin[Category]):
     list_display = ["name", "color", "description", "user"]
     list_filter = ["color", "user"]
     search_fields = ["name", "description"]
@@ -49,7 +52,7 @@ class CategoryAdmin(OwnedModelAdmin):
             *super().get_urls(),
         ]
 
-    def sync_view(self, request: HttpRequest) -> HttpResponse:
+    def sync_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         """Sync the signed-in user's own Outlook categories."""
         try:
             result = categories_sync(user=request.user)
@@ -64,7 +67,7 @@ class CategoryAdmin(OwnedModelAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(OwnedModelAdmin):
+class AppointmentAdmin(OwnedModelAdmin[Appointment]):
     list_display = [
         "start_time",
         "end_time",
@@ -155,10 +158,17 @@ class AppointmentAdmin(OwnedModelAdmin):
         ),
     ]
 
-    def get_form(self, request: HttpRequest, obj: Appointment | None = None, **kwargs: Any) -> Any:
-        form_class = super().get_form(request, obj, **kwargs)
-        # A new appointment's categories come from the person adding it.
-        form_class.categories_owner_id = request.user.pk
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: Appointment | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[ModelForm]:
+        form_class = super().get_form(request, obj, change, **kwargs)
+        if issubclass(form_class, AppointmentForm):
+            # A new appointment's categories come from the person adding it.
+            form_class.categories_owner_id = request.user.pk
         return form_class
 
     @admin.display(description="Billed on")
@@ -227,7 +237,9 @@ class AppointmentAdmin(OwnedModelAdmin):
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def delete_queryset(self, request: HttpRequest, queryset: AppointmentQuerySet) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        # The changelist's rows come from Appointment's manager: an AppointmentQuerySet.
+        queryset = cast(AppointmentQuerySet, queryset)
         locked = queryset.locked().count()
         if locked:
             messages.warning(

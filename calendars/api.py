@@ -8,7 +8,6 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from adminassistant.api.exceptions import Conflict, microsoft_api_error
@@ -17,6 +16,7 @@ from adminassistant.api.pagination import CursorPagination
 from adminassistant.api.schema import error_response
 from adminassistant.api.serializers import OwnedModelSerializer
 from adminassistant.api.viewsets import OwnedModelViewSet
+from adminassistant.requests import AuthenticatedRequest
 from calendars.models import (
     CATEGORIES_MAX,
     Appointment,
@@ -187,7 +187,7 @@ class AppointmentFilterSet(OwnedFilterSet):
 
 
 @extend_schema(tags=["calendars"])
-class CalendarViewSet(OwnedModelViewSet):
+class CalendarViewSet(OwnedModelViewSet[Calendar]):
     """Your Outlook calendars (sources and archives)."""
 
     queryset = Calendar.objects.all()
@@ -207,7 +207,7 @@ class CalendarViewSet(OwnedModelViewSet):
         tags=["categories"],
     )
     @action(detail=False, methods=["post"], url_path="sync-categories")
-    def sync_categories(self, request: Request) -> Response:
+    def sync_categories(self, request: AuthenticatedRequest) -> Response:
         """Copy your Outlook master categories into categories (matched by id, then name)."""
         try:
             result = categories_sync(user=request.user)
@@ -217,7 +217,7 @@ class CalendarViewSet(OwnedModelViewSet):
 
 
 @extend_schema(tags=["locations"])
-class LocationViewSet(OwnedModelViewSet):
+class LocationViewSet(OwnedModelViewSet[Location]):
     """Your appointments' locations."""
 
     queryset = Location.objects.all()
@@ -229,7 +229,7 @@ class LocationViewSet(OwnedModelViewSet):
 
 
 @extend_schema(tags=["categories"])
-class CategoryViewSet(OwnedModelViewSet):
+class CategoryViewSet(OwnedModelViewSet[Category]):
     """Your Outlook categories; `Acme - billable` style names carry the billing customer."""
 
     queryset = Category.objects.all()
@@ -251,7 +251,7 @@ LOCKED = error_response(
     destroy=extend_schema(responses={204: None, 409: LOCKED}),
 )
 @extend_schema(tags=["appointments"])
-class AppointmentViewSet(OwnedModelViewSet):
+class AppointmentViewSet(OwnedModelViewSet[Appointment]):
     """Your archived appointments, oldest first, in stable cursor pages (50 by default, at most
     200 with `page_size`)."""
 
@@ -265,7 +265,7 @@ class AppointmentViewSet(OwnedModelViewSet):
     ordering_fields = ["start_time", "end_time", "created_at", "updated_at", "id"]
     ordering = ["start_time", "id"]
 
-    def get_object(self) -> Any:
+    def get_object(self) -> Appointment:
         appointment = super().get_object()
         if self.action in ("update", "partial_update", "destroy") and appointment.is_locked:
             raise Conflict(

@@ -45,5 +45,9 @@ class AppointmentForm(forms.ModelForm):
         field = self.fields.get("categories")
         if isinstance(field, CategoriesField):
             owner_id = self.instance.user_id or self.categories_owner_id
-            owned = list(Category.objects.filter(user_id=owner_id).values_list("name", flat=True))
+            owned = (
+                list(Category.objects.filter(user_id=owner_id).values_list("name", flat=True))
+                if owner_id is not None
+                else []
+            )
             field.offer(owned=owned, current=list(self.instance.categories or []))

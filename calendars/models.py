@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -369,7 +370,7 @@ class Appointment(Timestamped):
         self._refuse_billed_changes(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
-    def _refuse_billed_changes(self, update_fields: Any) -> None:
+    def _refuse_billed_changes(self, update_fields: Iterable[str] | None) -> None:
         """A billed appointment is read-only: what its timesheet printed stays as printed until
         the timesheet is voided. Read from the database, not this object, so a stale or
         hand-built instance cannot slip past."""

@@ -9,6 +9,7 @@ from django.db import transaction
 from accounts.microsoft import graph_client
 from accounts.models import User
 from adminassistant.graph import GraphClient
+from auditing.models import AuditLog
 from auditing.services import audit_operation
 from calendars.models import Category
 
@@ -30,7 +31,10 @@ def categories_sync(*, user: User, client: GraphClient | None = None) -> Categor
     archived appointments may still name a category Outlook no longer has.
     """
     with audit_operation(
-        action_type="microsoft", operation="categories_sync", user=user, resource_type="Category"
+        action_type=AuditLog.ActionType.MICROSOFT,
+        operation="categories_sync",
+        user=user,
+        resource_type="Category",
     ) as audit:
         client = client or graph_client(user=user)
         outlook = client.list_master_categories()

@@ -5,7 +5,13 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
@@ -13,7 +19,8 @@ from django.views.decorators.http import require_POST
 from adminassistant.admin import OwnedModelAdmin, admin_extension_add
 from adminassistant.downloads import attachment_response
 from adminassistant.graph import microsoft_problem
-from calendars.models import Appointment
+from adminassistant.requests import AuthenticatedHttpRequest
+from calendars.models import Appointment, AppointmentQuerySet
 from timesheets.admin_exports import appointments_export, export_state
 from timesheets.billing import format_hours
 from timesheets.forms import GenerateTimesheetForm
@@ -40,7 +47,7 @@ from timesheets.xero import (
 
 
 @admin.register(Timesheet)
-class TimesheetAdmin(OwnedModelAdmin):
+class TimesheetAdmin(OwnedModelAdmin[Timesheet]):
     list_display = [
         "__str__",
         "customer",
@@ -89,10 +96,10 @@ class TimesheetAdmin(OwnedModelAdmin):
         # Timesheets are issued through "Generate timesheet", which bills and locks.
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Timesheet | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Timesheet | None = None) -> bool:
         # An issued timesheet is voided, never deleted: the audit trail must add up.
         return False
 
@@ -165,7 +172,7 @@ class TimesheetAdmin(OwnedModelAdmin):
             request, object_id, form_url, {**context, **(extra_context or {})}
         )
 
-    def generate_view(self, request: HttpRequest) -> HttpResponse:
+    def generate_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         customers = sorted(
             set(
                 Appointment.objects.for_user(request.user)
@@ -217,13 +224,15 @@ class TimesheetAdmin(OwnedModelAdmin):
             },
         )
 
-    def _export(self, request: HttpRequest, export_id: str) -> dict:
+    def _export(self, request: AuthenticatedHttpRequest, export_id: str) -> dict:
         state = export_state(export_id)
         if state is None or (state["user"] != request.user.pk and not request.user.is_superuser):
             raise Http404("No such export.")
         return state
 
-    def export_progress_view(self, request: HttpRequest, export_id: str) -> HttpResponse:
+    def export_progress_view(
+        self, request: AuthenticatedHttpRequest, export_id: str
+    ) -> HttpResponse:
         """A big PDF export rendering on the cluster: progress, then the download."""
         return TemplateResponse(
             request,
@@ -237,7 +246,9 @@ class TimesheetAdmin(OwnedModelAdmin):
             },
         )
 
-    def export_download_view(self, request: HttpRequest, export_id: str) -> HttpResponse:
+    def export_download_view(
+        self, request: AuthenticatedHttpRequest, export_id: str
+    ) -> HttpResponse:
         state = self._export(request, export_id)
         if state.get("state") != "done":
             return HttpResponseRedirect(
@@ -248,7 +259,7 @@ class TimesheetAdmin(OwnedModelAdmin):
         fmt = "zip" if state["name"].endswith(".zip") else "pdf"
         return attachment_response(content, name=state["name"], content_type=CONTENT_TYPES[fmt])
 
-    def download_view(self, request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    def download_view(self, request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponse:
         timesheet = self.get_object(request, str(pk))
         try:
             name, content = timesheet_file(timesheet=timesheet, fmt=fmt)
@@ -257,16 +268,18 @@ class TimesheetAdmin(OwnedModelAdmin):
             return HttpResponseRedirect(reverse("admin:timesheets_timesheet_change", args=[pk]))
         return attachment_response(content, name=name, content_type=CONTENT_TYPES[fmt])
 
-    def upload_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def upload_view(self, request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         self._upload(request, [self.get_object(request, str(pk))])
         return HttpResponseRedirect(reverse("admin:timesheets_timesheet_change", args=[pk]))
 
-    def void_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def void_view(self, request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         self._void(request, [self.get_object(request, str(pk))])
         return HttpResponseRedirect(reverse("admin:timesheets_timesheet_change", args=[pk]))
 
     @admin.action(description="Regenerate files")
-    def regenerate_files(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> None:
+    def regenerate_files(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet]
+    ) -> None:
         for timesheet in queryset:
             try:
                 timesheet_regenerate_files(timesheet=timesheet, user=request.user)
@@ -275,7 +288,9 @@ class TimesheetAdmin(OwnedModelAdmin):
             else:
                 self.message_user(request, f"{timesheet}: files regenerated.")
 
-    def _download(self, request: HttpRequest, queryset: QuerySet[Timesheet], fmt: str) -> Any:
+    def _download(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet], fmt: str
+    ) -> Any:
         from timesheets.documents import zip_files
 
         files = {}
@@ -296,22 +311,26 @@ class TimesheetAdmin(OwnedModelAdmin):
         )
 
     @admin.action(description="Download PDF")
-    def download_pdf(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> Any:
+    def download_pdf(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet]) -> Any:
         return self._download(request, queryset, "pdf")
 
     @admin.action(description="Download CSV")
-    def download_csv(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> Any:
+    def download_csv(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet]) -> Any:
         return self._download(request, queryset, "csv")
 
     @admin.action(description="Download Excel")
-    def download_xlsx(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> Any:
+    def download_xlsx(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet]
+    ) -> Any:
         return self._download(request, queryset, "xlsx")
 
     @admin.action(description="Upload to OneDrive")
-    def upload_onedrive(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> None:
+    def upload_onedrive(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet]
+    ) -> None:
         self._upload(request, list(queryset))
 
-    def _upload(self, request: HttpRequest, timesheets: list[Timesheet]) -> None:
+    def _upload(self, request: AuthenticatedHttpRequest, timesheets: list[Timesheet]) -> None:
         for timesheet in timesheets:
             try:
                 files = timesheet_upload_onedrive(timesheet=timesheet, user=request.user)
@@ -333,7 +352,9 @@ class TimesheetAdmin(OwnedModelAdmin):
                 )
 
     @admin.action(description="Send to Xero")
-    def send_to_xero(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> None:
+    def send_to_xero(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet]
+    ) -> None:
         for timesheet in queryset:
             try:
                 push = timesheet_xero_push(timesheet=timesheet, user=request.user)
@@ -348,15 +369,21 @@ class TimesheetAdmin(OwnedModelAdmin):
                 )
 
     @admin.action(description="Void (release the appointments)")
-    def void(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> None:
+    def void(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet]) -> None:
         self._void(request, list(queryset))
 
     @admin.action(description="Void here and delete the draft invoice in Xero")
-    def void_in_xero(self, request: HttpRequest, queryset: QuerySet[Timesheet]) -> None:
+    def void_in_xero(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet]
+    ) -> None:
         self._void(request, list(queryset), void_in_xero=True)
 
     def _void(
-        self, request: HttpRequest, timesheets: list[Timesheet], *, void_in_xero: bool = False
+        self,
+        request: AuthenticatedHttpRequest,
+        timesheets: list[Timesheet],
+        *,
+        void_in_xero: bool = False,
     ) -> None:
         for timesheet in timesheets:
             try:
@@ -372,7 +399,7 @@ class TimesheetAdmin(OwnedModelAdmin):
 
 
 @admin.register(CustomerSettings)
-class CustomerSettingsAdmin(OwnedModelAdmin):
+class CustomerSettingsAdmin(OwnedModelAdmin[CustomerSettings]):
     list_display = [
         "customer",
         "display_name",
@@ -393,13 +420,13 @@ class CustomerSettingsAdmin(OwnedModelAdmin):
 
 
 @admin.register(BillingProfile)
-class BillingProfileAdmin(OwnedModelAdmin):
+class BillingProfileAdmin(OwnedModelAdmin[BillingProfile]):
     list_display = ["user", "currency", "hourly_rate"]
     list_select_related = ["user"]
 
 
 @admin.register(XeroConnection)
-class XeroConnectionAdmin(OwnedModelAdmin):
+class XeroConnectionAdmin(OwnedModelAdmin[XeroConnection]):
     """The user's Xero connection: connect (sign in at Xero), choose the organisation,
     disconnect (revokes at Xero). Tokens are never shown."""
 
@@ -428,13 +455,13 @@ class XeroConnectionAdmin(OwnedModelAdmin):
             *super().get_urls(),
         ]
 
-    def connect_view(self, request: HttpRequest) -> HttpResponse:
+    def connect_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         if not xero_configured():
             self.message_user(request, "Xero is not configured (see the README).", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:timesheets_xeroconnection_changelist"))
         return HttpResponseRedirect(xero_connect_start(user=request.user))
 
-    def callback_view(self, request: HttpRequest) -> HttpResponse:
+    def callback_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             connection = xero_connect_finish(
                 user=request.user, redirect_url=request.build_absolute_uri()
@@ -472,7 +499,9 @@ class XeroConnectionAdmin(OwnedModelAdmin):
         super().save_model(request, obj, form, change)
 
     @admin.action(description="Disconnect (revoke at Xero)")
-    def disconnect(self, request: HttpRequest, queryset: QuerySet[XeroConnection]) -> None:
+    def disconnect(
+        self, request: AuthenticatedHttpRequest, queryset: QuerySet[XeroConnection]
+    ) -> None:
         for connection in queryset.select_related("user"):
             try:
                 xero_disconnect(user=connection.user)
@@ -486,8 +515,8 @@ class XeroConnectionAdmin(OwnedModelAdmin):
 
 
 def _appointments_export(
-    request: HttpRequest, queryset: QuerySet[Appointment], fmt: str
-) -> HttpResponse | None:
+    request: AuthenticatedHttpRequest, queryset: AppointmentQuerySet, fmt: str
+) -> HttpResponse | StreamingHttpResponse | None:
     try:
         return appointments_export(request=request, appointments=queryset, fmt=fmt)
     except TimesheetError as error:
@@ -497,22 +526,22 @@ def _appointments_export(
 
 @admin.action(description="Export timesheet (PDF)")
 def export_pdf(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Appointment]
-) -> HttpResponse | None:
+    modeladmin: admin.ModelAdmin, request: AuthenticatedHttpRequest, queryset: AppointmentQuerySet
+) -> HttpResponse | StreamingHttpResponse | None:
     return _appointments_export(request, queryset, "pdf")
 
 
 @admin.action(description="Export timesheet (CSV)")
 def export_csv(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Appointment]
-) -> HttpResponse | None:
+    modeladmin: admin.ModelAdmin, request: AuthenticatedHttpRequest, queryset: AppointmentQuerySet
+) -> HttpResponse | StreamingHttpResponse | None:
     return _appointments_export(request, queryset, "csv")
 
 
 @admin.action(description="Export timesheet (Excel)")
 def export_xlsx(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Appointment]
-) -> HttpResponse | None:
+    modeladmin: admin.ModelAdmin, request: AuthenticatedHttpRequest, queryset: AppointmentQuerySet
+) -> HttpResponse | StreamingHttpResponse | None:
     return _appointments_export(request, queryset, "xlsx")
 
 

@@ -28,6 +28,7 @@ from adminassistant.days import today_in
 from adminassistant.downloads import attachment_response
 from calendars.models import Appointment, AppointmentQuerySet
 from timesheets.billing import DailyCap, EffortRow, TimesheetData, TravelRow, timesheet_row
+from timesheets.models import CustomerSettings
 from timesheets.services import (
     CONTENT_TYPES,
     ITEM_COLUMNS,
@@ -69,7 +70,7 @@ def group_data(appointments: AppointmentQuerySet, user: User, customer: str) -> 
 
 def appointments_export(
     *, request: HttpRequest, appointments: AppointmentQuerySet, fmt: str
-) -> HttpResponse:
+) -> HttpResponse | StreamingHttpResponse:
     groups = export_groups(appointments)
     if not groups:
         raise TimesheetError(
@@ -139,7 +140,7 @@ def _rows(
     user: User,
     travel: bool,
     zone: zoneinfo.ZoneInfo,
-    settings_row: Any,
+    settings_row: CustomerSettings,
 ) -> Iterator[EffortRow | TravelRow]:
     query = appointments.filter(is_travel=travel).order_by("start_time", "end_time", "pk")
     rounding = settings_row.rounding()
@@ -154,6 +155,7 @@ def _rows(
             pricing=pricing,
         )
         if not travel:
+            assert isinstance(row, EffortRow)  # the query holds no travel
             cap.apply(row)
         yield row
 

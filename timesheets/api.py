@@ -23,6 +23,7 @@ from adminassistant.api.schema import error_response
 from adminassistant.api.serializers import OwnedModelSerializer, StrictFieldsMixin, request_user
 from adminassistant.api.viewsets import OwnedModelViewSet, OwnedQuerysetMixin
 from adminassistant.downloads import attachment_response
+from adminassistant.requests import AuthenticatedRequest
 from timesheets.billing import format_hours, period_label
 from timesheets.models import CustomerSettings, Timesheet
 from timesheets.services import (
@@ -222,7 +223,7 @@ class TimesheetViewSet(
             self.throttle_scope = "timesheet-generate"
         return super().get_throttles()
 
-    def get_serializer_class(self) -> type[serializers.Serializer]:
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action == "create":
             return TimesheetGenerateSerializer
         return super().get_serializer_class()
@@ -268,19 +269,19 @@ class TimesheetViewSet(
 
     @download_schema("pdf")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, file_renderer("pdf")])
-    def pdf(self, request: Request, pk: str | None = None) -> HttpResponse:
+    def pdf(self, request: AuthenticatedRequest, pk: str | None = None) -> HttpResponse:
         """The timesheet as PDF."""
         return self._download("pdf")
 
     @download_schema("csv")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, file_renderer("csv")])
-    def csv(self, request: Request, pk: str | None = None) -> HttpResponse:
+    def csv(self, request: AuthenticatedRequest, pk: str | None = None) -> HttpResponse:
         """The timesheet as CSV."""
         return self._download("csv")
 
     @download_schema("xlsx")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, file_renderer("xlsx")])
-    def xlsx(self, request: Request, pk: str | None = None) -> HttpResponse:
+    def xlsx(self, request: AuthenticatedRequest, pk: str | None = None) -> HttpResponse:
         """The timesheet as an Excel workbook."""
         return self._download("xlsx")
 
@@ -288,7 +289,7 @@ class TimesheetViewSet(
         request=TimesheetVoidSerializer, responses={200: TimesheetSerializer, 409: STATE_CONFLICT}
     )
     @action(detail=True, methods=["post"])
-    def void(self, request: Request, pk: str | None = None) -> Response:
+    def void(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Void the timesheet and release its appointments for a later one. A timesheet sent to
         Xero is voided once its invoice is deleted there, or with `void_in_xero`."""
         timesheet = self.get_object()
@@ -315,7 +316,7 @@ class TimesheetViewSet(
         },
     )
     @action(detail=True, methods=["post"], url_path="upload-onedrive")
-    def upload_onedrive(self, request: Request, pk: str | None = None) -> Response:
+    def upload_onedrive(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Upload the timesheet's files to the owner's OneDrive; a failure opens an action item."""
         timesheet = self.get_object()
         try:
@@ -341,7 +342,7 @@ class TimesheetViewSet(
         },
     )
     @action(detail=True, methods=["post"], url_path="xero")
-    def xero(self, request: Request, pk: str | None = None) -> Response:
+    def xero(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
         """Send the timesheet to Xero as a draft sales invoice with its PDF attached (once:
         sending again answers the same invoice)."""
         timesheet = self.get_object()
@@ -398,7 +399,7 @@ class CustomerSettingsFilterSet(OwnedFilterSet):
 
 
 @extend_schema(tags=["timesheets"])
-class CustomerSettingsViewSet(OwnedModelViewSet):
+class CustomerSettingsViewSet(OwnedModelViewSet[CustomerSettings]):
     """How each customer is billed: currency, rates, rounding, and the Xero invoice details. A
     negative or absurd rate or an unknown currency is a 400 and nothing is saved; issued
     timesheets keep the rates they were issued with."""

@@ -206,11 +206,11 @@ class TimesheetData:
 
     @property
     def effort_amount_total(self) -> Decimal:
-        return sum((row.amount or 0 for row in self.effort_rows), Decimal(0))
+        return sum((row.amount or Decimal(0) for row in self.effort_rows), Decimal(0))
 
     @property
     def travel_amount_total(self) -> Decimal:
-        return sum((row.amount or 0 for row in self.travel_rows), Decimal(0))
+        return sum((row.amount or Decimal(0) for row in self.travel_rows), Decimal(0))
 
     @property
     def amount_total(self) -> Decimal:
@@ -281,6 +281,7 @@ def timesheet_row(
     rate = amount = None
     if pricing.priced:
         rate = pricing.travel_rate if item.is_travel else pricing.hourly_rate
+        assert rate is not None  # priced: an hourly rate, so a travel rate too
         amount = line_amount(billable, rate, pricing.currency)
     if item.is_travel:
         return TravelRow(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,7 +20,7 @@ from accounts.microsoft import graph_client
 from accounts.models import User
 from adminassistant.days import day_bounds_utc, today_in
 from adminassistant.graph import onedrive_name, onedrive_path
-from auditing.models import ActionLog
+from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from calendars.models import Appointment, AppointmentQuerySet, category_names, starts_in_period
 from timesheets.billing import (
@@ -101,7 +101,7 @@ def billing_items(
             a.end_time,
             a.subject,
             a.categories,
-            a.location.name if a.location_id else None,
+            a.location.name if a.location is not None else None,
             a.billing_type,
             a.is_travel,
             a.is_private,
@@ -151,7 +151,7 @@ def timesheet_data(
     customer_settings = customer_settings or customer_settings_for(user=user, customer=customer)
     travel_share = customer_settings.travel_rate
     rounding: Rounding = customer_settings.rounding()
-    if frozen is not None and frozen.has_frozen_terms:
+    if frozen is not None and frozen.travel_share is not None:  # its terms are frozen
         pricing = frozen.pricing()
         travel_share = frozen.travel_share
         rounding = frozen.rounding()
@@ -182,7 +182,7 @@ def timesheet_data(
 def render_documents(data: TimesheetData, formats: Iterable[str] = FORMATS) -> dict[str, bytes]:
     from timesheets import documents
 
-    renderers = {
+    renderers: dict[str, Callable[[TimesheetData], bytes]] = {
         "pdf": documents.render_pdf,
         "csv": documents.render_csv,
         "xlsx": documents.render_xlsx,
@@ -233,7 +233,7 @@ def timesheet_generate(
         raise TimesheetError(existing.already_issued_message())
     low, _ = day_bounds_utc(start, end, user.timezone)
     with audit_operation(
-        action_type="timesheet",
+        action_type=AuditLog.ActionType.TIMESHEET,
         operation="generate",
         user=user,
         resource_type="Timesheet",
@@ -358,7 +358,7 @@ def timesheet_regenerate_files(*, timesheet: Timesheet, user: User) -> None:
     if timesheet.status == Timesheet.Status.VOID:
         raise TimesheetError("A void timesheet has no files to regenerate.")
     with audit_operation(
-        action_type="timesheet",
+        action_type=AuditLog.ActionType.TIMESHEET,
         operation="regenerate",
         user=user,
         resource_type="Timesheet",
@@ -395,7 +395,7 @@ def timesheet_void(*, timesheet: Timesheet, user: User, void_in_xero: bool = Fal
             raise TimesheetError(str(error)) from error
     with (
         audit_operation(
-            action_type="timesheet",
+            action_type=AuditLog.ActionType.TIMESHEET,
             operation="void",
             user=user,
             resource_type="Timesheet",
@@ -446,7 +446,7 @@ def timesheet_upload_onedrive(*, timesheet: Timesheet, user: User) -> list[str]:
     uploaded: list[str] = []
     try:
         with audit_operation(
-            action_type="timesheet",
+            action_type=AuditLog.ActionType.TIMESHEET,
             operation="upload_onedrive",
             user=user,
             resource_type="Timesheet",
@@ -606,7 +606,7 @@ def appointment_billing(appointment: Appointment) -> str:
     if not (appointment.start_time and appointment.end_time and appointment.user_id):
         return "Not billed yet: no times."
     found = CustomerSettings.objects.filter(
-        user_id=appointment.user_id, customer__iexact=appointment.customer.strip()
+        user_id=appointment.user_id, customer__iexact=(appointment.customer or "").strip()
     ).first()
     (item,) = billing_items([appointment])
     effort, travel = timesheet_rows(
@@ -616,13 +616,13 @@ def appointment_billing(appointment: Appointment) -> str:
         rounding=found.rounding() if found else Rounding(),
     )
     if travel:
-        row = travel[0]
+        trip = travel[0]
         return (
-            f"Travel for {appointment.customer}: {format_hours(row.duration)}, "
-            f"{format_hours(row.billable)} billable."
+            f"Travel for {appointment.customer}: {format_hours(trip.duration)}, "
+            f"{format_hours(trip.billable)} billable."
         )
-    row = effort[0]
+    work = effort[0]
     return (
-        f"Effort for {appointment.customer}: {format_hours(row.effort)}, "
-        f"{format_hours(row.billable)} billable."
+        f"Effort for {appointment.customer}: {format_hours(work.effort)}, "
+        f"{format_hours(work.billable)} billable."
     )

@@ -36,7 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from auditing.models import ActionLog
+from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from timesheets.billing import EffortRow, TimesheetData, TravelRow, format_hours, line_amount
 from timesheets.models import CustomerSettings, Timesheet, XeroConnection
@@ -165,7 +165,10 @@ def xero_connect_finish(*, user: User, redirect_url: str) -> XeroConnection:
     if not query.get("code"):
         raise XeroError("The redirect URL carries no authorization code.")
     with audit_operation(
-        action_type="xero", operation="connect", user=user, resource_type="XeroConnection"
+        action_type=AuditLog.ActionType.XERO,
+        operation="connect",
+        user=user,
+        resource_type="XeroConnection",
     ) as audit:
         session = _session()
         reply = session.post(
@@ -220,7 +223,7 @@ def xero_disconnect(*, user: User) -> bool:
     if connection is None or not connection.is_connected:
         return False
     with audit_operation(
-        action_type="xero",
+        action_type=AuditLog.ActionType.XERO,
         operation="disconnect",
         user=user,
         resource_type="XeroConnection",
@@ -517,7 +520,7 @@ def timesheet_xero_push(*, timesheet: Timesheet, user: User) -> XeroPush:
     key = timesheet.xero_idempotency_key
     try:
         with audit_operation(
-            action_type="timesheet",
+            action_type=AuditLog.ActionType.TIMESHEET,
             operation="xero_push",
             user=user,
             resource_type="Timesheet",
@@ -624,7 +627,7 @@ def timesheet_xero_invoice_void(*, timesheet: Timesheet, user: User) -> str:
     client = XeroClient(_connection_for(timesheet.user))
     path = f"{ACCOUNTING}/Invoices/{timesheet.xero_invoice_id}"
     with audit_operation(
-        action_type="timesheet",
+        action_type=AuditLog.ActionType.TIMESHEET,
         operation="xero_void",
         user=user,
         resource_type="Timesheet",

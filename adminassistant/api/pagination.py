@@ -4,13 +4,17 @@ package docstring)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework import exceptions, pagination
 from rest_framework.request import Request
+
+if TYPE_CHECKING:
+    # Not at run time: REST_FRAMEWORK loads this module while DRF's views are being imported.
+    from rest_framework.views import APIView
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -28,11 +32,13 @@ class CursorPagination(pagination.CursorPagination):
     max_page_size = 200
     ordering = ("-id",)
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> Any:
+    def paginate_queryset(
+        self, queryset: QuerySet, request: Request, view: APIView | None = None
+    ) -> Any:
         self.model = queryset.model
         return super().paginate_queryset(queryset, request, view)
 
-    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+    def get_ordering(self, request: Request, queryset: QuerySet, view: APIView) -> tuple[str, ...]:
         ordering = list(super().get_ordering(request, queryset, view))
         if not any(name.lstrip("-") in ("id", "pk") for name in ordering):
             ordering.append("-id" if ordering[0].startswith("-") else "id")

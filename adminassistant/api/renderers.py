@@ -3,16 +3,22 @@ docstring)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rest_framework import renderers
 from rest_framework.request import Request
+
+if TYPE_CHECKING:
+    # Not at run time: REST_FRAMEWORK loads this module while DRF's views are being imported.
+    from rest_framework.views import APIView
 
 
 class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
     """The browsable API with its raw JSON form only: the API parses JSON bodies, not forms."""
 
-    def get_rendered_html_form(self, data: Any, view: Any, method: str, request: Request) -> Any:
+    def get_rendered_html_form(
+        self, data: Any, view: APIView, method: str, request: Request
+    ) -> Any:
         return None
 
     def get_context(self, *args: Any, **kwargs: Any) -> dict[str, Any]:

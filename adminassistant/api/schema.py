@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -51,7 +51,9 @@ class AutoSchema(SpectacularAutoSchema):
     """Adds the error responses every endpoint can give (400, 401, 403, 404, 413, 415, 429)
     to what drf-spectacular infers; views declare the rest (409, 502) with @extend_schema."""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from datetime import UTC, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -18,9 +18,16 @@ from django.db.models import QuerySet
 from rest_framework import serializers
 
 from adminassistant.api.exceptions import django_errors
+from adminassistant.models import OwnedQuerySet
+
+if TYPE_CHECKING:
+    # For mypy a serializer mixin is the serializer it is mixed into; at run time it adds no base.
+    _SerializerBase = serializers.Serializer
+else:
+    _SerializerBase = object
 
 
-class StrictFieldsMixin:
+class StrictFieldsMixin(_SerializerBase):
     """Refuses keys the serializer does not know, instead of silently ignoring them."""
 
     def to_internal_value(self, data: Any) -> Any:
@@ -42,7 +49,7 @@ class StrictFieldsMixin:
 class UTCDateTimeField(serializers.DateTimeField):
     """Datetimes in and out of the API are UTC (ISO 8601); naive input is taken as UTC."""
 
-    def default_timezone(self) -> tzinfo:
+    def default_timezone(self) -> tzinfo:  # type: ignore[override]  # DRF takes a tzinfo here
         return UTC
 
 
@@ -54,14 +61,16 @@ class OwnedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     }
 
     def get_queryset(self) -> QuerySet:
-        queryset = super().get_queryset()
+        # Owned serializers link owned rows: the field always has a queryset, an OwnedQuerySet.
+        queryset = cast(OwnedQuerySet, super().get_queryset())
         request = self.context.get("request")
         if request is None:
             return queryset.none()
         return queryset.for_user(request.user)
 
-    def fail(self, key: str, **kwargs: Any) -> None:
-        kwargs.setdefault("model", self.queryset.model._meta.verbose_name)
+    def fail(self, key: str, **kwargs: Any) -> NoReturn:
+        if self.queryset is not None:
+            kwargs.setdefault("model", self.queryset.model._meta.verbose_name)
         super().fail(key, **kwargs)
 
 
@@ -70,7 +79,7 @@ def request_user(serializer: serializers.Serializer) -> AbstractBaseUser | Anony
     return getattr(request, "user", None)
 
 
-class FastRepresentationMixin:
+class FastRepresentationMixin(_SerializerBase):
     """Reads plain attributes straight off the instance when listing many rows.
 
     DRF's generic `to_representation` resolves every field's source for every row; for list
@@ -78,7 +87,7 @@ class FastRepresentationMixin:
     field with a dotted or `*` source keeps DRF's own path.
     """
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
+    def to_representation(self, instance: models.Model) -> dict[str, Any]:
         plan = self.__dict__.get("_representation_plan")
         if plan is None:
             plan = self._representation_plan = self._plan()
@@ -92,21 +101,23 @@ class FastRepresentationMixin:
             )
         return row
 
-    def _plan(self) -> list[tuple[str, str | None, Any]] | bool:
+    def _plan(self) -> list[tuple[str, str | None, Any]] | Literal[False]:
         plan: list[tuple[str, str | None, Any]] = []
         for field in self._readable_fields:
+            # A bound field knows its name and has a source (a dotted path or "*").
+            name, source = cast(str, field.field_name), cast(str, field.source)
             if isinstance(field, serializers.SerializerMethodField):
-                plan.append((field.field_name, None, getattr(self, field.method_name)))
-            elif "." in field.source or field.source == "*":
+                plan.append((name, None, getattr(self, field.method_name)))
+            elif "." in source or source == "*":
                 return False
             elif isinstance(field, serializers.PrimaryKeyRelatedField):
                 if not field.use_pk_only_optimization():
                     return False
-                plan.append((field.field_name, f"{field.source}_id", None))
+                plan.append((name, f"{source}_id", None))
             elif type(field) is serializers.ListField:
-                plan.append((field.field_name, field.source, list))
+                plan.append((name, source, list))
             else:
-                plan.append((field.field_name, field.source, field.to_representation))
+                plan.append((name, source, field.to_representation))
         return plan
 
 
@@ -146,7 +157,8 @@ class OwnedModelSerializer(FastRepresentationMixin, StrictFieldsMixin, serialize
         attrs = super().validate(attrs)
         if self.instance is None and "user" not in attrs:
             attrs["user"] = request_user(self)
-        candidate = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
+        model: type[models.Model] = self.Meta.model
+        candidate = copy.copy(self.instance) if self.instance is not None else model()
         for name, value in attrs.items():
             setattr(candidate, name, value)
         try:

@@ -3,31 +3,46 @@ every write is audited."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeVar, cast
+
 from django.db import transaction
 from django.db.models import Model, QuerySet
-from rest_framework import serializers, viewsets
+from rest_framework import generics, serializers, viewsets
 
 from adminassistant.audit import api_write_audit, audited_update
+from adminassistant.models import OwnedQuerySet
+from adminassistant.requests import AuthenticatedRequest
+
+_ModelT = TypeVar("_ModelT", bound=Model)
+
+if TYPE_CHECKING:
+    # For mypy the mixin is the view it is mixed into; at run time it adds no base.
+    _GenericAPIViewBase = generics.GenericAPIView
+else:
+    _GenericAPIViewBase = object
 
 
-class OwnedQuerysetMixin:
+class OwnedQuerysetMixin(_GenericAPIViewBase):
     """The requester's own rows (superusers: everyone's); another user's row answers 404."""
 
+    request: AuthenticatedRequest
     throttle_scope = "api"
 
     def get_queryset(self) -> QuerySet:
-        return super().get_queryset().for_user(self.request.user)
+        # The viewsets serve owned models, whose managers are OwnedQuerySets.
+        return cast(OwnedQuerySet, super().get_queryset()).for_user(self.request.user)
 
 
-class OwnedReadOnlyModelViewSet(OwnedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+class OwnedReadOnlyModelViewSet(OwnedQuerysetMixin, viewsets.ReadOnlyModelViewSet[_ModelT]):
     pass
 
 
-class OwnedModelViewSet(OwnedQuerysetMixin, viewsets.ModelViewSet):
+class OwnedModelViewSet(OwnedQuerysetMixin, viewsets.ModelViewSet[_ModelT]):
     """CRUD on the requester's own rows.
 
     Every create, update and delete writes an AuditLog row with the request's correlation id.
-    Subclasses with workflows to run after a write override `after_save` / `after_delete`.
+    Subclasses with workflows to run after a write override `after_save` / `after_delete`;
+    subclass `OwnedModelViewSet[TheModel]` so they take that model.
     """
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
@@ -40,7 +55,7 @@ class OwnedModelViewSet(OwnedQuerysetMixin, viewsets.ModelViewSet):
         instance = audited_update(write=serializer, user=self.request.user)
         self.after_save(instance)
 
-    def perform_destroy(self, instance: Model) -> None:
+    def perform_destroy(self, instance: _ModelT) -> None:
         pk = instance.pk
         with transaction.atomic(using="default"):
             self.audit(instance, "delete", [])
@@ -48,10 +63,10 @@ class OwnedModelViewSet(OwnedQuerysetMixin, viewsets.ModelViewSet):
         instance.pk = pk
         self.after_delete(instance)
 
-    def after_save(self, instance: Model) -> None:
+    def after_save(self, instance: _ModelT) -> None:
         """Hook for workflows that follow a write (schedules, ...)."""
 
-    def after_delete(self, instance: Model) -> None:
+    def after_delete(self, instance: _ModelT) -> None:
         """Hook for workflows that follow a delete."""
 
     def audit(self, instance: Model, operation: str, fields: list[str]) -> None:

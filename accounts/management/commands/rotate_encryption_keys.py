@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.fields import DecryptionError
 from accounts.services import encryption_keys_rotate
+from auditing.models import AuditLog
 from auditing.services import audit_operation
 
 
@@ -17,7 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            with audit_operation(action_type="security", operation="rotate_encryption_keys") as rec:
+            with audit_operation(
+                action_type=AuditLog.ActionType.SECURITY, operation="rotate_encryption_keys"
+            ) as rec:
                 count = encryption_keys_rotate()
                 rec.message = f"Re-encrypted {count} values under the first key."
         except DecryptionError as error:

@@ -7,8 +7,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.commands import microsoft_failures
 from archiving.phrases import DatePhraseError
-from archiving.run import ArchiveRunError, archive_run
+from archiving.run import ArchiveResult, ArchiveRunError, archive_run
 from archiving.services import ConfigurationNotFound, archive_configuration_find, archive_dates
+from auditing.models import AuditLog
 
 
 class Command(BaseCommand):
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         if sys.stdout.isatty():
             self.stdout.write("")
         self._summary(result)
-        if result.status == "failure":
+        if result.status == AuditLog.Status.FAILURE:
             raise CommandError("The archive run failed.")
         if result.errors:
             raise CommandError(f"The archive run finished with {len(result.errors)} error(s).")
@@ -68,7 +69,7 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
 
-    def _summary(self, result: Any) -> None:
+    def _summary(self, result: ArchiveResult) -> None:
         counts = result.counts.as_dict()
         labels = {
             "fetched": "Events read from Outlook",
