@@ -215,22 +215,9 @@ def timesheet_generate(
     formats: Iterable[str] = FORMATS,
 ) -> TimesheetGeneration:
     """Issue a timesheet: bill the period's appointments, lock them, store the files."""
-    customer = (customer or "").strip()
-    if not customer:
-        raise TimesheetError("Name the customer the timesheet is for.")
-    problems = Timesheet.period_errors(start, end)
-    if problems:
-        raise TimesheetError(next(iter(problems.values())))
-    formats = [fmt for fmt in FORMATS if fmt in set(formats)]
-    if not formats:
-        raise TimesheetError("Choose at least one of pdf, csv, xlsx.")
-    existing = (
-        Timesheet(user=user, customer=customer, start_date=start, end_date=end)
-        .issued_overlapping()
-        .first()
+    customer, formats = _generation_request(
+        user=user, customer=customer, start=start, end=end, formats=formats
     )
-    if existing is not None:
-        raise TimesheetError(existing.already_issued_message())
     low, _ = day_bounds_utc(start, end, user.timezone)
     with audit_operation(
         action_type=AuditLog.ActionType.TIMESHEET,
@@ -269,16 +256,7 @@ def timesheet_generate(
                 appointments=appointments,
                 customer_settings=customer_settings,
             )
-            messages = []
-            if late:
-                messages.append(
-                    f"{late} appointment(s) archived after their period was billed are included."
-                )
-            if blocked:
-                messages.append(
-                    f"{blocked} appointment(s) in unresolved overlap conflicts are left out; "
-                    "resolve them in the action log and bill them in a later timesheet."
-                )
+            messages = _generation_messages(late=late, blocked=blocked)
             timesheet = Timesheet(
                 user=user,
                 customer=customer,
@@ -310,6 +288,45 @@ def timesheet_generate(
         blocked_by_conflicts=blocked,
         messages=messages,
     )
+
+
+def _generation_request(
+    *, user: User, customer: str, start: date, end: date, formats: Iterable[str]
+) -> tuple[str, list[str]]:
+    """The customer and formats of a timesheet request, or the error that refuses it (before
+    anything is read or written)."""
+    customer = (customer or "").strip()
+    if not customer:
+        raise TimesheetError("Name the customer the timesheet is for.")
+    problems = Timesheet.period_errors(start, end)
+    if problems:
+        raise TimesheetError(next(iter(problems.values())))
+    chosen = [fmt for fmt in FORMATS if fmt in set(formats)]
+    if not chosen:
+        raise TimesheetError("Choose at least one of pdf, csv, xlsx.")
+    existing = (
+        Timesheet(user=user, customer=customer, start_date=start, end_date=end)
+        .issued_overlapping()
+        .first()
+    )
+    if existing is not None:
+        raise TimesheetError(existing.already_issued_message())
+    return customer, chosen
+
+
+def _generation_messages(*, late: int, blocked: int) -> list[str]:
+    """What the person issuing a timesheet is told about late and left-out appointments."""
+    messages = []
+    if late:
+        messages.append(
+            f"{late} appointment(s) archived after their period was billed are included."
+        )
+    if blocked:
+        messages.append(
+            f"{blocked} appointment(s) in unresolved overlap conflicts are left out; "
+            "resolve them in the action log and bill them in a later timesheet."
+        )
+    return messages
 
 
 MAX_FILE_STEM_BYTES = 200

@@ -533,43 +533,15 @@ def timesheet_xero_push(*, timesheet: Timesheet, user: User) -> XeroPush:
             created = False
             contact = "already invoiced"
             if not timesheet.xero_invoice_id:
-                data = timesheet_billed(timesheet)
-                contact_id, contact = _contact(client, terms, key)
-                invoice = {
-                    "Type": "ACCREC",
-                    "Contact": {"ContactID": contact_id},
-                    "Date": f"{timesheet.created_at:%Y-%m-%d}",
-                    "Reference": data.period[:255],
-                    "Status": "DRAFT",
-                    "CurrencyCode": timesheet.currency,
-                    "LineAmountTypes": "Exclusive",
-                    "LineItems": xero_invoice_lines(data, terms=terms),
-                }
-                reply = client.call(
-                    "PUT",
-                    f"{ACCOUNTING}/Invoices",
-                    json_body={"Invoices": [invoice]},
-                    params={"unitdp": "4"},
-                    idempotency_key=_content_key(key, invoice),
-                )
-                [stored] = reply.body["Invoices"]
-                timesheet.xero_invoice_id = stored["InvoiceID"]
-                timesheet.xero_invoice_number = stored.get("InvoiceNumber", "")
-                timesheet.xero_invoice_url = INVOICE_LINK.format(stored["InvoiceID"])
-                timesheet.save(
-                    update_fields=["xero_invoice_id", "xero_invoice_number", "xero_invoice_url"]
+                contact = _invoice_create(
+                    client, timesheet, data=timesheet_billed(timesheet), terms=terms, key=key
                 )
                 created = True
             if not timesheet.xero_attachment_id:
                 name, pdf = timesheet_file(timesheet=timesheet, fmt="pdf")
-                reply = client.call(
-                    "PUT",
-                    f"{ACCOUNTING}/Invoices/{timesheet.xero_invoice_id}/Attachments/{quote(name)}",
-                    data=pdf,
-                    content_type="application/pdf",
-                    idempotency_key=f"{key}-pdf",
+                timesheet.xero_attachment_id = _attachment_add(
+                    client, timesheet, name=name, pdf=pdf, key=key
                 )
-                timesheet.xero_attachment_id = reply.body["Attachments"][0]["AttachmentID"]
             timesheet.uploaded_to_xero = True
             timesheet.save(update_fields=["xero_attachment_id", "uploaded_to_xero"])
             audit.message = (
@@ -601,6 +573,56 @@ def timesheet_xero_push(*, timesheet: Timesheet, user: User) -> XeroPush:
         requests_sent=client.requests_sent,
         created=created,
     )
+
+
+def _invoice_create(
+    client: XeroClient,
+    timesheet: Timesheet,
+    *,
+    data: TimesheetData,
+    terms: CustomerSettings,
+    key: str,
+) -> str:
+    """Create the timesheet's draft invoice (and its contact, once) and store its id, number and
+    link on the timesheet; returns the contact's name as the audit row tells it."""
+    contact_id, contact = _contact(client, terms, key)
+    invoice = {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": contact_id},
+        "Date": f"{timesheet.created_at:%Y-%m-%d}",
+        "Reference": data.period[:255],
+        "Status": "DRAFT",
+        "CurrencyCode": timesheet.currency,
+        "LineAmountTypes": "Exclusive",
+        "LineItems": xero_invoice_lines(data, terms=terms),
+    }
+    reply = client.call(
+        "PUT",
+        f"{ACCOUNTING}/Invoices",
+        json_body={"Invoices": [invoice]},
+        params={"unitdp": "4"},
+        idempotency_key=_content_key(key, invoice),
+    )
+    [stored] = reply.body["Invoices"]
+    timesheet.xero_invoice_id = stored["InvoiceID"]
+    timesheet.xero_invoice_number = stored.get("InvoiceNumber", "")
+    timesheet.xero_invoice_url = INVOICE_LINK.format(stored["InvoiceID"])
+    timesheet.save(update_fields=["xero_invoice_id", "xero_invoice_number", "xero_invoice_url"])
+    return contact
+
+
+def _attachment_add(
+    client: XeroClient, timesheet: Timesheet, *, name: str, pdf: bytes, key: str
+) -> str:
+    """Attach the timesheet's PDF to its invoice; returns the attachment's id."""
+    reply = client.call(
+        "PUT",
+        f"{ACCOUNTING}/Invoices/{timesheet.xero_invoice_id}/Attachments/{quote(name)}",
+        data=pdf,
+        content_type="application/pdf",
+        idempotency_key=f"{key}-pdf",
+    )
+    return str(reply.body["Attachments"][0]["AttachmentID"])
 
 
 def _content_key(key: str, invoice: dict[str, Any]) -> str:
