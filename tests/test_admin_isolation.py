@@ -11,7 +11,7 @@ from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_record
 from calendars.models import Appointment, Calendar, Category, Location
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from tests.unchanged import unchanged
 from timesheets.models import Timesheet
 
@@ -40,8 +40,8 @@ def bobs_rows(bob: User) -> dict[str, object]:
         timezone="Europe/Berlin",
     )
     return {
-        "appointment": make_appointment(
-            bob, subject="Bob's confidential meeting", category=category, location=location
+        "appointment": AppointmentFactory(
+            user=bob, subject="Bob's confidential meeting", category=category, location=location
         ),
         "category": category,
         "location": location,

@@ -16,7 +16,7 @@ from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_record
 from calendars.models import Appointment, Calendar, Category, Location
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from timesheets.models import Timesheet
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -29,9 +29,9 @@ def add_appointment(user: User, n: int) -> None:
         user=user, customer=f"Customer {n}", start_date="2025-05-01", end_date="2025-05-31"
     )
     calendar = Calendar.objects.create(user=user, name=f"Calendar {n}")
-    first = make_appointment(user).start_time
-    make_appointment(
-        user,
+    first = AppointmentFactory(user=user).start_time
+    AppointmentFactory(
+        user=user,
         start_time=first + timedelta(hours=n),
         category=category,
         location=location,

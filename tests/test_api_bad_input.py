@@ -13,7 +13,7 @@ from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import AuditLog
 from calendars.models import Appointment, Location
 from tests.api_helpers import api, api_client, without_throttling
-from tests.archive_helpers import make_configuration
+from tests.factories import ArchiveConfigurationFactory
 from tests.unchanged import unchanged
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -266,7 +266,7 @@ def test_a_duplicate_name_is_400_not_a_database_error(alice: User, alice_api: AP
 def test_out_of_range_schedule_values_are_400(
     alice: User, alice_api: APIClient, change: dict[str, Any], field: str
 ) -> None:
-    configuration = make_configuration(alice)
+    configuration = ArchiveConfigurationFactory(user=alice)
 
     with unchanged():
         response = alice_api.post(

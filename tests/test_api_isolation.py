@@ -15,8 +15,7 @@ from archiving.models import JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar, Category, Location
 from tests.api_helpers import api, api_client, ids, without_throttling
-from tests.archive_helpers import make_configuration
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
 from tests.unchanged import unchanged
 from timesheets.models import Timesheet
 
@@ -36,7 +35,7 @@ def bob_api(bob: User) -> APIClient:
 @pytest.fixture
 def alices(alice: User) -> dict[str, Model]:
     """One row of every kind, all Alice's."""
-    configuration = make_configuration(alice)
+    configuration = ArchiveConfigurationFactory(user=alice)
     timesheet = Timesheet.objects.create(
         user=alice, customer="Acme", start_date=date(2025, 5, 1), end_date=date(2025, 5, 31)
     )
@@ -44,7 +43,7 @@ def alices(alice: User) -> dict[str, Model]:
         "calendar": Calendar.objects.create(user=alice, name="Alice's calendar"),
         "location": Location.objects.create(user=alice, name="Alice's office"),
         "category": Category.objects.create(user=alice, name="Acme - billable"),
-        "appointment": make_appointment(alice, subject="Alice's meeting"),
+        "appointment": AppointmentFactory(user=alice, subject="Alice's meeting"),
         "timesheet": timesheet,
         "archive-configuration": configuration,
         "job-configuration": JobConfiguration.objects.create(
@@ -195,7 +194,7 @@ def test_a_job_cannot_use_another_users_archive_configuration(
 def test_bobs_appointment_cannot_be_moved_onto_alices_category(
     alices: dict[str, Model], bob: User, bob_api: APIClient
 ) -> None:
-    appointment = make_appointment(bob, subject="Bob's meeting")
+    appointment = AppointmentFactory(user=bob, subject="Bob's meeting")
 
     with unchanged():
         response = bob_api.patch(

@@ -19,8 +19,8 @@ from archiving.models import ArchiveConfiguration
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Category
 from tests.api_helpers import api, api_client, without_throttling
-from tests.archive_helpers import add_event, archive_copies, make_configuration
-from tests.conftest import make_appointment
+from tests.archive_helpers import add_event, archive_copies
+from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import FAILURE_RECORDS, unchanged
 from timesheets.models import Timesheet
@@ -50,7 +50,7 @@ def acme(user: User, day: int, **fields: object) -> Appointment:
     fields.setdefault("billing_type", "billable")
     fields.setdefault("categories", ["Acme - billable"])
     fields.setdefault("subject", f"Acme {day}")
-    return make_appointment(user, start_time=datetime(2025, 5, day, 9, tzinfo=UTC), **fields)
+    return AppointmentFactory(user=user, start_time=datetime(2025, 5, day, 9, tzinfo=UTC), **fields)
 
 
 # -- archive runs ------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def test_an_archive_run_through_the_api_archives_and_reports_success(
     connected_alice: User, fake_alice: FakeMicrosoft, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(Conf, "SYNC", True)  # django-q2 runs the queued task in-process
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
     add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00")
     client = api_client(connected_alice)
 
@@ -88,7 +88,7 @@ def test_an_archive_run_through_the_api_archives_and_reports_success(
 
 @pytest.mark.django_db(databases=["default", "web"], transaction=True)
 def test_a_queued_run_reports_queued_until_a_worker_takes_it(alice: User) -> None:
-    configuration = make_configuration(alice)
+    configuration = ArchiveConfigurationFactory(user=alice)
     client = api_client(alice)
 
     queued = client.post(api("archive-configuration-run", configuration.pk), {}, format="json")
@@ -101,7 +101,7 @@ def test_a_queued_run_reports_queued_until_a_worker_takes_it(alice: User) -> Non
 
 
 def test_a_run_refuses_a_date_phrase_it_does_not_understand(alice: User) -> None:
-    configuration = make_configuration(alice)
+    configuration = ArchiveConfigurationFactory(user=alice)
     client = api_client(alice)
 
     with unchanged():
@@ -325,7 +325,7 @@ def test_dismissing_a_closed_item_is_409(alice: User, alice_api: APIClient) -> N
 def test_resolving_an_overlap_keeps_the_chosen_appointments(
     alice: User, alice_api: APIClient
 ) -> None:
-    configuration = make_configuration(alice)
+    configuration = ArchiveConfigurationFactory(user=alice)
     kept, dropped = acme(alice, 8), acme(alice, 8, subject="Other")
     item = ActionLog.objects.create(
         user=alice,
@@ -418,7 +418,7 @@ def test_archive_runs_have_their_own_rate(alice: User, settings: Settings) -> No
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api": None, "archive-run": "1/hour"},
     }
-    configuration: ArchiveConfiguration = make_configuration(alice)
+    configuration: ArchiveConfiguration = ArchiveConfigurationFactory(user=alice)
     client = api_client(alice)
     url = api("archive-configuration-run", configuration.pk)
 

@@ -15,7 +15,8 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.schedules import job_schedule_sync, schedule_name
 from calendars.models import Appointment
-from tests.archive_helpers import add_event, archive_copies, make_configuration, writes
+from tests.archive_helpers import add_event, archive_copies, writes
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import FAILURE_RECORDS, unchanged
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
 @pytest.fixture
 def config(connected_alice: User) -> ArchiveConfiguration:
-    return make_configuration(connected_alice)
+    return ArchiveConfigurationFactory(user=connected_alice)
 
 
 def test_archive_by_name_for_a_date_prints_a_summary(
@@ -104,7 +105,7 @@ def test_a_partial_run_exits_with_an_error(
 
 
 def test_a_disconnected_user_is_a_clear_error(alice: User, fake_alice: FakeMicrosoft) -> None:
-    make_configuration(alice)
+    ArchiveConfigurationFactory(user=alice)
 
     with (
         unchanged(microsoft=fake_alice, allow_new=FAILURE_RECORDS),

@@ -11,7 +11,8 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration
 from auditing.models import ActionLog
 from calendars.models import Appointment
-from tests.archive_helpers import add_event, archive_copies, make_configuration, run_archive
+from tests.archive_helpers import add_event, archive_copies, run_archive
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import unchanged
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
 @pytest.fixture
 def config(connected_alice: User) -> ArchiveConfiguration:
-    return make_configuration(connected_alice)
+    return ArchiveConfigurationFactory(user=connected_alice)
 
 
 def copied_subjects(fake: FakeMicrosoft, user: User) -> list[str]:
@@ -158,7 +159,7 @@ def test_another_user_cannot_resolve_alices_conflict(
 def test_with_overlaps_allowed_every_non_free_appointment_is_copied(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    config = make_configuration(connected_alice, allow_overlaps=True)
+    config = ArchiveConfigurationFactory(user=connected_alice, allow_overlaps=True)
     add_event(fake_alice, connected_alice, "A", "2025-05-08T09:00", 60)
     add_event(fake_alice, connected_alice, "B", "2025-05-08T09:30", 60, showAs="tentative")
     add_event(fake_alice, connected_alice, "C", "2025-05-08T09:45", 60, showAs="free")
@@ -178,8 +179,8 @@ def test_resolving_a_conflict_copies_the_kept_one_into_every_destination_of_that
     from archiving.resolutions import overlap_resolve
 
     monkeypatch.setattr(Conf, "SYNC", True)  # django-q2 runs the queued task in-process
-    general = make_configuration(
-        connected_alice, name="General", destination_calendar_uri="msgraph://calendars/General"
+    general = ArchiveConfigurationFactory(
+        user=connected_alice, name="General", destination_calendar_uri="msgraph://calendars/General"
     )
     add_event(fake_alice, connected_alice, "Acme workshop", "2025-05-08T09:00", 120)
     add_event(fake_alice, connected_alice, "Globex call", "2025-05-08T09:30", 30)

@@ -24,6 +24,7 @@ from archiving.schedules import job_next_run, job_schedule_sync, schedules_sync
 from archiving.tasks import scheduled_archive
 from auditing.models import AuditLog
 from calendars.models import Appointment
+from tests.factories import ArchiveConfigurationFactory, JobConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -34,24 +35,6 @@ SYDNEY = zoneinfo.ZoneInfo("Australia/Sydney")
 
 def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
-
-
-def make_configuration(user: User, **fields: Any) -> ArchiveConfiguration:
-    fields.setdefault("name", "Daily")
-    fields.setdefault("timezone", "Europe/London")
-    return ArchiveConfiguration.objects.create(
-        user=user,
-        source_calendar_uri="msgraph://calendars/Calendar",
-        destination_calendar_uri="msgraph://calendars/Archive",
-        **fields,
-    )
-
-
-def make_job(configuration: ArchiveConfiguration, **fields: Any) -> JobConfiguration:
-    fields.setdefault("schedule_type", JobConfiguration.ScheduleType.DAILY)
-    return JobConfiguration.objects.create(
-        user=configuration.user, archive_configuration=configuration, **fields
-    )
 
 
 def unsaved_job(zone_name: str, **fields: Any) -> JobConfiguration:
@@ -68,7 +51,9 @@ def schedules() -> list[Schedule]:
 
 @pytest.fixture
 def configuration(alice: User) -> ArchiveConfiguration:
-    return make_configuration(alice)
+    return ArchiveConfigurationFactory(
+        user=alice, name="Daily", destination_calendar_uri="msgraph://calendars/Archive"
+    )
 
 
 # -- one schedule per active job ---------------------------------------------------------------
@@ -77,7 +62,9 @@ def configuration(alice: User) -> ArchiveConfiguration:
 def test_an_active_daily_job_gets_exactly_one_schedule_on_the_web_database(
     configuration: ArchiveConfiguration,
 ) -> None:
-    job = make_job(configuration, schedule_hour=6, schedule_minute=30)
+    job = JobConfigurationFactory(
+        archive_configuration=configuration, schedule_hour=6, schedule_minute=30
+    )
 
     job_schedule_sync(job=job)
 
@@ -93,8 +80,8 @@ def test_an_active_daily_job_gets_exactly_one_schedule_on_the_web_database(
 
 
 def test_an_active_weekly_job_gets_a_weekly_schedule(configuration: ArchiveConfiguration) -> None:
-    job = make_job(
-        configuration,
+    job = JobConfigurationFactory(
+        archive_configuration=configuration,
         schedule_type=JobConfiguration.ScheduleType.WEEKLY,
         schedule_day_of_week=JobConfiguration.DayOfWeek.FRIDAY,
     )
@@ -109,7 +96,9 @@ def test_an_active_weekly_job_gets_a_weekly_schedule(configuration: ArchiveConfi
 def test_saving_a_job_again_updates_its_schedule_instead_of_adding_one(
     configuration: ArchiveConfiguration,
 ) -> None:
-    job = make_job(configuration, schedule_hour=6, schedule_minute=0)
+    job = JobConfigurationFactory(
+        archive_configuration=configuration, schedule_hour=6, schedule_minute=0
+    )
     job_schedule_sync(job=job)
 
     job.schedule_hour = 18
@@ -132,7 +121,7 @@ def test_saving_a_job_again_updates_its_schedule_instead_of_adding_one(
 def test_a_job_that_must_not_run_on_its_own_has_no_schedule(
     configuration: ArchiveConfiguration, job_fields: dict[str, Any], configuration_active: bool
 ) -> None:
-    job = make_job(configuration)
+    job = JobConfigurationFactory(archive_configuration=configuration)
     job_schedule_sync(job=job)
     assert len(schedules()) == 1
 
@@ -147,7 +136,9 @@ def test_a_job_that_must_not_run_on_its_own_has_no_schedule(
 
 
 def test_a_new_manual_job_gets_no_schedule(configuration: ArchiveConfiguration) -> None:
-    job = make_job(configuration, schedule_type=JobConfiguration.ScheduleType.MANUAL)
+    job = JobConfigurationFactory(
+        archive_configuration=configuration, schedule_type=JobConfiguration.ScheduleType.MANUAL
+    )
 
     job_schedule_sync(job=job)
 
@@ -302,7 +293,7 @@ def test_adding_a_job_in_the_admin_creates_its_schedule(
 def test_changing_a_job_in_the_admin_updates_its_schedule(
     alice_client: Client, configuration: ArchiveConfiguration
 ) -> None:
-    job = make_job(configuration)
+    job = JobConfigurationFactory(archive_configuration=configuration)
     job_schedule_sync(job=job)
 
     response = alice_client.post(
@@ -322,7 +313,7 @@ def test_changing_a_job_in_the_admin_updates_its_schedule(
 def test_making_a_job_manual_in_the_admin_removes_its_schedule(
     alice_client: Client, configuration: ArchiveConfiguration
 ) -> None:
-    job = make_job(configuration)
+    job = JobConfigurationFactory(archive_configuration=configuration)
     job_schedule_sync(job=job)
 
     response = alice_client.post(
@@ -337,7 +328,7 @@ def test_making_a_job_manual_in_the_admin_removes_its_schedule(
 def test_deleting_a_job_in_the_admin_removes_its_schedule(
     alice_client: Client, configuration: ArchiveConfiguration
 ) -> None:
-    job = make_job(configuration)
+    job = JobConfigurationFactory(archive_configuration=configuration)
     job_schedule_sync(job=job)
 
     response = alice_client.post(
@@ -352,7 +343,9 @@ def test_deleting_a_job_in_the_admin_removes_its_schedule(
 def test_the_job_list_shows_the_next_run_and_the_last_run(
     alice_client: Client, configuration: ArchiveConfiguration, alice: User
 ) -> None:
-    job = make_job(configuration, schedule_hour=7, schedule_minute=15)
+    job = JobConfigurationFactory(
+        archive_configuration=configuration, schedule_hour=7, schedule_minute=15
+    )
     job_schedule_sync(job=job)
     AuditLog.objects.create(
         user=alice,
@@ -377,7 +370,9 @@ def test_the_job_list_shows_the_next_run_and_the_last_run(
 def test_a_job_that_never_ran_says_so_in_the_job_list(
     alice_client: Client, configuration: ArchiveConfiguration
 ) -> None:
-    make_job(configuration, schedule_type=JobConfiguration.ScheduleType.MANUAL)
+    JobConfigurationFactory(
+        archive_configuration=configuration, schedule_type=JobConfiguration.ScheduleType.MANUAL
+    )
 
     response = alice_client.get(reverse("admin:archiving_jobconfiguration_changelist"))
 
@@ -391,13 +386,19 @@ def test_a_job_that_never_ran_says_so_in_the_job_list(
 def test_sync_schedules_creates_fixes_and_removes_schedules(
     configuration: ArchiveConfiguration,
 ) -> None:
-    missing = make_job(configuration, schedule_hour=6, schedule_minute=0)
-    drifted = make_job(configuration, schedule_hour=12, schedule_minute=0)
+    missing = JobConfigurationFactory(
+        archive_configuration=configuration, schedule_hour=6, schedule_minute=0
+    )
+    drifted = JobConfigurationFactory(
+        archive_configuration=configuration, schedule_hour=12, schedule_minute=0
+    )
     job_schedule_sync(job=drifted)
     Schedule.objects.filter(name=f"archive-job-{drifted.pk}").update(
         next_run=utc(2020, 1, 1, 3, 17)
     )
-    make_job(configuration, schedule_type=JobConfiguration.ScheduleType.MANUAL)
+    JobConfigurationFactory(
+        archive_configuration=configuration, schedule_type=JobConfiguration.ScheduleType.MANUAL
+    )
     Schedule.objects.create(
         name="archive-job-999999",
         func="archiving.tasks.scheduled_archive",
@@ -422,7 +423,7 @@ def test_sync_schedules_creates_fixes_and_removes_schedules(
 
 
 def test_sync_schedules_twice_changes_nothing(configuration: ArchiveConfiguration) -> None:
-    make_job(configuration)
+    JobConfigurationFactory(archive_configuration=configuration)
     schedules_sync()
     before = [(s.pk, s.next_run) for s in schedules()]
 
@@ -455,7 +456,12 @@ def sync_cluster(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_scheduler_fires_a_due_job_and_puts_its_next_run_back_on_local_time(
     sync_cluster: None, connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    configuration = make_configuration(connected_alice, timezone="Australia/Sydney")
+    configuration = ArchiveConfigurationFactory(
+        user=connected_alice,
+        name="Daily",
+        destination_calendar_uri="msgraph://calendars/Archive",
+        timezone="Australia/Sydney",
+    )
     fake_alice.add_calendar(connected_alice.email, "Archive")
     yesterday = timezone.now().astimezone(SYDNEY).date() - timedelta(days=1)
     fake_alice.add_event(
@@ -463,7 +469,9 @@ def test_the_scheduler_fires_a_due_job_and_puts_its_next_run_back_on_local_time(
     )
     # Twelve hours from now, local: the scheduler's own "plus one day" lands elsewhere.
     local_hour = (timezone.now().astimezone(SYDNEY).hour + 12) % 24
-    job = make_job(configuration, archive_window_days=2, schedule_hour=local_hour)
+    job = JobConfigurationFactory(
+        archive_configuration=configuration, archive_window_days=2, schedule_hour=local_hour
+    )
     job_schedule_sync(job=job)
     Schedule.objects.filter(name=f"archive-job-{job.pk}").update(
         next_run=timezone.now() - timedelta(minutes=1)
@@ -485,7 +493,7 @@ def test_the_scheduler_fires_a_due_job_and_puts_its_next_run_back_on_local_time(
 def test_the_scheduler_leaves_a_job_alone_until_it_is_due(
     sync_cluster: None, configuration: ArchiveConfiguration
 ) -> None:
-    job = make_job(configuration)
+    job = JobConfigurationFactory(archive_configuration=configuration)
     job_schedule_sync(job=job)
     before = Schedule.objects.get().next_run
 
@@ -503,8 +511,13 @@ def test_the_scheduler_leaves_a_job_alone_until_it_is_due(
 def test_a_scheduled_run_archives_the_window_ending_today_in_the_configuration_zone(
     connected_alice: User, fake_alice: FakeMicrosoft, zone_name: str
 ) -> None:
-    configuration = make_configuration(connected_alice, timezone=zone_name)
-    job = make_job(configuration, archive_window_days=7)
+    configuration = ArchiveConfigurationFactory(
+        user=connected_alice,
+        name="Daily",
+        destination_calendar_uri="msgraph://calendars/Archive",
+        timezone=zone_name,
+    )
+    job = JobConfigurationFactory(archive_configuration=configuration, archive_window_days=7)
     zone = zoneinfo.ZoneInfo(zone_name)
     today = timezone.now().astimezone(zone).date()
 
@@ -522,7 +535,7 @@ def test_a_scheduled_run_archives_the_window_ending_today_in_the_configuration_z
 def test_a_scheduled_run_of_a_deleted_job_removes_its_schedule(
     configuration: ArchiveConfiguration,
 ) -> None:
-    job = make_job(configuration)
+    job = JobConfigurationFactory(archive_configuration=configuration)
     job_schedule_sync(job=job)
     job_id = job.pk
     job.delete()

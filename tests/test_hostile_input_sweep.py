@@ -25,8 +25,7 @@ from django.urls import reverse
 from accounts.models import User
 from calendars.models import Appointment
 from tests.api_helpers import api, api_client, without_throttling
-from tests.archive_helpers import make_configuration
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
 from timesheets.services import TimesheetError, timesheet_generate
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -130,7 +129,7 @@ def readers_answer(client: Client, user: User) -> None:
 def test_hostile_values_in_an_admin_add_form_are_refused_or_readable(
     admin_client: Client, admin_user: User, model: type[models.Model], model_admin: Any
 ) -> None:
-    make_appointment(admin_user, customer="Acme", billing_type="billable")
+    AppointmentFactory(user=admin_user, customer="Acme", billing_type="billable")
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
     page = admin_client.get(url)
     assert page.status_code == 200
@@ -188,7 +187,7 @@ def test_hostile_values_in_an_api_write_are_4xx_or_readable(
 
 
 def test_api_job_configuration_writes_with_hostile_values_are_4xx(alice: User) -> None:
-    configuration = make_configuration(alice)
+    configuration = ArchiveConfigurationFactory(user=alice)
     client = api_client(alice)
     base = {
         "archive_configuration": configuration.pk,

@@ -10,7 +10,7 @@ import pytest
 
 from accounts.models import User
 from calendars.models import Appointment, AppointmentLocked
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from timesheets.models import Timesheet
 from timesheets.services import timesheet_generate, timesheet_void
 
@@ -26,8 +26,8 @@ def media_in_tmp(settings: object, tmp_path: Path) -> None:
 
 @pytest.fixture
 def billed(alice: User) -> Appointment:
-    appointment = make_appointment(
-        alice, subject="Acme review", customer="Acme", billing_type="billable"
+    appointment = AppointmentFactory(
+        user=alice, subject="Acme review", customer="Acme", billing_type="billable"
     )
     timesheet_generate(user=alice, customer="Acme", start=MAY[0], end=MAY[1])
     appointment.refresh_from_db()
@@ -58,7 +58,7 @@ def test_saving_a_changed_billed_appointment_raises_and_changes_nothing(
 def test_a_copy_read_before_the_timesheet_was_issued_cannot_change_it_either(
     alice: User,
 ) -> None:
-    appointment = make_appointment(alice, subject="Acme review", customer="Acme")
+    appointment = AppointmentFactory(user=alice, subject="Acme review", customer="Acme")
     stale = Appointment.objects.get(pk=appointment.pk)
     timesheet_generate(user=alice, customer="Acme", start=MAY[0], end=MAY[1])
 
@@ -93,8 +93,8 @@ def test_the_archive_runs_bookkeeping_still_saves_on_a_billed_appointment(
 
 
 def test_unlocked_leaves_out_billed_appointments(alice: User, billed: Appointment) -> None:
-    later = make_appointment(
-        alice, start_time=datetime(2025, 6, 2, 9, 0, tzinfo=UTC), customer="Acme"
+    later = AppointmentFactory(
+        user=alice, start_time=datetime(2025, 6, 2, 9, 0, tzinfo=UTC), customer="Acme"
     )
 
     mine = Appointment.objects.filter(user=alice)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from adminassistant.dashboard import dashboard_month
 from adminassistant.days import day_bounds_utc, today_in
-from tests.conftest import make_user
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -24,7 +24,7 @@ JUST_AFTER_AUCKLAND_MIDNIGHT = datetime(2025, 5, 31, 12, 30, tzinfo=UTC)
 @pytest.fixture
 def kiri(db: None, monkeypatch: pytest.MonkeyPatch) -> User:
     monkeypatch.setattr(timezone, "now", lambda: JUST_AFTER_AUCKLAND_MIDNIGHT)
-    return make_user("kiri@example.com", name="Kiri Tane", timezone="Pacific/Auckland")
+    return UserFactory(email="kiri@example.com", name="Kiri Tane", timezone="Pacific/Auckland")
 
 
 def test_today_is_the_date_in_the_zone_asked_for() -> None:

@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts.models import User
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import FAILURE_RECORDS, unchanged
 from timesheets.models import CustomerSettings, Timesheet
@@ -41,8 +41,8 @@ def acme(user: User, day: int, hour: int = 9, minutes: int = 60, **fields: objec
     fields.setdefault("billing_type", "billable")
     fields.setdefault("categories", ["Acme - billable"])
     start = datetime(2025, 5, day, hour - 1, 0, tzinfo=UTC)  # hour is London (BST) time
-    return make_appointment(
-        user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
+    return AppointmentFactory(
+        user=user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
     )
 
 
@@ -60,8 +60,8 @@ def may(alice: User) -> dict[str, Appointment]:
         "conflict": acme(alice, 19, subject="Undecided", overlap_state="conflict"),
         "globex": acme(alice, 20, subject="Globex call", customer="Globex"),
         "personal": acme(alice, 21, subject="Dentist", customer=None, categories=[]),
-        "june": make_appointment(
-            alice,
+        "june": AppointmentFactory(
+            user=alice,
             subject="June work",
             customer="Acme",
             billing_type="billable",
