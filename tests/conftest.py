@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
 
 from accounts.microsoft import (
     UserTokenCache,
@@ -16,6 +17,7 @@ from accounts.microsoft import (
 from accounts.models import User
 from adminassistant.graph import GraphClient, RetryPolicy
 from calendars.models import Appointment, Category, Location
+from tests.api_helpers import api_client
 from tests.factories import AppointmentFactory, UserFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
@@ -62,6 +64,12 @@ def bob_client(bob: User) -> Client:
 @pytest.fixture
 def admin_client(admin_user: User) -> Client:
     return logged_in(admin_user)
+
+
+@pytest.fixture
+def alice_api(alice: User) -> APIClient:
+    """Alice through the REST API, with a personal API token."""
+    return api_client(alice)
 
 
 @pytest.fixture

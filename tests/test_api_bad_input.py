@@ -12,7 +12,7 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import AuditLog
 from calendars.models import Appointment, Location
-from tests.api_helpers import api, api_client, without_throttling
+from tests.api_helpers import api, without_throttling
 from tests.factories import ArchiveConfigurationFactory
 from tests.unchanged import unchanged
 
@@ -34,11 +34,6 @@ ARCHIVE = {
 @pytest.fixture(autouse=True)
 def unthrottled(settings: Settings) -> None:
     without_throttling(settings)
-
-
-@pytest.fixture
-def alice_api(alice: User) -> APIClient:
-    return api_client(alice)
 
 
 def nothing_written() -> bool:

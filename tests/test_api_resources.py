@@ -14,7 +14,7 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import AuditLog
 from calendars.models import Appointment, Calendar, Category, Location
-from tests.api_helpers import api, api_client, ids, without_throttling
+from tests.api_helpers import api, ids, without_throttling
 from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db(databases=["default", "web"])
 @pytest.fixture(autouse=True)
 def unthrottled(settings: Settings) -> None:
     without_throttling(settings)
-
-
-@pytest.fixture
-def alice_api(alice: User) -> APIClient:
-    return api_client(alice)
 
 
 def archive_configuration_for(user: User) -> int:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django_q.conf import Conf
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from archiving.models import ArchiveConfiguration
 from auditing.models import ActionLog
 from calendars.models import Appointment
+from tests.api_helpers import api, without_throttling
 from tests.archive_helpers import add_event, archive_copies, run_archive
-from tests.factories import ArchiveConfigurationFactory
+from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import unchanged
 
@@ -196,3 +201,57 @@ def test_resolving_a_conflict_copies_the_kept_one_into_every_destination_of_that
     assert [e["subject"] for e in fake_alice.events(connected_alice.email, "General")] == [
         "Acme workshop"
     ]
+
+
+# -- resolved through the API --------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def unthrottled(settings: Settings) -> None:
+    without_throttling(settings)
+
+
+def acme_at_nine_utc(user: User, day: int, **fields: object) -> Appointment:
+    fields.setdefault("customer", "Acme")
+    fields.setdefault("billing_type", "billable")
+    fields.setdefault("categories", ["Acme - billable"])
+    fields.setdefault("subject", f"Acme {day}")
+    return AppointmentFactory(user=user, start_time=datetime(2025, 5, day, 9, tzinfo=UTC), **fields)
+
+
+def test_resolving_an_overlap_keeps_the_chosen_appointments(
+    alice: User, alice_api: APIClient
+) -> None:
+    configuration = ArchiveConfigurationFactory(user=alice)
+    kept, dropped = acme_at_nine_utc(alice, 8), acme_at_nine_utc(alice, 8, subject="Other")
+    item = ActionLog.objects.create(
+        user=alice,
+        event_type="overlap",
+        details={
+            "configuration": configuration.pk,
+            "appointments": [{"id": kept.pk}, {"id": dropped.pk}],
+        },
+    )
+
+    response = alice_api.post(api("action-log-resolve", item.pk), {"keep": [kept.pk]}, "json")
+
+    kept.refresh_from_db()
+    dropped.refresh_from_db()
+    assert response.status_code == 200
+    assert (kept.overlap_state, dropped.overlap_state) == ("kept", "discarded")
+
+
+def test_keeping_an_appointment_outside_the_overlap_is_400(
+    alice: User, alice_api: APIClient
+) -> None:
+    item = ActionLog.objects.create(
+        user=alice, event_type="overlap", details={"appointments": [{"id": 1}]}
+    )
+
+    with unchanged():
+        response = alice_api.post(api("action-log-resolve", item.pk), {"keep": [999]}, "json")
+
+    assert response.status_code == 400
+    assert "Only appointments of this overlap" in response.json()["keep"][0]
+    item.refresh_from_db()
+    assert item.state == "open"

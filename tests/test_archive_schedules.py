@@ -20,7 +20,7 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
-from archiving.schedules import job_next_run, job_schedule_sync, schedules_sync
+from archiving.schedules import job_next_run, job_schedule_sync, schedule_name, schedules_sync
 from archiving.tasks import scheduled_archive
 from auditing.models import AuditLog
 from calendars.models import Appointment
@@ -544,3 +544,30 @@ def test_a_scheduled_run_of_a_deleted_job_removes_its_schedule(
 
     assert result["status"] == "skipped"
     assert schedules() == []
+
+
+# -- when the configuration's time zone changes --------------------------------------------------
+
+
+def test_changing_a_configurations_time_zone_moves_its_jobs_schedule(
+    connected_alice: User, alice_client: Client
+) -> None:
+    config = ArchiveConfigurationFactory(user=connected_alice)
+    job = JobConfigurationFactory(archive_configuration=config)
+    job_schedule_sync(job=job)
+    before = Schedule.objects.get(name=schedule_name(job.pk)).next_run
+
+    alice_client.post(
+        reverse("admin:archiving_archiveconfiguration_change", args=[config.pk]),
+        {
+            "name": config.name,
+            "source_calendar_uri": config.source_calendar_uri,
+            "destination_calendar_uri": config.destination_calendar_uri,
+            "timezone": "Australia/Sydney",
+            "is_active": "on",
+        },
+    )
+
+    after = Schedule.objects.get(name=schedule_name(job.pk)).next_run
+    assert after != before
+    assert after.astimezone(zoneinfo.ZoneInfo("Australia/Sydney")).hour == 23
