@@ -1,17 +1,21 @@
-"""Periods are counted in the consultant's own time zone, taken from Outlook when they connect."""
+"""Periods and 'today' are counted in the user's own time zone, taken from Outlook on connect."""
 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from adminassistant.dashboard import dashboard_month
+from adminassistant.days import day_bounds_utc, today_in
 from adminassistant.validators import iana_time_zone
 from archiving.models import ArchiveConfiguration
 from calendars.models import Appointment
@@ -228,3 +232,43 @@ def test_graph_refuses_an_undocumented_iana_zone_and_the_client_never_sends_one(
 
     assert result.counts.copied == 1
     assert graph_client(user=connected_alice).prefer().endswith('outlook.timezone="UTC"')
+
+
+# -- today is the user's day ---------------------------------------------------------------------
+
+
+JUST_AFTER_AUCKLAND_MIDNIGHT = datetime(2025, 5, 31, 12, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def kiri(db: None, monkeypatch: pytest.MonkeyPatch) -> User:
+    monkeypatch.setattr(timezone, "now", lambda: JUST_AFTER_AUCKLAND_MIDNIGHT)
+    return UserFactory(email="kiri@example.com", name="Kiri Tane", timezone="Pacific/Auckland")
+
+
+def test_today_is_the_date_in_the_zone_asked_for() -> None:
+    assert today_in("Pacific/Auckland", now=JUST_AFTER_AUCKLAND_MIDNIGHT) == date(2025, 6, 1)
+    assert today_in("UTC", now=JUST_AFTER_AUCKLAND_MIDNIGHT) == date(2025, 5, 31)
+
+
+def test_a_local_day_spans_its_own_hours_across_a_dst_change() -> None:
+    start, end = day_bounds_utc(date(2025, 3, 30), date(2025, 3, 30), "Europe/London")
+
+    assert (start, end) == (
+        datetime(2025, 3, 30, 0, 0, tzinfo=UTC),
+        datetime(2025, 3, 30, 23, 0, tzinfo=UTC),
+    )
+
+
+def test_the_dashboard_opens_on_the_users_own_month(kiri: User) -> None:
+    request = RequestFactory().get("/admin/")
+    request.user = kiri
+
+    assert dashboard_month(request, kiri) == date(2025, 6, 1)
+
+
+def test_the_timesheet_commands_today_is_the_consultants_day(kiri: User) -> None:
+    with pytest.raises(CommandError, match="from 2025-06-01 to 2025-06-01"):
+        call_command(
+            "timesheet", kiri.email, "--customer", "Acme", "--start", "today", "--end", "today"
+        )
