@@ -47,14 +47,6 @@ def add_event(
     )
 
 
-def make_configuration(user: User, **fields: Any) -> ArchiveConfiguration:
-    fields.setdefault("name", "Daily archive")
-    fields.setdefault("source_calendar_uri", "msgraph://calendars/Calendar")
-    fields.setdefault("destination_calendar_uri", 'msgraph://calendars/"Billable Archive"')
-    fields.setdefault("timezone", "Europe/London")
-    return ArchiveConfiguration.objects.create(user=user, **fields)
-
-
 def run_archive(
     configuration: ArchiveConfiguration,
     start: date = DAY,

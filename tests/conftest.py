@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
 
 from accounts.microsoft import (
     UserTokenCache,
@@ -19,11 +17,11 @@ from accounts.microsoft import (
 from accounts.models import User
 from adminassistant.graph import GraphClient, RetryPolicy
 from calendars.models import Appointment, Category, Location
+from tests.api_helpers import api_client
+from tests.factories import AppointmentFactory, UserFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
 pytest_plugins = ["tests.fakes.fixtures"]
-
-PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
@@ -32,25 +30,19 @@ def fast_password_hashing(settings: Settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_user(email: str, **fields: Any) -> User:
-    fields.setdefault("is_staff", True)
-    fields.setdefault("role", User.Role.MEMBER)
-    return User.objects.create_user(email, PASSWORD, **fields)
-
-
 @pytest.fixture
 def alice(db: None) -> User:
-    return make_user("alice@example.com", name="Alice Archer", timezone="Europe/London")
+    return UserFactory(email="alice@example.com", name="Alice Archer", timezone="Europe/London")
 
 
 @pytest.fixture
 def bob(db: None) -> User:
-    return make_user("bob@example.com", name="Bob Baker", timezone="Europe/Berlin")
+    return UserFactory(email="bob@example.com", name="Bob Baker", timezone="Europe/Berlin")
 
 
 @pytest.fixture
 def admin_user(db: None) -> User:
-    return User.objects.create_superuser("admin@example.com", PASSWORD, name="Ada Admin")
+    return UserFactory(email="admin@example.com", name="Ada Admin", superuser=True)
 
 
 def logged_in(user: User) -> Client:
@@ -74,19 +66,18 @@ def admin_client(admin_user: User) -> Client:
     return logged_in(admin_user)
 
 
-def make_appointment(user: User, **fields: Any) -> Appointment:
-    start = fields.pop("start_time", None) or datetime(2025, 5, 8, 9, 0, tzinfo=UTC)
-    fields.setdefault("end_time", start + timedelta(hours=1))
-    fields.setdefault("subject", "Workshop")
-    return Appointment.objects.create(user=user, start_time=start, **fields)
+@pytest.fixture
+def alice_api(alice: User) -> APIClient:
+    """Alice through the REST API, with a personal API token."""
+    return api_client(alice)
 
 
 @pytest.fixture
 def alice_appointment(alice: User) -> Appointment:
     category = Category.objects.create(user=alice, name="Acme - billable", color="preset0")
     location = Location.objects.create(user=alice, name="Acme HQ")
-    return make_appointment(
-        alice,
+    return AppointmentFactory(
+        user=alice,
         subject="Acme design review",
         category=category,
         location=location,

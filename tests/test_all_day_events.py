@@ -10,7 +10,8 @@ import pytest
 from accounts.microsoft import graph_client
 from accounts.models import User
 from calendars.models import Appointment
-from tests.archive_helpers import make_configuration, run_archive
+from tests.archive_helpers import run_archive
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from timesheets.services import timesheet_generate
 
@@ -54,7 +55,7 @@ def test_graph_answers_an_all_day_event_midnight_to_midnight_in_the_zone_asked_f
 def test_an_all_day_event_is_archived_on_its_own_date_west_of_utc(
     fake_alice: FakeMicrosoft, connected_alice: User
 ) -> None:
-    configuration = make_configuration(connected_alice, timezone="America/New_York")
+    configuration = ArchiveConfigurationFactory(user=connected_alice, timezone="America/New_York")
     all_day(
         fake_alice,
         connected_alice,
@@ -78,7 +79,7 @@ def test_an_all_day_event_is_archived_on_its_own_date_west_of_utc(
 def test_an_all_day_out_of_office_day_is_archived_but_not_billed(
     fake_alice: FakeMicrosoft, connected_alice: User
 ) -> None:
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
     all_day(
         fake_alice,
         connected_alice,

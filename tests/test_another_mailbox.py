@@ -9,8 +9,9 @@ from pytest_django.fixtures import Settings
 from accounts.models import User
 from archiving.run import ArchiveRunError
 from calendars.models import Appointment, Calendar
-from tests.archive_helpers import add_event, make_configuration, run_archive
-from tests.conftest import connect_microsoft, make_user
+from tests.archive_helpers import add_event, run_archive
+from tests.conftest import connect_microsoft
+from tests.factories import ArchiveConfigurationFactory, UserFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -33,14 +34,16 @@ def boss(fake_microsoft: FakeMicrosoft) -> FakeMicrosoft:
 
 @pytest.fixture
 def assistant(fake_microsoft: FakeMicrosoft, boss: FakeMicrosoft) -> User:
-    user = make_user("assistant@example.com", name="Asha Assistant", timezone="Europe/London")
+    user = UserFactory(
+        email="assistant@example.com", name="Asha Assistant", timezone="Europe/London"
+    )
     fake_microsoft.add_user(user.email, name=user.name)
     return user
 
 
 def boss_configuration(user: User):
-    return make_configuration(
-        user,
+    return ArchiveConfigurationFactory(
+        user=user,
         source_calendar_uri=f"msgraph://{BOSS}/calendars/Calendar",
         destination_calendar_uri=f'msgraph://{BOSS}/calendars/"Boss Archive"',
     )

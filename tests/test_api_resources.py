@@ -14,8 +14,8 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import AuditLog
 from calendars.models import Appointment, Calendar, Category, Location
-from tests.api_helpers import api, api_client, ids, without_throttling
-from tests.archive_helpers import make_configuration
+from tests.api_helpers import api, ids, without_throttling
+from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -25,13 +25,8 @@ def unthrottled(settings: Settings) -> None:
     without_throttling(settings)
 
 
-@pytest.fixture
-def alice_api(alice: User) -> APIClient:
-    return api_client(alice)
-
-
 def archive_configuration_for(user: User) -> int:
-    return make_configuration(user, name="Weekly archive").pk
+    return ArchiveConfigurationFactory(user=user, name="Weekly archive").pk
 
 
 class Resource:
@@ -207,11 +202,11 @@ def test_a_job_configuration_gets_a_schedule_and_loses_it_when_deleted(
 def test_appointments_filter_by_the_period_they_start_in(alice: User, alice_api: APIClient) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from tests.conftest import make_appointment
-
     def at(day: int, hour: int, hours: int = 1) -> Appointment:
         start = datetime(2025, 5, day, hour, tzinfo=UTC)
-        return make_appointment(alice, start_time=start, end_time=start + timedelta(hours=hours))
+        return AppointmentFactory(
+            user=alice, start_time=start, end_time=start + timedelta(hours=hours)
+        )
 
     before = at(7, 8)
     across_start = at(7, 22, hours=3)  # ends on the 8th, 01:00 UTC: billed on the 7th
@@ -232,11 +227,9 @@ def test_a_date_as_the_end_of_a_period_includes_that_whole_day_in_the_users_time
 ) -> None:
     from datetime import UTC, datetime
 
-    from tests.conftest import make_appointment
-
     # 23:30 UTC on 8 May is 00:30 on 9 May in London (BST): not on the 8th for Alice.
-    late = make_appointment(alice, start_time=datetime(2025, 5, 8, 23, 30, tzinfo=UTC))
-    evening = make_appointment(alice, start_time=datetime(2025, 5, 8, 20, 0, tzinfo=UTC))
+    late = AppointmentFactory(user=alice, start_time=datetime(2025, 5, 8, 23, 30, tzinfo=UTC))
+    evening = AppointmentFactory(user=alice, start_time=datetime(2025, 5, 8, 20, 0, tzinfo=UTC))
 
     response = alice_api.get(api("appointment-list"), {"start": "2025-05-08", "end": "2025-05-08"})
 
@@ -257,13 +250,12 @@ def test_a_date_as_the_end_of_a_period_includes_that_whole_day_in_the_users_time
 def test_appointments_filter_by_their_fields(
     alice: User, alice_api: APIClient, params: dict[str, str], expected: set[str]
 ) -> None:
-    from tests.conftest import make_appointment
 
     made = {
-        "acme": make_appointment(alice, subject="Review", customer="Acme"),
-        "admin": make_appointment(alice, subject="Invoicing", billing_type="non-billable"),
-        "private": make_appointment(alice, subject="Dentist", is_private=True),
-        "archived": make_appointment(alice, subject="Old", is_archived=True),
+        "acme": AppointmentFactory(user=alice, subject="Review", customer="Acme"),
+        "admin": AppointmentFactory(user=alice, subject="Invoicing", billing_type="non-billable"),
+        "private": AppointmentFactory(user=alice, subject="Dentist", is_private=True),
+        "archived": AppointmentFactory(user=alice, subject="Old", is_archived=True),
     }
 
     response = alice_api.get(api("appointment-list"), params)
@@ -274,14 +266,12 @@ def test_appointments_filter_by_their_fields(
 def test_appointments_page_through_a_stable_cursor(alice: User, alice_api: APIClient) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from tests.conftest import make_appointment
-
     start = datetime(2025, 5, 1, 9, tzinfo=UTC)
-    made = [make_appointment(alice, start_time=start + timedelta(hours=i)) for i in range(5)]
+    made = [AppointmentFactory(user=alice, start_time=start + timedelta(hours=i)) for i in range(5)]
 
     first = alice_api.get(api("appointment-list"), {"page_size": 2}).json()
     # A row added before the first page must not shift the next one.
-    make_appointment(alice, start_time=start - timedelta(days=1))
+    AppointmentFactory(user=alice, start_time=start - timedelta(days=1))
     second = alice_api.get(first["next"]).json()
 
     assert [row["id"] for row in first["results"]] == [made[0].pk, made[1].pk]

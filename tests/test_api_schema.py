@@ -32,8 +32,7 @@ from adminassistant.wsgi import application
 from auditing.models import ActionLog
 from calendars.models import Calendar, Category, Location
 from tests.api_helpers import token_key, without_throttling
-from tests.archive_helpers import make_configuration
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
 from timesheets.models import Timesheet
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -51,11 +50,11 @@ def alices_key(alice: User, settings: Settings, tmp_path: Any) -> str:
     """Alice's token, and one row of each kind so that some generated ids hit a real row."""
     without_throttling(settings)
     settings.MEDIA_ROOT = tmp_path / "media"
-    configuration = make_configuration(alice)
+    configuration = ArchiveConfigurationFactory(user=alice)
     Calendar.objects.create(user=alice, name="Calendar")
     Location.objects.create(user=alice, name="Office")
     Category.objects.create(user=alice, name="Acme - billable")
-    make_appointment(alice, customer="Acme")
+    AppointmentFactory(user=alice, customer="Acme")
     Timesheet.objects.create(
         user=alice, customer="Acme", start_date=date(2025, 5, 1), end_date=date(2025, 5, 31)
     )

@@ -1,5 +1,4 @@
-"""Personal API tokens: created in the admin and shown once, stored hashed, used as Bearer keys,
-revoked and expired."""
+"""Personal API tokens: made in the admin, shown once, stored hashed, used, revoked, expired."""
 
 from __future__ import annotations
 
@@ -177,3 +176,22 @@ def test_a_session_works_for_the_browsable_api(alice_client: Client) -> None:
 
     assert response.status_code == 200
     assert "Appointment" in response.content.decode()
+
+
+# -- the new key is shown once, from the server side ---------------------------------------------
+
+
+def test_a_new_api_key_is_shown_once_and_never_set_in_a_cookie(alice_client: Client) -> None:
+    created = alice_client.post(reverse("admin:accounts_apitoken_add"), {"name": "script"})
+    token = ApiToken.objects.get()
+
+    shown = alice_client.get(created["Location"])
+    again = alice_client.get(created["Location"])
+
+    key = next(str(m) for m in shown.context["messages"] if "copy it now" in str(m))
+    key = key.split(" is ", 1)[1].split(" ", 1)[0]
+    assert ApiToken.hash_key(key) == token.key_hash
+    for response in (created, shown):
+        assert all(key not in morsel.value for morsel in response.cookies.values())
+        assert "messages" not in response.cookies
+    assert key not in again.content.decode()

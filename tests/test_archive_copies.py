@@ -14,7 +14,8 @@ from accounts.microsoft import graph_client
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, ArchiveCopy
 from calendars.models import Appointment
-from tests.archive_helpers import add_event, make_configuration, run_archive, writes
+from tests.archive_helpers import add_event, run_archive, writes
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -26,8 +27,12 @@ BILLABLE = 'msgraph://calendars/"Billable Archive"'
 @pytest.fixture
 def two_configurations(connected_alice: User) -> tuple[ArchiveConfiguration, ArchiveConfiguration]:
     return (
-        make_configuration(connected_alice, name="General", destination_calendar_uri=GENERAL),
-        make_configuration(connected_alice, name="Billable", destination_calendar_uri=BILLABLE),
+        ArchiveConfigurationFactory(
+            user=connected_alice, name="General", destination_calendar_uri=GENERAL
+        ),
+        ArchiveConfigurationFactory(
+            user=connected_alice, name="Billable", destination_calendar_uri=BILLABLE
+        ),
     )
 
 
@@ -78,7 +83,9 @@ def test_a_rerun_of_either_configuration_writes_nothing(
 def test_changing_the_destination_fills_the_new_calendar_and_leaves_the_old_one_alone(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    configuration = make_configuration(connected_alice, destination_calendar_uri=GENERAL)
+    configuration = ArchiveConfigurationFactory(
+        user=connected_alice, destination_calendar_uri=GENERAL
+    )
     add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00")
     run_archive(configuration)
     old_copy = events_in(fake_alice, connected_alice, "General Archive")
@@ -118,7 +125,7 @@ def test_an_update_at_the_source_updates_the_copy_in_each_destination(
 def test_a_copied_appointment_moved_into_an_overlap_still_updates_its_copy(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
     call = add_event(fake_alice, connected_alice, "Acme call", "2025-05-09T13:00")
     add_event(fake_alice, connected_alice, "Globex workshop", "2025-05-09T15:00", 120)
     run_archive(configuration, start=date(2025, 5, 9))
@@ -149,7 +156,7 @@ def test_a_late_call_moved_past_midnight_onto_a_holiday_follows_into_the_archive
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
 
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
     call = add_event(fake_alice, connected_alice, "Acme late call", "2025-05-09T23:30", 30)
     fake_alice.add_event(
         connected_alice.email,
@@ -192,7 +199,7 @@ def test_an_event_moved_out_of_the_window_is_followed_not_reported_deleted(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
 
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
     meeting = add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00")
     run_archive(configuration)
     graph_client(user=connected_alice).request(

@@ -14,8 +14,9 @@ from archiving.models import ArchiveConfiguration
 from archiving.run import ArchiveAlreadyRunning
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar
-from tests.archive_helpers import add_event, archive_copies, make_configuration, run_archive, writes
+from tests.archive_helpers import add_event, archive_copies, run_archive, writes
 from tests.conftest import RecordedSleep
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
 @pytest.fixture
 def config(connected_alice: User) -> ArchiveConfiguration:
-    return make_configuration(connected_alice)
+    return ArchiveConfigurationFactory(user=connected_alice)
 
 
 @pytest.fixture

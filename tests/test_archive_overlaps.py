@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django_q.conf import Conf
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from archiving.models import ArchiveConfiguration
 from auditing.models import ActionLog
 from calendars.models import Appointment
-from tests.archive_helpers import add_event, archive_copies, make_configuration, run_archive
+from tests.api_helpers import api, without_throttling
+from tests.archive_helpers import add_event, archive_copies, run_archive
+from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import unchanged
 
@@ -20,7 +26,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
 @pytest.fixture
 def config(connected_alice: User) -> ArchiveConfiguration:
-    return make_configuration(connected_alice)
+    return ArchiveConfigurationFactory(user=connected_alice)
 
 
 def copied_subjects(fake: FakeMicrosoft, user: User) -> list[str]:
@@ -158,7 +164,7 @@ def test_another_user_cannot_resolve_alices_conflict(
 def test_with_overlaps_allowed_every_non_free_appointment_is_copied(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    config = make_configuration(connected_alice, allow_overlaps=True)
+    config = ArchiveConfigurationFactory(user=connected_alice, allow_overlaps=True)
     add_event(fake_alice, connected_alice, "A", "2025-05-08T09:00", 60)
     add_event(fake_alice, connected_alice, "B", "2025-05-08T09:30", 60, showAs="tentative")
     add_event(fake_alice, connected_alice, "C", "2025-05-08T09:45", 60, showAs="free")
@@ -178,8 +184,8 @@ def test_resolving_a_conflict_copies_the_kept_one_into_every_destination_of_that
     from archiving.resolutions import overlap_resolve
 
     monkeypatch.setattr(Conf, "SYNC", True)  # django-q2 runs the queued task in-process
-    general = make_configuration(
-        connected_alice, name="General", destination_calendar_uri="msgraph://calendars/General"
+    general = ArchiveConfigurationFactory(
+        user=connected_alice, name="General", destination_calendar_uri="msgraph://calendars/General"
     )
     add_event(fake_alice, connected_alice, "Acme workshop", "2025-05-08T09:00", 120)
     add_event(fake_alice, connected_alice, "Globex call", "2025-05-08T09:30", 30)
@@ -195,3 +201,57 @@ def test_resolving_a_conflict_copies_the_kept_one_into_every_destination_of_that
     assert [e["subject"] for e in fake_alice.events(connected_alice.email, "General")] == [
         "Acme workshop"
     ]
+
+
+# -- resolved through the API --------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def unthrottled(settings: Settings) -> None:
+    without_throttling(settings)
+
+
+def acme_at_nine_utc(user: User, day: int, **fields: object) -> Appointment:
+    fields.setdefault("customer", "Acme")
+    fields.setdefault("billing_type", "billable")
+    fields.setdefault("categories", ["Acme - billable"])
+    fields.setdefault("subject", f"Acme {day}")
+    return AppointmentFactory(user=user, start_time=datetime(2025, 5, day, 9, tzinfo=UTC), **fields)
+
+
+def test_resolving_an_overlap_keeps_the_chosen_appointments(
+    alice: User, alice_api: APIClient
+) -> None:
+    configuration = ArchiveConfigurationFactory(user=alice)
+    kept, dropped = acme_at_nine_utc(alice, 8), acme_at_nine_utc(alice, 8, subject="Other")
+    item = ActionLog.objects.create(
+        user=alice,
+        event_type="overlap",
+        details={
+            "configuration": configuration.pk,
+            "appointments": [{"id": kept.pk}, {"id": dropped.pk}],
+        },
+    )
+
+    response = alice_api.post(api("action-log-resolve", item.pk), {"keep": [kept.pk]}, "json")
+
+    kept.refresh_from_db()
+    dropped.refresh_from_db()
+    assert response.status_code == 200
+    assert (kept.overlap_state, dropped.overlap_state) == ("kept", "discarded")
+
+
+def test_keeping_an_appointment_outside_the_overlap_is_400(
+    alice: User, alice_api: APIClient
+) -> None:
+    item = ActionLog.objects.create(
+        user=alice, event_type="overlap", details={"appointments": [{"id": 1}]}
+    )
+
+    with unchanged():
+        response = alice_api.post(api("action-log-resolve", item.pk), {"keep": [999]}, "json")
+
+    assert response.status_code == 400
+    assert "Only appointments of this overlap" in response.json()["keep"][0]
+    item.refresh_from_db()
+    assert item.state == "open"

@@ -12,12 +12,8 @@ from archiving.models import ArchiveConfiguration
 from archiving.run import ArchiveRunError
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar, Location
-from tests.archive_helpers import (
-    add_event,
-    archive_copies,
-    make_configuration,
-    run_archive,
-)
+from tests.archive_helpers import add_event, archive_copies, run_archive
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -25,7 +21,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
 @pytest.fixture
 def config(connected_alice: User) -> ArchiveConfiguration:
-    return make_configuration(connected_alice)
+    return ArchiveConfigurationFactory(user=connected_alice)
 
 
 def test_a_run_stores_each_appointment_with_its_billing_and_outlook_fields(
@@ -152,8 +148,8 @@ def test_the_source_calendar_is_the_configured_one_not_the_default(
     add_event(
         fake_alice, connected_alice, "In consulting", "2025-05-08T11:00", calendar="Consulting"
     )
-    config = make_configuration(
-        connected_alice, source_calendar_uri="msgraph://calendars/consulting"
+    config = ArchiveConfigurationFactory(
+        user=connected_alice, source_calendar_uri="msgraph://calendars/consulting"
     )
 
     run_archive(config)
@@ -164,7 +160,9 @@ def test_the_source_calendar_is_the_configured_one_not_the_default(
 def test_a_missing_source_calendar_fails_clearly_and_is_audited(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    config = make_configuration(connected_alice, source_calendar_uri="msgraph://calendars/Nope")
+    config = ArchiveConfigurationFactory(
+        user=connected_alice, source_calendar_uri="msgraph://calendars/Nope"
+    )
 
     with pytest.raises(ArchiveRunError, match="The source calendar “Nope” does not exist"):
         run_archive(config)
@@ -237,7 +235,7 @@ def test_a_weekly_series_across_the_clock_change_keeps_its_local_time(
 def test_a_day_window_is_the_local_day_on_clock_change_days(
     connected_alice: User, fake_alice: FakeMicrosoft, zone: str, day: date, start: str, end: str
 ) -> None:
-    config = make_configuration(connected_alice, timezone=zone)
+    config = ArchiveConfigurationFactory(user=connected_alice, timezone=zone)
 
     run_archive(config, day)
 
@@ -248,7 +246,7 @@ def test_a_day_window_is_the_local_day_on_clock_change_days(
 def test_an_event_just_outside_the_local_day_is_not_archived(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    config = make_configuration(connected_alice, timezone="Australia/Sydney")
+    config = ArchiveConfigurationFactory(user=connected_alice, timezone="Australia/Sydney")
     add_event(fake_alice, connected_alice, "Late", "2025-04-06T23:30", 30, zone="Australia/Sydney")
     add_event(
         fake_alice, connected_alice, "Next day", "2025-04-07T00:00", 30, zone="Australia/Sydney"

@@ -13,7 +13,8 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration
 from archiving.phrases import DateRange
 from archiving.services import archive_queue
-from tests.archive_helpers import add_event, make_configuration
+from tests.archive_helpers import add_event
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
 @pytest.fixture
 def config(connected_alice: User) -> ArchiveConfiguration:
-    return make_configuration(connected_alice)
+    return ArchiveConfigurationFactory(user=connected_alice)
 
 
 def queue(config: ArchiveConfiguration, capture: object) -> str:

@@ -13,7 +13,8 @@ from adminassistant.days import today_in
 from archiving.models import ArchiveRun, JobConfiguration
 from archiving.tasks import archive_task, scheduled_archive
 from tests.api_helpers import api, api_client
-from tests.archive_helpers import add_event, make_configuration
+from tests.archive_helpers import add_event
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"], transaction=True)
@@ -27,7 +28,7 @@ def sync_queue(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_queued_run_is_recorded_with_who_asked_and_when_it_ran(
     connected_alice: User, fake_alice: FakeMicrosoft, sync_queue: None
 ) -> None:
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
     add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00")
 
     queued = api_client(connected_alice).post(
@@ -52,7 +53,7 @@ def test_a_queued_run_is_recorded_with_who_asked_and_when_it_ran(
 def test_a_finished_run_still_reports_success_after_django_q2_pruned_its_result(
     connected_alice: User, fake_alice: FakeMicrosoft, sync_queue: None
 ) -> None:
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
     client = api_client(connected_alice)
     queued = client.post(
         api("archive-configuration-run", configuration.pk), {"dates": "8 May 2025"}, format="json"
@@ -68,7 +69,7 @@ def test_a_finished_run_still_reports_success_after_django_q2_pruned_its_result(
 
 
 def test_a_run_that_fails_is_recorded_as_a_failure_with_the_reason(alice: User) -> None:
-    configuration = make_configuration(alice)  # never connected to Microsoft 365
+    configuration = ArchiveConfigurationFactory(user=alice)  # never connected to Microsoft 365
     client = api_client(alice)
     queued = client.post(
         api("archive-configuration-run", configuration.pk), {"dates": "8 May 2025"}, format="json"
@@ -86,7 +87,7 @@ def test_a_run_that_fails_is_recorded_as_a_failure_with_the_reason(alice: User) 
 def test_another_users_run_is_not_found(
     connected_alice: User, fake_alice: FakeMicrosoft, bob: User, sync_queue: None
 ) -> None:
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
     queued = api_client(connected_alice).post(
         api("archive-configuration-run", configuration.pk), {"dates": "8 May 2025"}, format="json"
     )
@@ -99,7 +100,7 @@ def test_another_users_run_is_not_found(
 def test_a_scheduled_run_is_recorded_with_its_window(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
     job = JobConfiguration.objects.create(
         user=connected_alice,
         archive_configuration=configuration,

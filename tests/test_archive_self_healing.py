@@ -11,27 +11,19 @@ from django.utils import timezone
 from accounts.microsoft import MicrosoftNotConfigured, graph_client
 from accounts.models import User
 from adminassistant.days import today_in
-from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveRun
 from archiving.schedules import HEALING_LIMIT_DAYS, scheduled_window
 from archiving.tasks import scheduled_archive
 from auditing.models import ActionLog
 from calendars.models import Appointment
-from tests.archive_helpers import add_event, archive_copies, make_configuration, run_archive
-from tests.conftest import make_appointment
+from tests.archive_helpers import add_event, archive_copies, run_archive
+from tests.factories import AppointmentFactory, ArchiveConfigurationFactory, JobConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from timesheets.models import Timesheet
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
 TODAY = date(2025, 5, 20)
-
-
-def make_job(configuration: ArchiveConfiguration, **fields: object) -> JobConfiguration:
-    fields.setdefault("schedule_type", JobConfiguration.ScheduleType.DAILY)
-    fields.setdefault("archive_window_days", 1)
-    return JobConfiguration.objects.create(
-        user=configuration.user, archive_configuration=configuration, **fields
-    )
 
 
 def succeeded(configuration: ArchiveConfiguration, start: date, end: date) -> ArchiveRun:
@@ -50,8 +42,10 @@ def billed_through(user: User, day: date) -> None:
     timesheet = Timesheet.objects.create(
         user=user, start_date=day.replace(day=1), end_date=day, customer="Acme"
     )
-    make_appointment(
-        user, start_time=datetime(day.year, day.month, day.day, 9, tzinfo=UTC), timesheet=timesheet
+    AppointmentFactory(
+        user=user,
+        start_time=datetime(day.year, day.month, day.day, 9, tzinfo=UTC),
+        timesheet=timesheet,
     )
 
 
@@ -59,7 +53,9 @@ def billed_through(user: User, day: date) -> None:
 
 
 def test_a_first_run_with_nothing_billed_reaches_back_the_healing_limit(alice: User) -> None:
-    job = make_job(make_configuration(alice))
+    job = JobConfigurationFactory(
+        archive_configuration=ArchiveConfigurationFactory(user=alice), archive_window_days=1
+    )
 
     dates = scheduled_window(job=job, today=TODAY)
 
@@ -67,8 +63,8 @@ def test_a_first_run_with_nothing_billed_reaches_back_the_healing_limit(alice: U
 
 
 def test_a_run_resumes_at_the_end_of_the_last_successful_window(alice: User) -> None:
-    configuration = make_configuration(alice)
-    job = make_job(configuration)
+    configuration = ArchiveConfigurationFactory(user=alice)
+    job = JobConfigurationFactory(archive_configuration=configuration, archive_window_days=1)
     billed_through(alice, TODAY - timedelta(days=1))
     succeeded(configuration, TODAY - timedelta(days=4), TODAY - timedelta(days=3))
 
@@ -78,8 +74,8 @@ def test_a_run_resumes_at_the_end_of_the_last_successful_window(alice: User) -> 
 
 
 def test_a_run_reaches_back_to_the_oldest_day_not_on_an_issued_timesheet(alice: User) -> None:
-    configuration = make_configuration(alice)
-    job = make_job(configuration)
+    configuration = ArchiveConfigurationFactory(user=alice)
+    job = JobConfigurationFactory(archive_configuration=configuration, archive_window_days=1)
     billed_through(alice, TODAY - timedelta(days=6))
     succeeded(configuration, TODAY - timedelta(days=1), TODAY - timedelta(days=1))
 
@@ -89,8 +85,8 @@ def test_a_run_reaches_back_to_the_oldest_day_not_on_an_issued_timesheet(alice: 
 
 
 def test_the_configured_window_is_the_minimum(alice: User) -> None:
-    configuration = make_configuration(alice)
-    job = make_job(configuration, archive_window_days=7)
+    configuration = ArchiveConfigurationFactory(user=alice)
+    job = JobConfigurationFactory(archive_configuration=configuration, archive_window_days=7)
     billed_through(alice, TODAY)
     succeeded(configuration, TODAY, TODAY)
 
@@ -105,8 +101,8 @@ def test_the_configured_window_is_the_minimum(alice: User) -> None:
 def test_after_two_missed_days_the_next_scheduled_run_archives_each_day_once(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    configuration = make_configuration(connected_alice)
-    job = make_job(configuration, archive_window_days=1)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
+    job = JobConfigurationFactory(archive_configuration=configuration, archive_window_days=1)
     today = today_in(configuration.timezone)
     days = [today - timedelta(days=back) for back in (3, 2, 1, 0)]
     for day in days:
@@ -126,8 +122,8 @@ def test_after_two_missed_days_the_next_scheduled_run_archives_each_day_once(
 def test_a_meeting_extended_two_days_later_is_updated_by_the_next_scheduled_run(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    configuration = make_configuration(connected_alice)
-    job = make_job(configuration, archive_window_days=1)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
+    job = JobConfigurationFactory(archive_configuration=configuration, archive_window_days=1)
     day = today_in(configuration.timezone) - timedelta(days=2)
     source = add_event(fake_alice, connected_alice, "Acme review", f"{day}T10:00", minutes=60)
     run_archive(configuration, day)
@@ -158,11 +154,11 @@ def stale_items(user: User) -> list[ActionLog]:
 
 
 def test_no_success_for_more_than_two_periods_opens_one_item(alice: User) -> None:
-    configuration = make_configuration(alice)  # never connected: every run fails
+    configuration = ArchiveConfigurationFactory(user=alice)  # never connected: every run fails
     ArchiveConfiguration.objects.filter(pk=configuration.pk).update(
         created_at=timezone.now() - timedelta(days=3)
     )
-    job = make_job(configuration)
+    job = JobConfigurationFactory(archive_configuration=configuration, archive_window_days=1)
 
     for _ in range(2):
         with pytest.raises(MicrosoftNotConfigured):
@@ -174,7 +170,9 @@ def test_no_success_for_more_than_two_periods_opens_one_item(alice: User) -> Non
 
 
 def test_a_failure_within_two_periods_opens_no_item(alice: User) -> None:
-    job = make_job(make_configuration(alice))
+    job = JobConfigurationFactory(
+        archive_configuration=ArchiveConfigurationFactory(user=alice), archive_window_days=1
+    )
 
     with pytest.raises(MicrosoftNotConfigured):
         scheduled_archive(job.pk)
@@ -185,8 +183,8 @@ def test_a_failure_within_two_periods_opens_no_item(alice: User) -> None:
 def test_the_item_closes_itself_when_a_run_succeeds(
     connected_alice: User, fake_alice: FakeMicrosoft
 ) -> None:
-    configuration = make_configuration(connected_alice)
-    job = make_job(configuration)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
+    job = JobConfigurationFactory(archive_configuration=configuration, archive_window_days=1)
     ActionLog.objects.open_item(
         user=connected_alice,
         event_type=ActionLog.EventType.ARCHIVE_STALE,

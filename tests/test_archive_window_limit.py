@@ -14,7 +14,7 @@ from pytest_django.fixtures import Settings
 from accounts.models import User
 from archiving.models import JobConfiguration
 from tests.api_helpers import api, api_client, without_throttling
-from tests.archive_helpers import make_configuration
+from tests.factories import ArchiveConfigurationFactory
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -55,7 +55,7 @@ def job_fields(configuration_pk: int, **overrides: Any) -> dict[str, Any]:
 def test_the_model_refuses_a_window_of_367_days(alice: User) -> None:
     job = JobConfiguration(
         user=alice,
-        archive_configuration=make_configuration(alice),
+        archive_configuration=ArchiveConfigurationFactory(user=alice),
         schedule_type=JobConfiguration.ScheduleType.DAILY,
         archive_window_days=367,
     )
@@ -69,7 +69,7 @@ def test_the_model_refuses_a_window_of_367_days(alice: User) -> None:
 def test_the_admin_and_the_api_refuse_367_days_with_the_same_message(
     alice: User, alice_client: Client
 ) -> None:
-    configuration = make_configuration(alice)
+    configuration = ArchiveConfigurationFactory(user=alice)
     fields = job_fields(configuration.pk, archive_window_days=367)
 
     in_admin = admin_errors(alice_client, **{k: str(v) for k, v in fields.items()})
@@ -80,7 +80,7 @@ def test_the_admin_and_the_api_refuse_367_days_with_the_same_message(
 
 
 def test_366_days_is_accepted_in_the_admin_and_the_api(alice: User, alice_client: Client) -> None:
-    configuration = make_configuration(alice)
+    configuration = ArchiveConfigurationFactory(user=alice)
     fields = job_fields(configuration.pk, archive_window_days=366)
 
     in_admin = alice_client.post(
@@ -99,7 +99,7 @@ def test_366_days_is_accepted_in_the_admin_and_the_api(alice: User, alice_client
 def test_the_admin_and_the_api_refuse_a_weekly_job_without_a_day_alike(
     alice: User, alice_client: Client
 ) -> None:
-    configuration = make_configuration(alice)
+    configuration = ArchiveConfigurationFactory(user=alice)
     fields = job_fields(configuration.pk, schedule_type="weekly")
 
     in_admin = admin_errors(alice_client, **{k: str(v) for k, v in fields.items()})

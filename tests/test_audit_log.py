@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import User
-from auditing.models import ActionLog, AuditLog
+from auditing.models import AuditLog
 from auditing.services import audit_operation, audit_record, sanitize
 from calendars.models import Location
 from tests.unchanged import unchanged
@@ -155,39 +154,3 @@ def test_sanitize_makes_dates_and_decimals_json_safe() -> None:
         "day": "2025-05-08",
         "hours": "1.50",
     }
-
-
-def test_resolving_action_items_in_the_admin_closes_and_audits_them(
-    alice_client: Client, alice: User
-) -> None:
-    item = ActionLog.objects.create(user=alice, event_type="overlap", description="Clash")
-
-    alice_client.post(
-        reverse("admin:auditing_actionlog_changelist"),
-        {"action": "resolve", "_selected_action": [item.pk]},
-    )
-
-    item.refresh_from_db()
-    assert item.state == "resolved"
-    assert item.closed_by == alice and item.closed_at is not None
-    assert AuditLog.objects.filter(
-        action_type="action_log", operation="resolved", resource_id=str(item.pk)
-    ).exists()
-
-
-def test_dismissing_leaves_already_closed_items_alone(alice_client: Client, alice: User) -> None:
-    done = ActionLog.objects.create(
-        user=alice, event_type="overlap", state="resolved", closed_at=timezone.now()
-    )
-    open_item = ActionLog.objects.create(user=alice, event_type="uncategorised")
-
-    response = alice_client.post(
-        reverse("admin:auditing_actionlog_changelist"),
-        {"action": "dismiss", "_selected_action": [done.pk, open_item.pk]},
-        follow=True,
-    )
-
-    done.refresh_from_db()
-    open_item.refresh_from_db()
-    assert (done.state, open_item.state) == ("resolved", "dismissed")
-    assert "1 item(s) dismissed." in response.text

@@ -20,8 +20,8 @@ from playwright.sync_api import Browser, Page, expect
 from accounts.models import User
 from archiving.tasks import archive_task
 from auditing.models import ActionLog
-from tests.archive_helpers import add_event, make_configuration
-from tests.conftest import PASSWORD, make_appointment, make_user
+from tests.archive_helpers import add_event
+from tests.factories import PASSWORD, AppointmentFactory, ArchiveConfigurationFactory, UserFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.test_browser_export import browser  # noqa: F401  (the shared Chromium)
 from timesheets.services import timesheet_generate
@@ -58,8 +58,8 @@ def month_of_work(user: User) -> None:
     ]:
         start = this_month(user, day, hour)
         fields.setdefault("billing_type", "billable")
-        make_appointment(
-            user,
+        AppointmentFactory(
+            user=user,
             start_time=start,
             end_time=start + timedelta(minutes=minutes),
             is_archived=True,
@@ -144,7 +144,7 @@ def test_a_staff_user_sees_no_other_users_figures(
     alice: User,
 ) -> None:
     month_of_work(alice)
-    bob = make_user("bob@example.com", name="Bob Baker")
+    bob = UserFactory(email="bob@example.com", name="Bob Baker")
     ActionLog.objects.create(user=alice, event_type="overlap", state=ActionLog.State.OPEN)
     page = log_in(browser, live_server, bob)
     page.goto(f"{live_server.url}/admin/?user={alice.pk}")
@@ -176,7 +176,7 @@ def test_archive_now_is_watched_to_the_end_on_its_run_page(
     fake_alice: FakeMicrosoft,
     connected_alice: User,
 ) -> None:
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
     yesterday = (timezone.now() - timedelta(days=1)).astimezone(
         zoneinfo.ZoneInfo(configuration.timezone)
     )

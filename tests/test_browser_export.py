@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from accounts.models import User
-from tests.conftest import PASSWORD, make_appointment
+from tests.factories import PASSWORD, AppointmentFactory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -44,8 +44,8 @@ def test_a_user_exports_selected_appointments_as_a_pdf_from_the_admin(
     settings.MEDIA_ROOT = tmp_path / "media"
     for n in range(3):
         start = datetime(2025, 5, 8 + n, 8, tzinfo=UTC)
-        make_appointment(
-            alice,
+        AppointmentFactory(
+            user=alice,
             subject=f"Acme session {n}",
             customer="Acme",
             billing_type="billable",

@@ -6,9 +6,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from calendars.models import Category
+from tests.api_helpers import api, api_client, without_throttling
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import FAILURE_RECORDS, unchanged
 
@@ -106,3 +109,46 @@ def test_graph_status_of_a_user_who_never_connected_says_so(
         pytest.raises(CommandError, match="has not connected Microsoft 365"),
     ):
         call_command("graph_status", alice.email)
+
+
+# -- through the API -----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def unthrottled(settings: Settings) -> None:
+    without_throttling(settings)
+
+
+def test_syncing_categories_copies_outlook_categories(
+    connected_alice: User, fake_alice: FakeMicrosoft
+) -> None:
+    fake_alice.add_category(connected_alice.email, "Acme - billable", "preset0")
+    fake_alice.add_category(connected_alice.email, "Online", "preset7")
+
+    response = api_client(connected_alice).post(api("calendar-sync-categories"))
+
+    assert response.status_code == 200
+    assert response.json() == {"created": 2, "updated": 0, "unchanged": 0}
+    assert Category.objects.filter(user=connected_alice).count() == 2
+
+
+def test_syncing_categories_without_microsoft_365_is_409(
+    alice_api: APIClient, fake_alice: FakeMicrosoft
+) -> None:
+    with unchanged(microsoft=fake_alice, allow_new=FAILURE_RECORDS):
+        response = alice_api.post(api("calendar-sync-categories"))
+
+    assert response.status_code == 409
+
+
+def test_syncing_categories_when_graph_fails_is_502(
+    connected_alice: User, fake_alice: FakeMicrosoft
+) -> None:
+    fake_alice.inject(status=500, path_contains="/outlook/masterCategories", times=None)
+
+    client = api_client(connected_alice)
+
+    with unchanged(microsoft=fake_alice, allow_new=FAILURE_RECORDS):
+        response = client.post(api("calendar-sync-categories"))
+
+    assert response.status_code == 502

@@ -10,7 +10,7 @@ from django.test import Client
 from playwright.sync_api import Browser
 
 from accounts.models import User
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.test_browser_export import browser  # noqa: F401
 
 PAGES = [

@@ -16,7 +16,7 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from timesheets.models import CustomerSettings
 from timesheets.services import period_customer_hours, timesheet_generate
 
@@ -35,8 +35,8 @@ def work(user: User, day: int, minutes: int = 60, **fields: object) -> Appointme
     fields.setdefault("billing_type", "billable")
     fields.setdefault("is_archived", True)
     start = datetime(2025, 5, day, 8, 0, tzinfo=UTC)
-    return make_appointment(
-        user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
+    return AppointmentFactory(
+        user=user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
     )
 
 

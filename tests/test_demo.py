@@ -18,7 +18,7 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from tests.unchanged import unchanged
 
 LONDON = ZoneInfo("Europe/London")
@@ -224,8 +224,8 @@ def test_rerun_removes_stale_demo_appointments_but_keeps_the_users_own() -> None
     run_demo("--days", "14")
     admin = User.objects.get(email="admin@example.com")
     noon = datetime.combine(yesterday_in_london() - timedelta(days=2), time(12), tzinfo=LONDON)
-    stale = make_appointment(admin, start_time=noon, ms_event_id="demo-19990101-9")
-    own = make_appointment(admin, start_time=noon, ms_event_id="AAMkAGI2-real-event")
+    stale = AppointmentFactory(user=admin, start_time=noon, ms_event_id="demo-19990101-9")
+    own = AppointmentFactory(user=admin, start_time=noon, ms_event_id="AAMkAGI2-real-event")
 
     run_demo("--days", "14")
 

@@ -7,10 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from calendars.models import Appointment, AppointmentLocked
-from tests.conftest import make_appointment
+from tests.api_helpers import api, without_throttling
+from tests.factories import AppointmentFactory
 from timesheets.models import Timesheet
 from timesheets.services import timesheet_generate, timesheet_void
 
@@ -26,8 +29,8 @@ def media_in_tmp(settings: object, tmp_path: Path) -> None:
 
 @pytest.fixture
 def billed(alice: User) -> Appointment:
-    appointment = make_appointment(
-        alice, subject="Acme review", customer="Acme", billing_type="billable"
+    appointment = AppointmentFactory(
+        user=alice, subject="Acme review", customer="Acme", billing_type="billable"
     )
     timesheet_generate(user=alice, customer="Acme", start=MAY[0], end=MAY[1])
     appointment.refresh_from_db()
@@ -58,7 +61,7 @@ def test_saving_a_changed_billed_appointment_raises_and_changes_nothing(
 def test_a_copy_read_before_the_timesheet_was_issued_cannot_change_it_either(
     alice: User,
 ) -> None:
-    appointment = make_appointment(alice, subject="Acme review", customer="Acme")
+    appointment = AppointmentFactory(user=alice, subject="Acme review", customer="Acme")
     stale = Appointment.objects.get(pk=appointment.pk)
     timesheet_generate(user=alice, customer="Acme", start=MAY[0], end=MAY[1])
 
@@ -93,8 +96,8 @@ def test_the_archive_runs_bookkeeping_still_saves_on_a_billed_appointment(
 
 
 def test_unlocked_leaves_out_billed_appointments(alice: User, billed: Appointment) -> None:
-    later = make_appointment(
-        alice, start_time=datetime(2025, 6, 2, 9, 0, tzinfo=UTC), customer="Acme"
+    later = AppointmentFactory(
+        user=alice, start_time=datetime(2025, 6, 2, 9, 0, tzinfo=UTC), customer="Acme"
     )
 
     mine = Appointment.objects.filter(user=alice)
@@ -112,3 +115,63 @@ def test_voiding_the_timesheet_unlocks_the_appointment(alice: User, billed: Appo
     assert not billed.is_locked
     assert Appointment.objects.get(pk=billed.pk).subject == "Changed after the void"
     assert Appointment.objects.filter(user=alice).unlocked().count() == 1
+
+
+# -- through the API -----------------------------------------------------------------------------
+
+
+MAY_BODY = {"customer": "Acme", "start": "2025-05-01", "end": "2025-05-31"}
+
+
+@pytest.fixture(autouse=True)
+def unthrottled(settings: Settings) -> None:
+    without_throttling(settings)
+
+
+def acme_at_nine_utc(user: User, day: int, **fields: object) -> Appointment:
+    fields.setdefault("customer", "Acme")
+    fields.setdefault("billing_type", "billable")
+    fields.setdefault("categories", ["Acme - billable"])
+    fields.setdefault("subject", f"Acme {day}")
+    return AppointmentFactory(user=user, start_time=datetime(2025, 5, day, 9, tzinfo=UTC), **fields)
+
+
+@pytest.fixture
+def issued_by_api(alice: User, alice_api: APIClient) -> Appointment:
+    appointment = acme_at_nine_utc(alice, 8)
+    alice_api.post(api("timesheet-list"), MAY_BODY, format="json")
+    appointment.refresh_from_db()
+    assert appointment.timesheet is not None
+    return appointment
+
+
+@pytest.mark.parametrize("method", ["patch", "put", "delete"])
+def test_an_appointment_on_an_issued_timesheet_refuses_changes_with_409(
+    issued_by_api: Appointment, alice_api: APIClient, method: str
+) -> None:
+    response = getattr(alice_api, method)(
+        api("appointment-detail", issued_by_api.pk),
+        {
+            "subject": "Changed",
+            "start_time": "2025-05-08T09:00:00Z",
+            "end_time": "2025-05-08T11:00:00Z",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 409
+    assert "void that timesheet" in response.json()["detail"]
+    assert Appointment.objects.get(pk=issued_by_api.pk).subject == "Acme 8"
+
+
+def test_a_locked_appointment_says_so_and_unlocks_when_its_timesheet_is_void(
+    issued_by_api: Appointment, alice_api: APIClient
+) -> None:
+    url = api("appointment-detail", issued_by_api.pk)
+    assert alice_api.get(url).json()["locked"] is True
+
+    alice_api.post(api("timesheet-void", issued_by_api.timesheet_id))
+    response = alice_api.patch(url, {"subject": "Changed"}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["locked"] is False

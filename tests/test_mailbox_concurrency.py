@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from accounts.models import User
-from tests.archive_helpers import add_event, make_configuration, run_archive
+from tests.archive_helpers import add_event, run_archive
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -66,7 +67,7 @@ def test_a_run_of_300_events_gets_no_concurrency_429s_and_sends_at_most_20_write
         start = datetime(day.year, day.month, day.day, 8) + timedelta(minutes=45 * (n % 10))
         add_event(fake_alice, connected_alice, f"Meeting {n}", start.isoformat(), minutes=30)
     fake_alice.latency = 0.02
-    configuration = make_configuration(connected_alice)
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
 
     result = run_archive(configuration, first, first + timedelta(days=29))
 

@@ -11,7 +11,7 @@ import pytest
 from accounts.microsoft import graph_client
 from accounts.models import User
 from adminassistant.graph import GraphError, onedrive_name, onedrive_path
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from timesheets.models import CustomerSettings
 from timesheets.services import timesheet_generate, timesheet_upload_onedrive
@@ -82,8 +82,8 @@ def test_a_customer_named_with_reserved_characters_gets_one_valid_folder(
     CustomerSettings.objects.create(
         user=connected_alice, customer="Acme", display_name="A/S Acme Ltd."
     )
-    make_appointment(
-        connected_alice,
+    AppointmentFactory(
+        user=connected_alice,
         customer="Acme",
         billing_type="billable",
         categories=["Acme - billable"],

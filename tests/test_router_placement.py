@@ -23,7 +23,7 @@ from django_q.tasks import async_task
 from accounts.models import User
 from adminassistant.routers import DatabaseRouter
 from calendars.models import Appointment
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -168,7 +168,7 @@ def test_a_queued_task_is_an_orm_queue_row_on_the_web_database() -> None:
 
 
 def test_an_appointment_is_a_row_on_the_core_database(alice: User) -> None:
-    appointment = make_appointment(alice)
+    appointment = AppointmentFactory(user=alice)
     rows = count_rows(
         "default", "SELECT count(*) FROM appointments WHERE id = %s", [appointment.pk]
     )

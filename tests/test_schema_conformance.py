@@ -24,7 +24,7 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar, Category, Location
-from tests.conftest import make_appointment, make_user
+from tests.factories import AppointmentFactory, UserFactory
 from timesheets.models import Timesheet
 
 pytestmark = pytest.mark.django_db
@@ -296,7 +296,7 @@ def at(hour: int) -> datetime:
 
 # Small builders, one per owned table, for the delete-rule and timestamp tests.
 def build_appointment(user: User) -> Appointment:
-    return make_appointment(user)
+    return AppointmentFactory(user=user)
 
 
 def build_location(user: User) -> Location:
@@ -493,7 +493,7 @@ def test_database_refuses_an_appointment_that_ends_before_it_starts(alice: User)
 
 @pytest.mark.parametrize("table", OWNED_BUILDERS)
 def test_deleting_a_user_deletes_the_rows_they_own(table: str) -> None:
-    owner = make_user("owner@example.com")
+    owner = UserFactory(email="owner@example.com")
     row = OWNED_BUILDERS[table](owner)
     owner.delete()
     assert not type(row).objects.filter(pk=row.pk).exists()
@@ -524,7 +524,7 @@ def test_deleting_a_linked_row_unlinks_the_appointment_and_keeps_it(
     alice: User, link: str, build: Any
 ) -> None:
     linked = build(alice)
-    appointment = make_appointment(alice, **{link: linked})
+    appointment = AppointmentFactory(user=alice, **{link: linked})
     linked.delete()
     appointment.refresh_from_db()
     assert getattr(appointment, f"{link}_id") is None

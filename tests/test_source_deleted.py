@@ -14,7 +14,8 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration, ArchiveCopy
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
-from tests.archive_helpers import add_event, make_configuration, run_archive
+from tests.archive_helpers import add_event, run_archive
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import unchanged
 from timesheets.services import timesheet_generate, timesheet_void
@@ -27,10 +28,12 @@ MAY = (date(2025, 5, 1), date(2025, 5, 31))
 @pytest.fixture
 def configurations(connected_alice: User) -> list[ArchiveConfiguration]:
     return [
-        make_configuration(
-            connected_alice, name="General", destination_calendar_uri="msgraph://calendars/General"
+        ArchiveConfigurationFactory(
+            user=connected_alice,
+            name="General",
+            destination_calendar_uri="msgraph://calendars/General",
         ),
-        make_configuration(connected_alice, name="Billable"),
+        ArchiveConfigurationFactory(user=connected_alice, name="Billable"),
     ]
 
 

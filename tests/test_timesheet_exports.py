@@ -15,7 +15,7 @@ from django_q.conf import Conf
 
 from accounts.models import User
 from calendars.models import Appointment
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from timesheets.documents import render_csv
 from timesheets.services import timesheet_data
 
@@ -30,8 +30,8 @@ def media_in_tmp(settings: object, tmp_path: Path) -> None:
 def booked(user: User, customer: str, n: int, **fields: object) -> Appointment:
     start = datetime(2025, 5, 1, 8, tzinfo=UTC) + timedelta(hours=n)
     fields.setdefault("subject", f"{customer} work {n}")
-    return make_appointment(
-        user,
+    return AppointmentFactory(
+        user=user,
         customer=customer,
         billing_type="billable",
         categories=[f"{customer} - billable"],
@@ -98,7 +98,10 @@ def test_csv_streams_the_same_rows_and_totals_as_the_document(
 def test_appointments_that_cannot_be_billed_give_a_message(
     alice_client: Client, alice: User
 ) -> None:
-    rows = [booked(alice, "Acme", 1, show_as="free"), make_appointment(alice, subject="Dentist")]
+    rows = [
+        booked(alice, "Acme", 1, show_as="free"),
+        AppointmentFactory(user=alice, subject="Dentist"),
+    ]
 
     response = export(alice_client, "export_pdf", rows)
     page = alice_client.get(reverse("admin:calendars_appointment_changelist"))

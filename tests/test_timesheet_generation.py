@@ -11,11 +11,14 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
-from tests.conftest import make_appointment
+from tests.api_helpers import api, api_client, without_throttling
+from tests.factories import AppointmentFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import FAILURE_RECORDS, unchanged
 from timesheets.models import CustomerSettings, Timesheet
@@ -41,8 +44,8 @@ def acme(user: User, day: int, hour: int = 9, minutes: int = 60, **fields: objec
     fields.setdefault("billing_type", "billable")
     fields.setdefault("categories", ["Acme - billable"])
     start = datetime(2025, 5, day, hour - 1, 0, tzinfo=UTC)  # hour is London (BST) time
-    return make_appointment(
-        user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
+    return AppointmentFactory(
+        user=user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
     )
 
 
@@ -60,8 +63,8 @@ def may(alice: User) -> dict[str, Appointment]:
         "conflict": acme(alice, 19, subject="Undecided", overlap_state="conflict"),
         "globex": acme(alice, 20, subject="Globex call", customer="Globex"),
         "personal": acme(alice, 21, subject="Dentist", customer=None, categories=[]),
-        "june": make_appointment(
-            alice,
+        "june": AppointmentFactory(
+            user=alice,
             subject="June work",
             customer="Acme",
             billing_type="billable",
@@ -429,3 +432,151 @@ def test_the_command_refuses_bad_input_and_issues_nothing(
         call_command("timesheet", *args)
 
     assert not Timesheet.objects.exists()
+
+
+# -- through the API -----------------------------------------------------------------------------
+
+
+MAY_BODY = {"customer": "Acme", "start": "2025-05-01", "end": "2025-05-31"}
+
+
+@pytest.fixture(autouse=True)
+def unthrottled(settings: Settings) -> None:
+    without_throttling(settings)
+
+
+def acme_at_nine_utc(user: User, day: int, **fields: object) -> Appointment:
+    fields.setdefault("customer", "Acme")
+    fields.setdefault("billing_type", "billable")
+    fields.setdefault("categories", ["Acme - billable"])
+    fields.setdefault("subject", f"Acme {day}")
+    return AppointmentFactory(user=user, start_time=datetime(2025, 5, day, 9, tzinfo=UTC), **fields)
+
+
+def test_generating_a_timesheet_bills_and_locks_the_periods_appointments(
+    alice: User, alice_api: APIClient
+) -> None:
+    billed = [acme_at_nine_utc(alice, 8), acme_at_nine_utc(alice, 9)]
+    globex = acme_at_nine_utc(alice, 9, customer="Globex")
+
+    response = alice_api.post(api("timesheet-list"), MAY_BODY, format="json")
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["appointments"] == 2
+    assert body["billable"] == "2 hrs"
+    assert body["timesheet"]["customer"] == "Acme"
+    assert body["timesheet"]["status"] == "issued"
+    timesheet = Timesheet.objects.get(pk=body["timesheet"]["id"])
+    assert set(timesheet.appointments.all()) == set(billed)
+    globex.refresh_from_db()
+    assert globex.timesheet is None
+
+
+def test_generation_reports_its_messages(alice: User, alice_api: APIClient) -> None:
+    acme_at_nine_utc(alice, 8)
+    acme_at_nine_utc(alice, 12, overlap_state="conflict")
+
+    body = alice_api.post(api("timesheet-list"), MAY_BODY, format="json").json()
+
+    assert body["blocked_by_conflicts"] == 1
+    assert "unresolved overlap conflicts" in body["messages"][0]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({**MAY_BODY, "end": "2025-04-01"}, "end"),
+        ({**MAY_BODY, "end": "2026-12-31"}, "end"),
+        ({**MAY_BODY, "customer": ""}, "customer"),
+        ({**MAY_BODY, "start": "1st May"}, "start"),
+        ({**MAY_BODY, "format": "pdf"}, "format"),
+    ],
+)
+def test_bad_generation_input_is_400_and_issues_nothing(
+    alice_api: APIClient, payload: dict, field: str
+) -> None:
+    with unchanged():
+        response = alice_api.post(api("timesheet-list"), payload, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not Timesheet.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type", "magic"),
+    [
+        ("pdf", "application/pdf", b"%PDF"),
+        ("csv", "text/csv; charset=utf-8", b""),
+        ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK"),
+    ],
+)
+def test_a_timesheet_downloads_as_a_file(
+    alice: User, alice_api: APIClient, fmt: str, content_type: str, magic: bytes
+) -> None:
+    acme_at_nine_utc(alice, 8)
+    timesheet_id = alice_api.post(api("timesheet-list"), MAY_BODY, format="json").json()[
+        "timesheet"
+    ]["id"]
+
+    response = alice_api.get(api(f"timesheet-{fmt}", timesheet_id))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
+    assert response.content.startswith(magic)
+    if fmt == "csv":
+        assert "Acme 8" in response.content.decode()
+
+
+def test_voiding_a_timesheet_releases_its_appointments_and_a_second_void_is_409(
+    alice: User, alice_api: APIClient
+) -> None:
+    appointment = acme_at_nine_utc(alice, 8)
+    timesheet_id = alice_api.post(api("timesheet-list"), MAY_BODY, format="json").json()[
+        "timesheet"
+    ]["id"]
+
+    voided = alice_api.post(api("timesheet-void", timesheet_id))
+    with unchanged():
+        again = alice_api.post(api("timesheet-void", timesheet_id))
+
+    appointment.refresh_from_db()
+    assert voided.status_code == 200
+    assert voided.json()["status"] == "void"
+    assert appointment.timesheet is None
+    assert again.status_code == 409
+    assert "already void" in again.json()["detail"]
+
+
+def test_uploading_a_timesheet_puts_its_files_on_onedrive(
+    connected_alice: User, fake_alice: FakeMicrosoft
+) -> None:
+    acme_at_nine_utc(connected_alice, 8)
+    client = api_client(connected_alice)
+    timesheet_id = client.post(api("timesheet-list"), MAY_BODY, format="json").json()["timesheet"][
+        "id"
+    ]
+
+    response = client.post(api("timesheet-upload-onedrive", timesheet_id))
+
+    assert response.status_code == 200
+    assert len(response.json()["files"]) == 3
+    assert response.json()["timesheet"]["uploaded_to_onedrive"] is True
+    assert len(fake_alice.files(connected_alice.email)) == 3
+
+
+def test_uploading_without_microsoft_365_connected_is_409(
+    alice: User, alice_api: APIClient, fake_alice: FakeMicrosoft
+) -> None:
+    acme_at_nine_utc(alice, 8)
+    timesheet_id = alice_api.post(api("timesheet-list"), MAY_BODY, format="json").json()[
+        "timesheet"
+    ]["id"]
+
+    with unchanged(microsoft=fake_alice, allow_new=FAILURE_RECORDS):
+        response = alice_api.post(api("timesheet-upload-onedrive", timesheet_id))
+
+    assert response.status_code == 409
+    assert "connect" in response.json()["detail"].lower()

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from accounts.models import User
 from calendars.models import Appointment
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from tests.unchanged import unchanged
 from timesheets.billing import (
     BillableItem,
@@ -117,8 +117,8 @@ def acme(user: User, day: int, minutes: int, **fields: object) -> Appointment:
     fields.setdefault("customer", "Acme")
     fields.setdefault("billing_type", "billable")
     start = datetime(2025, 5, day, 8, 0, tzinfo=UTC)
-    return make_appointment(
-        user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
+    return AppointmentFactory(
+        user=user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
     )
 
 

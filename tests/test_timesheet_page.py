@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from timesheets.models import Timesheet
 from timesheets.services import timesheet_generate
 
@@ -26,8 +26,8 @@ def media_in_tmp(settings: object, tmp_path: Path) -> None:
 def timesheet(alice: User) -> Timesheet:
     def acme(day: int, minutes: int, **fields: object) -> None:
         start = datetime(2025, 5, day, 8, tzinfo=UTC)
-        make_appointment(
-            alice,
+        AppointmentFactory(
+            user=alice,
             start_time=start,
             end_time=start + timedelta(minutes=minutes),
             customer="Acme",

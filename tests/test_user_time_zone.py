@@ -1,22 +1,27 @@
-"""Periods are counted in the consultant's own time zone, taken from Outlook when they connect."""
+"""Periods and 'today' are counted in the user's own time zone, taken from Outlook on connect."""
 
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from adminassistant.dashboard import dashboard_month
+from adminassistant.days import day_bounds_utc, today_in
 from adminassistant.validators import iana_time_zone
 from archiving.models import ArchiveConfiguration
 from calendars.models import Appointment
-from tests.archive_helpers import add_event, make_configuration, run_archive
-from tests.conftest import logged_in, make_user
+from tests.archive_helpers import add_event, run_archive
+from tests.conftest import logged_in
+from tests.factories import ArchiveConfigurationFactory, UserFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.test_microsoft_connect import DeviceSignIn, finish_at_callback, start_connect
 from tests.unchanged import unchanged
@@ -28,7 +33,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "web"])
 @pytest.fixture
 def carol(db: None) -> User:
     """A London consultant who never chose a time zone (the default is UTC)."""
-    return make_user("carol@example.com", name="Carol Clark")
+    return UserFactory(email="carol@example.com", name="Carol Clark")
 
 
 @pytest.fixture
@@ -76,7 +81,7 @@ def test_a_london_consultant_gets_the_0030_flight_on_the_first_day_of_the_period
     fake_carol: FakeMicrosoft, carol: User
 ) -> None:
     carol = connect_in_the_admin(fake_carol, carol)
-    configuration = make_configuration(carol)
+    configuration = ArchiveConfigurationFactory(user=carol)
     add_event(fake_carol, carol, "Flight to Acme", "2025-05-19T00:30", 90)
     run_archive(configuration, start=date(2025, 5, 19))
 
@@ -95,7 +100,7 @@ def test_a_london_consultant_gets_the_0030_flight_on_the_first_day_of_the_period
 def test_an_amsterdam_consultant_connected_by_device_code_counts_days_around_the_march_change(
     fake_microsoft: FakeMicrosoft,
 ) -> None:
-    dana = make_user("dana@example.com", name="Dana Dekker")
+    dana = UserFactory(email="dana@example.com", name="Dana Dekker")
     fake_microsoft.add_user(dana.email, name=dana.name)
     fake_microsoft.set_mailbox_time_zone(dana.email, "W. Europe Standard Time")
     fake_microsoft.device_code_interval = 0
@@ -106,7 +111,7 @@ def test_an_amsterdam_consultant_connected_by_device_code_counts_days_around_the
     dana.refresh_from_db()
     assert dana.timezone == "Europe/Berlin"  # CLDR's zone for W. Europe Standard Time
 
-    configuration = make_configuration(dana, timezone="Europe/Amsterdam")
+    configuration = ArchiveConfigurationFactory(user=dana, timezone="Europe/Amsterdam")
     # 00:30 on Sunday 30 March (CET, 23:30Z the day before) and on Monday 31 March (CEST,
     # 22:30Z the day before): both belong to the local days they start on.
     add_event(fake_microsoft, dana, "Acme night call", "2025-03-30T00:30", zone="Europe/Amsterdam")
@@ -186,7 +191,7 @@ def test_the_timesheet_command_and_api_say_the_zone_of_the_period(
     fake_alice: FakeMicrosoft, connected_alice: User
 ) -> None:
     add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00")
-    run_archive(make_configuration(connected_alice))
+    run_archive(ArchiveConfigurationFactory(user=connected_alice))
     out = io.StringIO()
 
     call_command(
@@ -221,9 +226,49 @@ def test_graph_refuses_an_undocumented_iana_zone_and_the_client_never_sends_one(
     with pytest.raises(GraphError, match="TimeZoneNotSupportedException"):
         strict.list_calendars()
 
-    configuration = make_configuration(connected_alice, timezone=zone)
+    configuration = ArchiveConfigurationFactory(user=connected_alice, timezone=zone)
     add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00", zone=zone)
     result = run_archive(configuration)
 
     assert result.counts.copied == 1
     assert graph_client(user=connected_alice).prefer().endswith('outlook.timezone="UTC"')
+
+
+# -- today is the user's day ---------------------------------------------------------------------
+
+
+JUST_AFTER_AUCKLAND_MIDNIGHT = datetime(2025, 5, 31, 12, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def kiri(db: None, monkeypatch: pytest.MonkeyPatch) -> User:
+    monkeypatch.setattr(timezone, "now", lambda: JUST_AFTER_AUCKLAND_MIDNIGHT)
+    return UserFactory(email="kiri@example.com", name="Kiri Tane", timezone="Pacific/Auckland")
+
+
+def test_today_is_the_date_in_the_zone_asked_for() -> None:
+    assert today_in("Pacific/Auckland", now=JUST_AFTER_AUCKLAND_MIDNIGHT) == date(2025, 6, 1)
+    assert today_in("UTC", now=JUST_AFTER_AUCKLAND_MIDNIGHT) == date(2025, 5, 31)
+
+
+def test_a_local_day_spans_its_own_hours_across_a_dst_change() -> None:
+    start, end = day_bounds_utc(date(2025, 3, 30), date(2025, 3, 30), "Europe/London")
+
+    assert (start, end) == (
+        datetime(2025, 3, 30, 0, 0, tzinfo=UTC),
+        datetime(2025, 3, 30, 23, 0, tzinfo=UTC),
+    )
+
+
+def test_the_dashboard_opens_on_the_users_own_month(kiri: User) -> None:
+    request = RequestFactory().get("/admin/")
+    request.user = kiri
+
+    assert dashboard_month(request, kiri) == date(2025, 6, 1)
+
+
+def test_the_timesheet_commands_today_is_the_consultants_day(kiri: User) -> None:
+    with pytest.raises(CommandError, match="from 2025-06-01 to 2025-06-01"):
+        call_command(
+            "timesheet", kiri.email, "--customer", "Acme", "--start", "today", "--end", "today"
+        )

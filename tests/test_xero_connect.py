@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection as db
+from django.test import Client
+from django.urls import reverse
 
 from accounts.models import User
 from auditing.models import ActionLog
@@ -139,3 +142,52 @@ def test_check_warns_when_xero_is_not_configured(settings: object) -> None:
     settings.XERO_CLIENT_ID = ""
     [warning] = xero_settings_check()
     assert warning.id == "timesheets.W001"
+
+
+# -- in the admin --------------------------------------------------------------------------------
+
+
+def test_the_admin_connects_through_xeros_sign_in_page(
+    fake_xero: FakeXero, org: Organisation, alice: User, alice_client: Client
+) -> None:
+    start = alice_client.get(reverse("admin:timesheets_xeroconnection_connect"))
+    assert start.status_code == 302
+    back = urlsplit(fake_xero.consent(start["Location"]))
+    callback = reverse("admin:timesheets_xeroconnection_callback")
+    answer = alice_client.get(f"{callback}?{back.query}")
+    assert answer.status_code == 302
+    assert XeroConnection.objects.get(user=alice).tenant_name == org.name
+
+
+def test_the_connection_page_never_shows_the_tokens(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User, alice_client: Client
+) -> None:
+    import json
+
+    connection = XeroConnection.objects.get(user=xero_alice)
+    tokens = json.loads(connection.token_set)
+    page = alice_client.get(reverse("admin:timesheets_xeroconnection_change", args=[connection.pk]))
+    assert page.status_code == 200
+    assert org.name in page.text
+    assert tokens["refresh_token"] not in page.text
+    assert tokens["access_token"] not in page.text
+
+
+def test_choosing_the_organisation_in_the_admin_saves_its_name(
+    fake_xero: FakeXero, org: Organisation, alice: User, alice_client: Client
+) -> None:
+    from tests.xero_helpers import connect
+
+    other = fake_xero.add_organisation("Archer Holdings")
+    connection = connect(fake_xero, alice)
+    url = reverse("admin:timesheets_xeroconnection_change", args=[connection.pk])
+    answer = alice_client.post(url, {"user": alice.pk, "tenant_id": other.tenant_id})
+    assert answer.status_code == 302, answer.text[:2000]
+    assert XeroConnection.objects.get(pk=connection.pk).tenant_name == "Archer Holdings"
+
+
+def test_the_connections_page_offers_connect_xero(
+    fake_xero: FakeXero, alice_client: Client
+) -> None:
+    page = alice_client.get(reverse("admin:timesheets_xeroconnection_changelist"))
+    assert reverse("admin:timesheets_xeroconnection_connect") in page.text

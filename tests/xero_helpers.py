@@ -9,7 +9,7 @@ import pytest
 
 from accounts.models import User
 from calendars.models import Appointment
-from tests.conftest import make_appointment
+from tests.factories import AppointmentFactory
 from tests.fakes.xero import FakeXero, Organisation
 from timesheets import xero
 from timesheets.models import CustomerSettings, Timesheet, XeroConnection
@@ -56,8 +56,8 @@ def acme(user: User, day: int, minutes: int, **fields: object) -> Appointment:
     fields.setdefault("customer", "Acme")
     fields.setdefault("billing_type", "billable")
     start = datetime(2025, 5, day, 8, 0, tzinfo=UTC)
-    return make_appointment(
-        user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
+    return AppointmentFactory(
+        user=user, start_time=start, end_time=start + timedelta(minutes=minutes), **fields
     )
 
 

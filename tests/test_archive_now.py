@@ -1,21 +1,22 @@
-"""`manage.py archive` and the admin's "Archive now"."""
+"""Archiving on demand: `manage.py archive`, the admin's "Archive now" and the API's archive run."""
 
 from __future__ import annotations
-
-import zoneinfo
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django_q.conf import Conf
-from django_q.models import OrmQ, Schedule
+from django_q.models import OrmQ
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient
 
 from accounts.models import User
-from archiving.models import ArchiveConfiguration, JobConfiguration
-from archiving.schedules import job_schedule_sync, schedule_name
+from archiving.models import ArchiveConfiguration
 from calendars.models import Appointment
-from tests.archive_helpers import add_event, archive_copies, make_configuration, writes
+from tests.api_helpers import api, api_client, without_throttling
+from tests.archive_helpers import add_event, archive_copies, writes
+from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import FAILURE_RECORDS, unchanged
 
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
 @pytest.fixture
 def config(connected_alice: User) -> ArchiveConfiguration:
-    return make_configuration(connected_alice)
+    return ArchiveConfigurationFactory(user=connected_alice)
 
 
 def test_archive_by_name_for_a_date_prints_a_summary(
@@ -104,7 +105,7 @@ def test_a_partial_run_exits_with_an_error(
 
 
 def test_a_disconnected_user_is_a_clear_error(alice: User, fake_alice: FakeMicrosoft) -> None:
-    make_configuration(alice)
+    ArchiveConfigurationFactory(user=alice)
 
     with (
         unchanged(microsoft=fake_alice, allow_new=FAILURE_RECORDS),
@@ -193,26 +194,74 @@ def test_the_archive_now_action_queues_yesterday_for_each_selected_configuration
     assert OrmQ.objects.using("web").count() == 1
 
 
-def test_changing_a_configurations_time_zone_moves_its_jobs_schedule(
-    config: ArchiveConfiguration, alice_client: Client
+# -- through the API -----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def unthrottled(settings: Settings) -> None:
+    without_throttling(settings)
+
+
+@pytest.mark.django_db(databases=["default", "web"], transaction=True)
+def test_an_archive_run_through_the_api_archives_and_reports_success(
+    connected_alice: User, fake_alice: FakeMicrosoft, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    job = JobConfiguration.objects.create(
-        user=config.user, archive_configuration=config, schedule_type="daily"
-    )
-    job_schedule_sync(job=job)
-    before = Schedule.objects.get(name=schedule_name(job.pk)).next_run
+    monkeypatch.setattr(Conf, "SYNC", True)  # django-q2 runs the queued task in-process
+    configuration = ArchiveConfigurationFactory(user=connected_alice)
+    add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00")
+    client = api_client(connected_alice)
 
-    alice_client.post(
-        reverse("admin:archiving_archiveconfiguration_change", args=[config.pk]),
-        {
-            "name": config.name,
-            "source_calendar_uri": config.source_calendar_uri,
-            "destination_calendar_uri": config.destination_calendar_uri,
-            "timezone": "Australia/Sydney",
-            "is_active": "on",
-        },
+    queued = client.post(
+        api("archive-configuration-run", configuration.pk),
+        {"dates": "8 May 2025"},
+        format="json",
+        HTTP_X_REQUEST_ID="api-run-1",
     )
+    status = client.get(api("archive-run-detail", queued.json()["task_id"]))
 
-    after = Schedule.objects.get(name=schedule_name(job.pk)).next_run
-    assert after != before
-    assert after.astimezone(zoneinfo.ZoneInfo("Australia/Sydney")).hour == 23
+    assert queued.status_code == 202
+    assert queued.json()["correlation_id"] == "api-run-1"
+    assert queued.json()["dates"] == "2025-05-08"
+    assert status.status_code == 200
+    body = status.json()
+    assert body["status"] == "success"
+    assert body["result"]["status"] == "success"
+    assert (body["start"], body["end"]) == ("2025-05-08", "2025-05-08")
+    assert {"run", "enqueue"} <= {row["operation"] for row in body["audit"]}
+    assert Appointment.objects.get(user=connected_alice).subject == "Acme review"
+    assert len(archive_copies(fake_alice, connected_alice)) == 1
+
+
+@pytest.mark.django_db(databases=["default", "web"], transaction=True)
+def test_a_queued_run_reports_queued_until_a_worker_takes_it(alice: User) -> None:
+    configuration = ArchiveConfigurationFactory(user=alice)
+    client = api_client(alice)
+
+    queued = client.post(api("archive-configuration-run", configuration.pk), {}, format="json")
+    status = client.get(queued.json()["status_url"])
+
+    assert queued.status_code == 202
+    assert OrmQ.objects.count() == 1
+    assert status.json()["status"] == "queued"
+    assert status.json()["audit"][0]["operation"] == "enqueue"
+
+
+def test_a_run_refuses_a_date_phrase_it_does_not_understand(alice: User) -> None:
+    configuration = ArchiveConfigurationFactory(user=alice)
+    client = api_client(alice)
+
+    with unchanged():
+        response = client.post(
+            api("archive-configuration-run", configuration.pk),
+            {"dates": "the day after tomorrow"},
+            format="json",
+        )
+
+    assert response.status_code == 400
+    assert "is not a date phrase this archive understands" in response.json()["dates"][0]
+    assert OrmQ.objects.count() == 0
+
+
+def test_an_unknown_task_id_answers_404(alice_api: APIClient) -> None:
+    assert alice_api.get(api("archive-run-detail", "f" * 32)).status_code == 404
+    assert alice_api.get(api("archive-run-detail", "not-a-task")).status_code == 404
