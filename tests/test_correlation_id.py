@@ -1,3 +1,5 @@
+"""Every response carries a correlation id: a valid incoming X-Request-ID, or a new one."""
+
 from __future__ import annotations
 
 import re

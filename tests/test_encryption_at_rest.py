@@ -1,3 +1,5 @@
+"""Tokens are encrypted at rest, read back as plaintext, re-encrypted on rotation, never shown."""
+
 from __future__ import annotations
 
 import pytest
