@@ -10,8 +10,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
-from calendars.models import Appointment, Calendar
-from timesheets.models import CustomerSettings
+from calendars.models import Appointment
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -33,14 +32,6 @@ class UserFactory(DjangoModelFactory[User]):
     def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
         # The manager normalises the address, hashes the password and validates the row.
         return model_class.objects.create_user(kwargs.pop("email"), PASSWORD, **kwargs)
-
-
-class CalendarFactory(DjangoModelFactory[Calendar]):
-    class Meta:
-        model = Calendar
-
-    user = factory.SubFactory(UserFactory)
-    name = factory.Sequence(lambda n: f"Calendar {n}")
 
 
 class AppointmentFactory(DjangoModelFactory[Appointment]):
@@ -77,11 +68,3 @@ class JobConfigurationFactory(DjangoModelFactory[JobConfiguration]):
     archive_configuration = factory.SubFactory(ArchiveConfigurationFactory)
     user = factory.LazyAttribute(lambda job: job.archive_configuration.user)
     schedule_type = JobConfiguration.ScheduleType.DAILY
-
-
-class CustomerSettingsFactory(DjangoModelFactory[CustomerSettings]):
-    class Meta:
-        model = CustomerSettings
-
-    user = factory.SubFactory(UserFactory)
-    customer = "Acme"
