@@ -9,6 +9,9 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, User
+from archiving.models import ArchiveConfiguration
+from auditing.models import AuditLog
+from calendars.models import Appointment, Location
 
 
 def token_key(user: User, **fields: Any) -> str:
@@ -43,3 +46,28 @@ def results(response: Any) -> list[dict[str, Any]]:
 
 def ids(response: Any) -> set[int]:
     return {row["id"] for row in results(response)}
+
+
+# Bodies the input tests post, valid but for the field a test spoils.
+MEETING = {
+    "subject": "Acme review",
+    "start_time": "2025-05-08T09:00:00Z",
+    "end_time": "2025-05-08T10:00:00Z",
+}
+
+ARCHIVE = {
+    "name": "Daily archive",
+    "source_calendar_uri": "msgraph://calendars/Calendar",
+    "destination_calendar_uri": "msgraph://calendars/Archive",
+    "timezone": "Europe/London",
+}
+
+
+def nothing_written() -> bool:
+    """No appointment, location, archive configuration or API audit row exists."""
+    return not (
+        Appointment.objects.exists()
+        or Location.objects.exists()
+        or ArchiveConfiguration.objects.exists()
+        or AuditLog.objects.filter(action_type="api").exists()
+    )

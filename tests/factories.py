@@ -68,3 +68,12 @@ class JobConfigurationFactory(DjangoModelFactory[JobConfiguration]):
     archive_configuration = factory.SubFactory(ArchiveConfigurationFactory)
     user = factory.LazyAttribute(lambda job: job.archive_configuration.user)
     schedule_type = JobConfiguration.ScheduleType.DAILY
+
+
+def acme_at_nine_utc(user: User, day: int, **fields: object) -> Appointment:
+    """An hour billable to Acme at 09:00 UTC on `day` May 2025."""
+    fields.setdefault("customer", "Acme")
+    fields.setdefault("billing_type", "billable")
+    fields.setdefault("categories", ["Acme - billable"])
+    fields.setdefault("subject", f"Acme {day}")
+    return AppointmentFactory(user=user, start_time=datetime(2025, 5, day, 9, tzinfo=UTC), **fields)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -17,7 +15,7 @@ from auditing.models import ActionLog
 from calendars.models import Appointment
 from tests.api_helpers import api, without_throttling
 from tests.archive_helpers import add_event, archive_copies, run_archive
-from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
+from tests.factories import ArchiveConfigurationFactory, acme_at_nine_utc
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import unchanged
 
@@ -209,14 +207,6 @@ def test_resolving_a_conflict_copies_the_kept_one_into_every_destination_of_that
 @pytest.fixture(autouse=True)
 def unthrottled(settings: Settings) -> None:
     without_throttling(settings)
-
-
-def acme_at_nine_utc(user: User, day: int, **fields: object) -> Appointment:
-    fields.setdefault("customer", "Acme")
-    fields.setdefault("billing_type", "billable")
-    fields.setdefault("categories", ["Acme - billable"])
-    fields.setdefault("subject", f"Acme {day}")
-    return AppointmentFactory(user=user, start_time=datetime(2025, 5, day, 9, tzinfo=UTC), **fields)
 
 
 def test_resolving_an_overlap_keeps_the_chosen_appointments(

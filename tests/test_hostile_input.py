@@ -26,10 +26,8 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from archiving.models import ArchiveConfiguration
-from auditing.models import AuditLog
 from calendars.models import Appointment, Location
-from tests.api_helpers import api, api_client, without_throttling
+from tests.api_helpers import ARCHIVE, MEETING, api, api_client, nothing_written, without_throttling
 from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
 from tests.test_input_rules import alice_config, appointment_form, form_errors, job_form  # noqa: F401
 from tests.unchanged import unchanged
@@ -356,32 +354,9 @@ def test_a_date_drill_down_inside_the_range_lists_appointments(
 # -- in an API body ------------------------------------------------------------------------------
 
 
-MEETING = {
-    "subject": "Acme review",
-    "start_time": "2025-05-08T09:00:00Z",
-    "end_time": "2025-05-08T10:00:00Z",
-}
-
-ARCHIVE = {
-    "name": "Daily archive",
-    "source_calendar_uri": "msgraph://calendars/Calendar",
-    "destination_calendar_uri": "msgraph://calendars/Archive",
-    "timezone": "Europe/London",
-}
-
-
 @pytest.fixture(autouse=True)
 def unthrottled(settings: Settings) -> None:
     without_throttling(settings)
-
-
-def nothing_written() -> bool:
-    return not (
-        Appointment.objects.exists()
-        or Location.objects.exists()
-        or ArchiveConfiguration.objects.exists()
-        or AuditLog.objects.filter(action_type="api").exists()
-    )
 
 
 def test_malformed_json_is_400(alice_api: APIClient) -> None:

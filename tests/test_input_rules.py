@@ -17,9 +17,9 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken, User
 from adminassistant.validators import validate_timezone
 from archiving.models import ArchiveConfiguration, JobConfiguration
-from auditing.models import ActionLog, AuditLog
+from auditing.models import ActionLog
 from calendars.models import Appointment, Location
-from tests.api_helpers import api, without_throttling
+from tests.api_helpers import ARCHIVE, MEETING, api, nothing_written, without_throttling
 from tests.factories import ArchiveConfigurationFactory
 from tests.unchanged import unchanged
 
@@ -306,32 +306,9 @@ def test_duplicate_archive_configuration_name_is_a_form_error(
 # -- through the API -----------------------------------------------------------------------------
 
 
-MEETING = {
-    "subject": "Acme review",
-    "start_time": "2025-05-08T09:00:00Z",
-    "end_time": "2025-05-08T10:00:00Z",
-}
-
-ARCHIVE = {
-    "name": "Daily archive",
-    "source_calendar_uri": "msgraph://calendars/Calendar",
-    "destination_calendar_uri": "msgraph://calendars/Archive",
-    "timezone": "Europe/London",
-}
-
-
 @pytest.fixture(autouse=True)
 def unthrottled(settings: Settings) -> None:
     without_throttling(settings)
-
-
-def nothing_written() -> bool:
-    return not (
-        Appointment.objects.exists()
-        or Location.objects.exists()
-        or ArchiveConfiguration.objects.exists()
-        or AuditLog.objects.filter(action_type="api").exists()
-    )
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../../etc/passwd", "UTC\x00"])

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from calendars.models import Appointment, AppointmentLocked
 from tests.api_helpers import api, without_throttling
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, acme_at_nine_utc
 from timesheets.models import Timesheet
 from timesheets.services import timesheet_generate, timesheet_void
 
@@ -126,14 +126,6 @@ MAY_BODY = {"customer": "Acme", "start": "2025-05-01", "end": "2025-05-31"}
 @pytest.fixture(autouse=True)
 def unthrottled(settings: Settings) -> None:
     without_throttling(settings)
-
-
-def acme_at_nine_utc(user: User, day: int, **fields: object) -> Appointment:
-    fields.setdefault("customer", "Acme")
-    fields.setdefault("billing_type", "billable")
-    fields.setdefault("categories", ["Acme - billable"])
-    fields.setdefault("subject", f"Acme {day}")
-    return AppointmentFactory(user=user, start_time=datetime(2025, 5, day, 9, tzinfo=UTC), **fields)
 
 
 @pytest.fixture

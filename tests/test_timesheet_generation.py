@@ -18,7 +18,7 @@ from accounts.models import User
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
 from tests.api_helpers import api, api_client, without_throttling
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, acme_at_nine_utc
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import FAILURE_RECORDS, unchanged
 from timesheets.models import CustomerSettings, Timesheet
@@ -443,14 +443,6 @@ MAY_BODY = {"customer": "Acme", "start": "2025-05-01", "end": "2025-05-31"}
 @pytest.fixture(autouse=True)
 def unthrottled(settings: Settings) -> None:
     without_throttling(settings)
-
-
-def acme_at_nine_utc(user: User, day: int, **fields: object) -> Appointment:
-    fields.setdefault("customer", "Acme")
-    fields.setdefault("billing_type", "billable")
-    fields.setdefault("categories", ["Acme - billable"])
-    fields.setdefault("subject", f"Acme {day}")
-    return AppointmentFactory(user=user, start_time=datetime(2025, 5, day, 9, tzinfo=UTC), **fields)
 
 
 def test_generating_a_timesheet_bills_and_locks_the_periods_appointments(
