@@ -15,8 +15,8 @@ from accounts.forms import UserCreationForm, UserEditForm
 from accounts.microsoft import microsoft_disconnect
 from accounts.models import ApiToken, User
 from accounts.services import api_tokens_revoke
-from adminassistant.admin import AuditedAdminMixin, OwnedModelAdmin
-from adminassistant.requests import AuthenticatedHttpRequest
+from foundations.admin import AuditedAdminMixin, OwnedModelAdmin
+from foundations.requests import AuthenticatedHttpRequest
 
 
 @admin.register(User)

@@ -7,9 +7,9 @@ from rest_framework import generics, serializers
 from rest_framework.serializers import BaseSerializer
 
 from accounts.models import User
-from adminassistant.api.serializers import StrictFieldsMixin, UTCDateTimeField
-from adminassistant.audit import audited_update
-from adminassistant.requests import AuthenticatedRequest
+from foundations.api.serializers import StrictFieldsMixin, UTCDateTimeField
+from foundations.audit import audited_update
+from foundations.requests import AuthenticatedRequest
 
 
 class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):

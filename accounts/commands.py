@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from django.core.management.base import CommandError
 
 from accounts.models import User
-from adminassistant.graph import microsoft_problem
+from foundations.graph import microsoft_problem
 
 
 def user_by_email(email: str) -> User:

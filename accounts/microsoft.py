@@ -22,7 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from adminassistant.graph import (
+from auditing.models import ActionLog, AuditLog
+from auditing.services import audit_record
+from foundations.graph import (
     GraphClient,
     GraphPermissionError,
     MicrosoftProblem,
@@ -30,8 +32,6 @@ from adminassistant.graph import (
     RetryPolicy,
     http_session,
 )
-from auditing.models import ActionLog, AuditLog
-from auditing.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -223,8 +223,8 @@ def user_time_zone_from_mailbox(*, user: User, access_token: str) -> str | None:
     data. A mailbox that cannot be read (no MailboxSettings permission, no mailbox) leaves the
     zone as it is: connecting still succeeds. Returns the zone Outlook reported, if any.
     """
-    from adminassistant.graph import GraphError
-    from adminassistant.validators import iana_time_zone
+    from foundations.graph import GraphError
+    from foundations.validators import iana_time_zone
 
     client = GraphClient(
         base_url=settings.MS_GRAPH_URL,

@@ -13,9 +13,9 @@ from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
 from accounts.fields import EncryptedTextField
-from adminassistant.inputs import validate_date_in_range
-from adminassistant.models import OwnedQuerySet
-from adminassistant.validators import validate_timezone
+from foundations.inputs import validate_date_in_range
+from foundations.models import OwnedQuerySet
+from foundations.validators import validate_timezone
 
 
 class UserManager(BaseUserManager["User"]):

@@ -1,7 +1,7 @@
 """The REST API's router, root and documentation: /api/v1/, /api/schema/, /api/docs/.
 
 Composition: it imports every app's API. Each app's serializers and views live in
-`<app>/api.py`; the shared plumbing in the `adminassistant/api/` package.
+`<app>/api.py`; the shared plumbing in the `foundations/api/` package.
 """
 
 from __future__ import annotations

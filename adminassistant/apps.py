@@ -12,7 +12,7 @@ class AdminAssistantAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()
-        from adminassistant import checks
+        from foundations import checks
 
         # `migrate --database web` is enough for a working app: it also makes the cache table.
         post_migrate.connect(checks.create_cache_tables, sender=self, dispatch_uid="cache-tables")

@@ -16,12 +16,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from accounts.models import User
-from adminassistant.days import today_in
-from adminassistant.requests import AuthenticatedHttpRequest
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.run_status import archive_last_runs
 from archiving.schedules import job_next_run
 from auditing.models import ActionLog
+from foundations.days import today_in
+from foundations.requests import AuthenticatedHttpRequest
 from timesheets.billing import format_hours
 from timesheets.services import CustomerHours, period_customer_hours, unbilled_customer_hours
 

@@ -162,7 +162,7 @@ for _alias, _database in DATABASES.items():
         _database["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
         _database["OPTIONS"].setdefault("timeout", 20)
     _database["TEST"] = {"NAME": env.str(f"TEST_{_alias.upper()}_DATABASE_NAME", default=None)}
-DATABASE_ROUTERS = ["adminassistant.routers.DatabaseRouter"]
+DATABASE_ROUTERS = ["foundations.routers.DatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://django_cache")}
@@ -272,25 +272,25 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["adminassistant.api.parsers.LimitedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["foundations.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "adminassistant.api.renderers.BrowsableAPIRenderer",
+        "foundations.api.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "adminassistant.api.filters.SearchFilter",
+        "foundations.api.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "adminassistant.api.pagination.PageNumberPagination",
-    "DEFAULT_THROTTLE_CLASSES": ["adminassistant.api.throttling.ScopedThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "foundations.api.pagination.PageNumberPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["foundations.api.throttling.ScopedThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "api": _throttle_rate("API_THROTTLE_RATE", "100/second"),
         "archive-run": _throttle_rate("API_ARCHIVE_RUN_THROTTLE_RATE", "120/hour"),
         "timesheet-generate": _throttle_rate("API_TIMESHEET_GENERATE_THROTTLE_RATE", "300/hour"),
     },
-    "DEFAULT_SCHEMA_CLASS": "adminassistant.api.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "adminassistant.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "foundations.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "foundations.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

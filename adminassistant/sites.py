@@ -8,9 +8,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from adminassistant.admin import AuditedAdminMixin
 from adminassistant.dashboard import dashboard_context
-from adminassistant.requests import authenticated
+from foundations.admin import AuditedAdminMixin
+from foundations.requests import authenticated
 
 # The index groups models by what people do, not by the app that defines them.
 MODEL_GROUPS: list[tuple[str, str, list[str]]] = [

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from adminassistant.health import health_cluster, health_live, health_ready
+from foundations.health import health_cluster, health_live, health_ready
 
 urlpatterns = [
     path("health/live/", health_live, name="health-live"),

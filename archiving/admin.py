@@ -10,10 +10,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django_q.models import Schedule
 
-from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
-from adminassistant.days import today_in
-from adminassistant.models import OwnedQuerySet
-from adminassistant.requests import AuthenticatedHttpRequest, authenticated
 from archiving.forms import ArchiveNowForm
 from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
@@ -30,6 +26,10 @@ from archiving.schedules import (
     schedule_name,
 )
 from archiving.services import archive_dates, archive_queue
+from foundations.admin import OwnedModelAdmin, ReadOnlyAdminMixin
+from foundations.days import today_in
+from foundations.models import OwnedQuerySet
+from foundations.requests import AuthenticatedHttpRequest, authenticated
 
 
 def audit_link(correlation_id: str) -> str:

@@ -14,21 +14,21 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from adminassistant.api.filters import IdFilter, OwnedFilterSet
-from adminassistant.api.serializers import (
-    OwnedModelSerializer,
-    StrictFieldsMixin,
-    UTCDateTimeField,
-    request_user,
-)
-from adminassistant.api.viewsets import OwnedModelViewSet
-from adminassistant.requests import AuthenticatedRequest
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import ACCEPTED_FORMS, DatePhraseError
 from archiving.run_status import ArchiveRunStatus, archive_run_status
 from archiving.schedules import configuration_schedules_sync, job_schedule_remove, job_schedule_sync
 from archiving.services import archive_dates, archive_queue
 from auditing.models import AuditLog
+from foundations.api.filters import IdFilter, OwnedFilterSet
+from foundations.api.serializers import (
+    OwnedModelSerializer,
+    StrictFieldsMixin,
+    UTCDateTimeField,
+    request_user,
+)
+from foundations.api.viewsets import OwnedModelViewSet
+from foundations.requests import AuthenticatedRequest
 
 
 class ArchiveConfigurationSerializer(OwnedModelSerializer):

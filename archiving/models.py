@@ -13,9 +13,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from adminassistant.models import OwnedQuerySet, Timestamped
-from adminassistant.validators import validate_timezone
 from calendars.uris import validate_calendar_uri
+from foundations.models import OwnedQuerySet, Timestamped
+from foundations.validators import validate_timezone
 
 if TYPE_CHECKING:
     from auditing.models import AuditLog

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from adminassistant.days import day_bounds_utc
-from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
+from foundations.days import day_bounds_utc
+from foundations.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 
 MAX_LAST_DAYS = 366
 

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from adminassistant.graph import BatchResponse, GraphClient
 from archiving.models import ArchiveConfiguration, ArchiveCopy
 from archiving.phrases import DateRange
 from archiving.services import archive_queue
@@ -19,6 +18,7 @@ from auditing.models import ActionLog, AuditLog
 from auditing.resolutions import ResolutionFailed, resolutions_register
 from auditing.services import audit_operation
 from calendars.models import Appointment
+from foundations.graph import BatchResponse, GraphClient
 
 
 class OverlapResolutionError(ResolutionFailed):

@@ -26,13 +26,6 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.microsoft import graph_client
-from adminassistant.graph import (
-    SOURCE_ID_PROPERTY,
-    BatchResponse,
-    GraphClient,
-    GraphError,
-    transaction_id,
-)
 from archiving.graph_events import (
     STORED_FIELDS,
     SourceEvent,
@@ -51,6 +44,13 @@ from calendars.models import Appointment, Calendar, Category, Location
 from calendars.modifications import apply_modifications
 from calendars.overlaps import Slot, resolve_overlaps
 from calendars.uris import parse_calendar_uri
+from foundations.graph import (
+    SOURCE_ID_PROPERTY,
+    BatchResponse,
+    GraphClient,
+    GraphError,
+    transaction_id,
+)
 
 logger = logging.getLogger(__name__)
 

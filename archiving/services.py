@@ -10,12 +10,12 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from accounts.models import User
-from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, ArchiveRun
 from archiving.phrases import DateRange, parse_date_phrase
 from auditing.context import current_correlation_id, new_correlation_id
 from auditing.models import AuditLog
 from auditing.services import audit_operation
+from foundations.days import today_in
 
 ARCHIVE_TASK = "archiving.tasks.archive_task"
 

@@ -9,7 +9,6 @@ from typing import Any
 from django.db import router, transaction
 from django_q.models import Schedule
 
-from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
 from archiving.run import ArchiveAlreadyRunning, archive_run
@@ -20,6 +19,7 @@ from archiving.schedules import (
     scheduled_window,
 )
 from auditing.context import new_correlation_id
+from foundations.days import today_in
 
 logger = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from adminassistant.admin import OwnedModelAdmin, ReadOnlyAdminMixin
-from adminassistant.graph import microsoft_problem
-from adminassistant.requests import AuthenticatedHttpRequest
 from auditing.models import ActionLog, ActionLogQuerySet, ActionLogState, AuditLog
 from auditing.resolutions import ResolutionFailed, item_resolve
 from auditing.services import action_log_close
+from foundations.admin import OwnedModelAdmin, ReadOnlyAdminMixin
+from foundations.graph import microsoft_problem
+from foundations.requests import AuthenticatedHttpRequest
 
 
 @admin.register(AuditLog)

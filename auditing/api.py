@@ -8,16 +8,16 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from adminassistant.api.exceptions import Conflict
-from adminassistant.api.filters import InstantFilter, OwnedFilterSet
-from adminassistant.api.pagination import CursorPagination
-from adminassistant.api.schema import error_response
-from adminassistant.api.serializers import OwnedModelSerializer, StrictFieldsMixin
-from adminassistant.api.viewsets import OwnedReadOnlyModelViewSet
-from adminassistant.requests import AuthenticatedRequest
 from auditing.models import ActionLog, ActionLogState, AuditLog
 from auditing.resolutions import ResolutionFailed, item_resolve
 from auditing.services import action_log_close
+from foundations.api.exceptions import Conflict
+from foundations.api.filters import InstantFilter, OwnedFilterSet
+from foundations.api.pagination import CursorPagination
+from foundations.api.schema import error_response
+from foundations.api.serializers import OwnedModelSerializer, StrictFieldsMixin
+from foundations.api.viewsets import OwnedReadOnlyModelViewSet
+from foundations.requests import AuthenticatedRequest
 
 
 class AuditLogSerializer(OwnedModelSerializer):

@@ -8,8 +8,8 @@ class AuditingConfig(AppConfig):
     name = "auditing"
 
     def ready(self) -> None:
-        from adminassistant.audit import audit_recorder_register
         from auditing.services import audit_change_record
+        from foundations.audit import audit_recorder_register
 
         # The admin and API plumbing sit below every app; they write their audit rows
         # through this recorder.

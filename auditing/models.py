@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from adminassistant.models import OwnedQuerySet, Timestamped
+from foundations.models import OwnedQuerySet, Timestamped
 
 if TYPE_CHECKING:
     # AUTH_USER_MODEL as django-stubs resolves it: auditing sits below accounts and does not

@@ -10,12 +10,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from adminassistant.admin import OwnedModelAdmin
-from adminassistant.graph import microsoft_problem
-from adminassistant.requests import AuthenticatedHttpRequest
 from calendars.forms import AppointmentForm
 from calendars.models import Appointment, AppointmentQuerySet, Calendar, Category, Location
 from calendars.services import categories_sync
+from foundations.admin import OwnedModelAdmin
+from foundations.graph import microsoft_problem
+from foundations.requests import AuthenticatedHttpRequest
 
 
 @admin.register(Calendar)

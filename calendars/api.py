@@ -10,13 +10,6 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from adminassistant.api.exceptions import Conflict, microsoft_api_error
-from adminassistant.api.filters import IdFilter, InstantFilter, OwnedFilterSet
-from adminassistant.api.pagination import CursorPagination
-from adminassistant.api.schema import error_response
-from adminassistant.api.serializers import OwnedModelSerializer
-from adminassistant.api.viewsets import OwnedModelViewSet
-from adminassistant.requests import AuthenticatedRequest
 from calendars.models import (
     CATEGORIES_MAX,
     Appointment,
@@ -26,6 +19,13 @@ from calendars.models import (
     category_names,
 )
 from calendars.services import categories_sync
+from foundations.api.exceptions import Conflict, microsoft_api_error
+from foundations.api.filters import IdFilter, InstantFilter, OwnedFilterSet
+from foundations.api.pagination import CursorPagination
+from foundations.api.schema import error_response
+from foundations.api.serializers import OwnedModelSerializer
+from foundations.api.viewsets import OwnedModelViewSet
+from foundations.requests import AuthenticatedRequest
 
 
 class CalendarSerializer(OwnedModelSerializer):

@@ -12,13 +12,13 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
 
-from adminassistant.days import day_bounds_utc
-from adminassistant.inputs import (
+from foundations.days import day_bounds_utc
+from foundations.inputs import (
     json_schema_validator,
     validate_date_in_range,
     validate_json_value,
 )
-from adminassistant.models import OwnedQuerySet, Timestamped
+from foundations.models import OwnedQuerySet, Timestamped
 
 
 class Calendar(Timestamped):

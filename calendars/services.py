@@ -8,10 +8,10 @@ from django.db import transaction
 
 from accounts.microsoft import graph_client
 from accounts.models import User
-from adminassistant.graph import GraphClient
 from auditing.models import AuditLog
 from auditing.services import audit_operation
 from calendars.models import Category
+from foundations.graph import GraphClient
 
 
 @dataclass(frozen=True)

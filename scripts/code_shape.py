@@ -4,8 +4,8 @@ upward arrows, and the longest modules and functions.
     .venv/bin/python scripts/code_shape.py
 
 Every import counts, a deferred one inside a function too (as import-linter counts them). The
-layers are the README's: foundations at the bottom, then auditing, accounts, calendars,
-archiving, timesheets; composition (URL conf, admin site, API root, demo) on top.
+layers are the README's folders: foundations/ at the bottom, then auditing, accounts, calendars,
+archiving, timesheets; adminassistant/ (the Django project, which composes the apps) on top.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["auditing", "accounts", "calendars", "archiving", "timesheets"]
-PACKAGES = ["adminassistant", *APPS]
-# adminassistant/ holds two layers: its composition modules (COMPOSITION, below) are a node of
-# their own in the graph, so that composing the apps is not counted as a cycle.
-NODES = ["adminassistant", *APPS, "composition"]
+# The folders are the layers: foundations/ at the bottom, the apps, adminassistant/ (the Django
+# project, which composes the apps) on top.
+PACKAGES = ["foundations", *APPS, "adminassistant"]
+NODES = PACKAGES
 
 
 def python_files() -> list[Path]:
@@ -60,20 +60,14 @@ def imported_modules(path: Path, module: str) -> set[str]:
 
 
 def node_of(module: str) -> str:
-    """The module's node in the package graph: its top-level package, or `composition`."""
-    if any(module == name or module.startswith(f"{name}.") for name in COMPOSITION):
-        return "composition"
+    """The module's node in the package graph: its top-level package."""
     return module.split(".")[0]
 
 
 def layer_of(module: str) -> tuple[str, int]:
-    """The layer a module sits in: 0 foundations, 1..5 the apps, 6 composition."""
-    if node_of(module) == "composition":
-        return "composition", 1 + len(APPS)
-    top = module.split(".")[0]
-    if top in APPS:
-        return top, 1 + APPS.index(top)
-    return "adminassistant", 0
+    """The layer a module sits in: 0 foundations, 1..5 the apps, 6 the project on top."""
+    top = node_of(module)
+    return top, PACKAGES.index(top) if top in PACKAGES else -1
 
 
 def main() -> int:
@@ -130,18 +124,6 @@ def main() -> int:
         print(f"  {length:5d}  {name}")
     return 0
 
-
-# The modules of adminassistant/ that compose the apps and may import any of them.
-COMPOSITION = {
-    "adminassistant.urls",
-    "adminassistant.sites",
-    "adminassistant.api_root",
-    "adminassistant.dashboard",
-    "adminassistant.demo",
-    "adminassistant.management.commands.demo",
-    "adminassistant.wsgi",
-    "adminassistant.asgi",
-}
 
 if __name__ == "__main__":
     sys.exit(main())

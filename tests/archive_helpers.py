@@ -7,10 +7,10 @@ from typing import Any
 
 from accounts.microsoft import graph_client
 from accounts.models import User
-from adminassistant.graph import RetryPolicy
 from archiving.models import ArchiveConfiguration
 from archiving.phrases import DateRange
 from archiving.run import ArchiveResult, archive_run
+from foundations.graph import RetryPolicy
 from tests.conftest import RecordedSleep
 from tests.fakes.microsoft import FakeMicrosoft
 

@@ -15,8 +15,8 @@ from accounts.microsoft import (
     msal_app,
 )
 from accounts.models import User
-from adminassistant.graph import GraphClient, RetryPolicy
 from calendars.models import Appointment, Category, Location
+from foundations.graph import GraphClient, RetryPolicy
 from tests.api_helpers import api_client
 from tests.factories import AppointmentFactory, UserFactory
 from tests.fakes.microsoft import FakeMicrosoft

@@ -9,11 +9,11 @@ import pytest
 
 from accounts.microsoft import graph_client
 from accounts.models import User
-from adminassistant.graph import SOURCE_ID_PROPERTY, transaction_id
 from archiving.models import ArchiveConfiguration
 from archiving.run import ArchiveAlreadyRunning
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar
+from foundations.graph import SOURCE_ID_PROPERTY, transaction_id
 from tests.archive_helpers import add_event, archive_copies, run_archive, writes
 from tests.conftest import RecordedSleep
 from tests.factories import ArchiveConfigurationFactory

@@ -9,9 +9,9 @@ from django_q.models import Task
 
 from accounts.microsoft import MicrosoftNotConfigured
 from accounts.models import User
-from adminassistant.days import today_in
 from archiving.models import ArchiveRun, JobConfiguration
 from archiving.tasks import archive_task, scheduled_archive
+from foundations.days import today_in
 from tests.api_helpers import api, api_client
 from tests.archive_helpers import add_event
 from tests.factories import ArchiveConfigurationFactory

@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from accounts.microsoft import MicrosoftNotConfigured, graph_client
 from accounts.models import User
-from adminassistant.days import today_in
 from archiving.models import ArchiveConfiguration, ArchiveRun
 from archiving.schedules import HEALING_LIMIT_DAYS, scheduled_window
 from archiving.tasks import scheduled_archive
 from auditing.models import ActionLog
 from calendars.models import Appointment
+from foundations.days import today_in
 from tests.archive_helpers import add_event, archive_copies, run_archive
 from tests.factories import AppointmentFactory, ArchiveConfigurationFactory, JobConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft

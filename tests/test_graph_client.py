@@ -9,7 +9,7 @@ import pytest
 
 from accounts.microsoft import graph_client
 from accounts.models import User
-from adminassistant.graph import (
+from foundations.graph import (
     SOURCE_ID_PROPERTY,
     GraphClient,
     GraphConnectionError,

@@ -15,10 +15,10 @@ from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, User
-from adminassistant.validators import validate_timezone
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog
 from calendars.models import Appointment, Location
+from foundations.validators import validate_timezone
 from tests.api_helpers import ARCHIVE, MEETING, api, nothing_written, without_throttling
 from tests.factories import ArchiveConfigurationFactory
 from tests.unchanged import unchanged

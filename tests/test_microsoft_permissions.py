@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from accounts.microsoft import RECONNECT_EVENT, graph_client
 from accounts.models import User
-from adminassistant.graph import BatchRequest, GraphPermissionError, permission_needed
 from auditing.models import ActionLog
 from calendars.models import Category
+from foundations.graph import BatchRequest, GraphPermissionError, permission_needed
 from tests.conftest import connect_microsoft
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.unchanged import FAILURE_RECORDS, unchanged

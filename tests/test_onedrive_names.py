@@ -10,7 +10,7 @@ import pytest
 
 from accounts.microsoft import graph_client
 from accounts.models import User
-from adminassistant.graph import GraphError, onedrive_name, onedrive_path
+from foundations.graph import GraphError, onedrive_name, onedrive_path
 from tests.factories import AppointmentFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from timesheets.models import CustomerSettings

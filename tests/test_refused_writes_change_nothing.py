@@ -6,9 +6,9 @@ import pytest
 from django_q.models import Schedule
 
 from accounts.models import User
-from adminassistant.graph import GraphClient
 from auditing.services import audit_record
 from calendars.models import Location
+from foundations.graph import GraphClient
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.fakes.xero import FakeXero
 from tests.unchanged import FAILURE_RECORDS, unchanged

@@ -7,7 +7,7 @@ import pytest
 
 from accounts.microsoft import graph_client
 from accounts.models import User
-from adminassistant.graph import (
+from foundations.graph import (
     BatchRequest,
     GraphClient,
     GraphRetryBudgetExceeded,

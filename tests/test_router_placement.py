@@ -21,8 +21,8 @@ from django_q.models import OrmQ, Schedule, Task
 from django_q.tasks import async_task
 
 from accounts.models import User
-from adminassistant.routers import DatabaseRouter
 from calendars.models import Appointment
+from foundations.routers import DatabaseRouter
 from tests.factories import AppointmentFactory
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])

@@ -10,7 +10,7 @@ import pytest
 from django.db import connections
 from django.test import override_settings
 
-from adminassistant.checks import clusters_on_sqlite_check, redis_reachable_check
+from foundations.checks import clusters_on_sqlite_check, redis_reachable_check
 from tests.test_settings import manage
 
 REDIS_TEST_URL = "redis://127.0.0.1:6379/7"

@@ -15,10 +15,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from adminassistant.dashboard import dashboard_month
-from adminassistant.days import day_bounds_utc, today_in
-from adminassistant.validators import iana_time_zone
 from archiving.models import ArchiveConfiguration
 from calendars.models import Appointment
+from foundations.days import day_bounds_utc, today_in
+from foundations.validators import iana_time_zone
 from tests.archive_helpers import add_event, run_archive
 from tests.conftest import logged_in
 from tests.factories import ArchiveConfigurationFactory, UserFactory
@@ -215,7 +215,7 @@ def test_graph_refuses_an_undocumented_iana_zone_and_the_client_never_sends_one(
     fake_alice: FakeMicrosoft, connected_alice: User, zone: str
 ) -> None:
     from accounts.microsoft import graph_client
-    from adminassistant.graph import GraphClient, GraphError
+    from foundations.graph import GraphClient, GraphError
 
     strict = GraphClient(
         base_url=fake_alice.graph_url,

@@ -16,11 +16,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from adminassistant.admin import OwnedModelAdmin, admin_extension_add
-from adminassistant.downloads import attachment_response
-from adminassistant.graph import microsoft_problem
-from adminassistant.requests import AuthenticatedHttpRequest
 from calendars.models import Appointment, AppointmentQuerySet
+from foundations.admin import OwnedModelAdmin, admin_extension_add
+from foundations.downloads import attachment_response
+from foundations.graph import microsoft_problem
+from foundations.requests import AuthenticatedHttpRequest
 from timesheets.admin_exports import appointments_export, export_state
 from timesheets.billing import format_hours
 from timesheets.forms import GenerateTimesheetForm

@@ -24,9 +24,9 @@ from django.urls import reverse
 from django_q.tasks import async_task
 
 from accounts.models import User
-from adminassistant.days import today_in
-from adminassistant.downloads import attachment_response
 from calendars.models import Appointment, AppointmentQuerySet
+from foundations.days import today_in
+from foundations.downloads import attachment_response
 from timesheets.billing import DailyCap, EffortRow, TimesheetData, TravelRow, timesheet_row
 from timesheets.models import CustomerSettings
 from timesheets.services import (

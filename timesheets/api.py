@@ -17,13 +17,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from adminassistant.api.exceptions import BadGateway, Conflict, microsoft_api_error
-from adminassistant.api.filters import OwnedFilterSet
-from adminassistant.api.schema import error_response
-from adminassistant.api.serializers import OwnedModelSerializer, StrictFieldsMixin, request_user
-from adminassistant.api.viewsets import OwnedModelViewSet, OwnedQuerysetMixin
-from adminassistant.downloads import attachment_response
-from adminassistant.requests import AuthenticatedRequest
+from foundations.api.exceptions import BadGateway, Conflict, microsoft_api_error
+from foundations.api.filters import OwnedFilterSet
+from foundations.api.schema import error_response
+from foundations.api.serializers import OwnedModelSerializer, StrictFieldsMixin, request_user
+from foundations.api.viewsets import OwnedModelViewSet, OwnedQuerysetMixin
+from foundations.downloads import attachment_response
+from foundations.requests import AuthenticatedRequest
 from timesheets.billing import format_hours, period_label
 from timesheets.models import CustomerSettings, Timesheet
 from timesheets.services import (

@@ -11,8 +11,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower, Now
 
 from accounts.fields import EncryptedTextField
-from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
-from adminassistant.models import OwnedQuerySet
+from foundations.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
+from foundations.models import OwnedQuerySet
 from timesheets.billing import MAX_HOURLY_RATE, Pricing, Rounding, RoundingMode, valid_currency
 
 MAX_PERIOD_DAYS = 366

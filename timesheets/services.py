@@ -18,11 +18,11 @@ from django.utils import timezone
 
 from accounts.microsoft import graph_client
 from accounts.models import User
-from adminassistant.days import day_bounds_utc, today_in
-from adminassistant.graph import onedrive_name, onedrive_path
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from calendars.models import Appointment, AppointmentQuerySet, category_names, starts_in_period
+from foundations.days import day_bounds_utc, today_in
+from foundations.graph import onedrive_name, onedrive_path
 from timesheets.billing import (
     DEFAULT_TRAVEL_RATE,
     BillableItem,

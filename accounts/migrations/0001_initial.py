@@ -2,7 +2,7 @@
 
 import accounts.fields
 import accounts.models
-import adminassistant.validators
+import foundations.validators
 import django.db.models.functions.datetime
 import django.db.models.functions.text
 from django.db import migrations, models
@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('ms_token_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('profile_photo_url', models.CharField(blank=True, max_length=1024, null=True)),
                 ('ms_token_cache', accounts.fields.EncryptedTextField(blank=True, editable=False, null=True)),
-                ('timezone', models.CharField(db_default='UTC', default='UTC', help_text="IANA time zone used for this user's days and timesheets.", max_length=64, validators=[adminassistant.validators.validate_timezone])),
+                ('timezone', models.CharField(db_default='UTC', default='UTC', help_text="IANA time zone used for this user's days and timesheets.", max_length=64, validators=[foundations.validators.validate_timezone])),
                 ('date_joined', models.DateTimeField(auto_now_add=True, db_default=django.db.models.functions.datetime.Now())),
                 ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
                 ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),

@@ -10,7 +10,6 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from adminassistant.days import today_in
 from adminassistant.demo import (
     ADMIN_EMAIL,
     ADMIN_URL,
@@ -19,6 +18,7 @@ from adminassistant.demo import (
     MEMBER_EMAIL,
     demo_seed,
 )
+from foundations.days import today_in
 
 
 class Command(BaseCommand):

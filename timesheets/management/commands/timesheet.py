@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.commands import microsoft_failures, user_by_email
-from adminassistant.days import today_in
 from archiving.phrases import DatePhraseError, parse_date_phrase
+from foundations.days import today_in
 from timesheets.billing import format_hours
 from timesheets.services import (
     FORMATS,

@@ -17,8 +17,8 @@ from django.db import models
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from adminassistant.api.exceptions import django_errors
-from adminassistant.models import OwnedQuerySet
+from foundations.api.exceptions import django_errors
+from foundations.models import OwnedQuerySet
 
 if TYPE_CHECKING:
     # For mypy a serializer mixin is the serializer it is mixed into; at run time it adds no base.

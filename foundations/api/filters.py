@@ -15,8 +15,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, filters
 from rest_framework.request import Request
 
-from adminassistant.days import day_start_utc
-from adminassistant.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
+from foundations.days import day_start_utc
+from foundations.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 
 
 class SearchFilter(filters.SearchFilter):

@@ -16,8 +16,8 @@ from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest
 
-from adminassistant.audit import audit_change
-from adminassistant.inputs import SafeInputAdminMixin
+from foundations.audit import audit_change
+from foundations.inputs import SafeInputAdminMixin
 
 _ModelT = TypeVar("_ModelT", bound=Model)
 # What `construct_change_message` makes: [{"changed": {"fields": [...]}}, {"added": ...}, ...].

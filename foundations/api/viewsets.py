@@ -9,9 +9,9 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from rest_framework import generics, serializers, viewsets
 
-from adminassistant.audit import api_write_audit, audited_update
-from adminassistant.models import OwnedQuerySet
-from adminassistant.requests import AuthenticatedRequest
+from foundations.audit import api_write_audit, audited_update
+from foundations.models import OwnedQuerySet
+from foundations.requests import AuthenticatedRequest
 
 _ModelT = TypeVar("_ModelT", bound=Model)
 

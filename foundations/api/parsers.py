@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import exceptions, parsers
 
-from adminassistant.inputs import JSONInputError, json_loads_strict
+from foundations.inputs import JSONInputError, json_loads_strict
 
 
 class RequestTooLarge(exceptions.APIException):

@@ -13,8 +13,8 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from adminassistant.api.parsers import RequestTooLarge
-from adminassistant.graph import MicrosoftSetupMissing, microsoft_problem
+from foundations.api.parsers import RequestTooLarge
+from foundations.graph import MicrosoftSetupMissing, microsoft_problem
 
 
 def django_errors(error: DjangoValidationError) -> Any:
