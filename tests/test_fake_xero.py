@@ -76,7 +76,9 @@ def test_a_code_needs_the_matching_verifier_and_is_used_once(
     assert again.status_code == 400
 
 
-def test_a_spent_refresh_token_is_refused(fake_xero: FakeXero, org: Organisation) -> None:
+def test_a_spent_refresh_token_is_refused_after_the_grace_period(
+    fake_xero: FakeXero, org: Organisation
+) -> None:
     from urllib.parse import parse_qs, urlsplit
 
     code = parse_qs(urlsplit(fake_xero.consent(authorize_url(fake_xero))).query)["code"][0]
@@ -89,6 +91,11 @@ def test_a_spent_refresh_token_is_refused(fake_xero: FakeXero, org: Organisation
     ).json()
     rotated = token(fake_xero, grant_type="refresh_token", refresh_token=first["refresh_token"])
     assert rotated.json()["refresh_token"] != first["refresh_token"]
+    # Within the 30-minute grace period the old token still works (a lost answer)...
+    again = token(fake_xero, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert again.status_code == 200
+    fake_xero.advance(31 * 60)
+    # ...after it, it is spent.
     spent = token(fake_xero, grant_type="refresh_token", refresh_token=first["refresh_token"])
     assert spent.json() == {"error": "invalid_grant"}
 

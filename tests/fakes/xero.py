@@ -77,6 +77,7 @@ APP_MINUTE_LIMIT = 10_000  # [limits]: per app across all organisations
 # reading: 5 minutes, and `age_idempotency_keys` moves a test past it.
 IDEMPOTENCY_TTL = 300
 REFRESH_TOKEN_LIFETIME = 60 * 86400  # [tokens] [refresh]: 60 days unused
+REFRESH_GRACE = 30 * 60  # [refresh]: the old refresh token works 30 minutes after a refresh
 FAULTS = {
     "drop_before",  # the connection drops before Xero acts (nothing written)
     "drop_after",  # Xero acts, then the connection drops (the answer is lost)
@@ -182,6 +183,7 @@ class Grant:
     connection_ids: dict[str, str] = field(default_factory=dict)
     refresh_token: str = ""
     refresh_issued_at: float = 0.0
+    previous_refresh_token: str = ""
     access_tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry
     revoked: bool = False
 
@@ -345,7 +347,7 @@ class FakeXero:
         """[tokens]: a refresh token unused for 60 days expires; the user must connect again."""
         with self._lock:
             for grant in self.grants:
-                grant.refresh_token = ""
+                grant.refresh_token = grant.previous_refresh_token = ""
 
     def requests_to(self, path_prefix: str, method: str | None = None) -> list[FakeRequest]:
         return [
@@ -482,8 +484,19 @@ class FakeXero:
                 token = form.get("refresh_token", "")
                 grant = next((g for g in self.grants if token and g.refresh_token == token), None)
                 # [tokens]: each refresh returns a new refresh token and the old one stops
-                # working. Xero allows a grace period for the old one; the stricter reading
-                # (no grace) is what catches a lost rotation.
+                # working, [refresh]: but for a 30-minute grace period, "in case the response
+                # containing the new tokens is lost". After it, the spent token is refused.
+                if grant is None:
+                    grant = next(
+                        (
+                            g
+                            for g in self.grants
+                            if token
+                            and g.previous_refresh_token == token
+                            and self.now() - g.refresh_issued_at <= REFRESH_GRACE
+                        ),
+                        None,
+                    )
                 if grant is None or grant.revoked:
                     return oauth_error("invalid_grant")
                 # [tokens] [refresh]: a refresh token unused for 60 days has expired.
@@ -503,6 +516,7 @@ class FakeXero:
         }
         # [tokens]: a refresh token only with offline_access.
         if "offline_access" in grant.scopes:
+            grant.previous_refresh_token = grant.refresh_token
             grant.refresh_token = secrets.token_urlsafe(32)
             grant.refresh_issued_at = self.now()
             body["refresh_token"] = grant.refresh_token
