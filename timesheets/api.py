@@ -396,18 +396,18 @@ class TimesheetViewSet(
                 push = xero_push_queue(timesheet=timesheet, user=request.user)
             except (TimesheetError, XeroError) as error:
                 raise Conflict(str(error)) from error
-            push = XeroPush.objects.select_related("timesheet").get(pk=push.pk)
-            body = XeroPushSerializer(push, context={"request": request}).data
+            queued = XeroPush.objects.select_related("timesheet").get(pk=push.pk)
+            body = XeroPushSerializer(queued, context={"request": request}).data
             return Response(body, status=status.HTTP_202_ACCEPTED)
-        push = XeroPush.objects.select_related("timesheet").filter(timesheet=timesheet).first()
-        if push is None:
+        found = XeroPush.objects.select_related("timesheet").filter(timesheet=timesheet).first()
+        if found is None:
             raise exceptions.NotFound("This timesheet was never sent to Xero: POST to send it.")
-        answer = {
-            XeroPush.Status.SENT: status.HTTP_200_OK,
-            XeroPush.Status.QUEUED: status.HTTP_202_ACCEPTED,
-            XeroPush.Status.SENDING: status.HTTP_202_ACCEPTED,
-        }.get(push.status) or xero_failure_status(push)
-        return Response(XeroPushSerializer(push, context={"request": request}).data, status=answer)
+        answer = xero_failure_status(found)
+        if found.status == XeroPush.Status.SENT:
+            answer = status.HTTP_200_OK
+        elif found.status in (XeroPush.Status.QUEUED, XeroPush.Status.SENDING):
+            answer = status.HTTP_202_ACCEPTED
+        return Response(XeroPushSerializer(found, context={"request": request}).data, status=answer)
 
 
 def xero_failure_status(push: XeroPush) -> int:

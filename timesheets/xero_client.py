@@ -192,8 +192,8 @@ def token_request(session: requests.Session, data: dict[str, str]) -> dict[str, 
             continue
         if reply.status_code == 200 and isinstance(body, dict):
             return body
-        error = body.get("error", "") if isinstance(body, dict) else ""
-        if error == "invalid_grant":
+        code = body.get("error", "") if isinstance(body, dict) else ""
+        if code == "invalid_grant":
             raise XeroReconnectNeeded(
                 "Xero's sign-in has expired or was revoked (invalid_grant): connect Xero again."
             )
@@ -204,7 +204,7 @@ def token_request(session: requests.Session, data: dict[str, str]) -> dict[str, 
             sleep(min(_retry_after(reply, attempt), 30.0))
             continue
         raise XeroRefused(
-            f"Xero's sign-in service refused the app ({error or reply.status_code}): check "
+            f"Xero's sign-in service refused the app ({code or reply.status_code}): check "
             "XERO_CLIENT_ID and XERO_CLIENT_SECRET."
         )
     raise problem
