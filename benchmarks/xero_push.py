@@ -54,12 +54,8 @@ from tests.fakes.xero import FakeXero  # noqa: E402
 from timesheets import xero, xero_client  # noqa: E402
 from timesheets.models import CustomerSettings, Timesheet, XeroPush  # noqa: E402
 from timesheets.services import timesheet_generate, timesheet_void  # noqa: E402
-from timesheets.xero_push import (  # noqa: E402
-    timesheet_xero_push,
-    xero_batch_progress,
-    xero_push_batch,
-    xero_push_run,
-)
+from timesheets.xero_push import timesheet_xero_push, xero_push_run  # noqa: E402
+from timesheets.xero_queue import xero_batch_progress, xero_push_batch  # noqa: E402
 
 
 def seed(user: User, count: int) -> None:

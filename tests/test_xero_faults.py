@@ -28,7 +28,7 @@ from tests.xero_helpers import (
     priced_timesheet,
     xero_alice,
 )
-from timesheets import xero_client, xero_push
+from timesheets import xero_client, xero_push, xero_queue
 from timesheets.models import CustomerSettings, Timesheet, XeroPush
 from timesheets.tasks import xero_push_task, xero_upkeep_task
 
@@ -307,7 +307,7 @@ def test_the_scheduled_upkeep_sends_again_a_push_that_failed_on_an_outage(
     fake_xero.fail_next("offline", times=50)
     push_fails(timesheet, xero_alice)
     fake_xero.faults.clear()
-    XeroPush.objects.update(finished_at=XeroPush.objects.get().finished_at - xero_push.RETRY_AFTER)
+    XeroPush.objects.update(finished_at=XeroPush.objects.get().finished_at - xero_queue.RETRY_AFTER)
     assert inline_tasks(xero_upkeep_task)["retried"] == 1
     assert_once(org, timesheet)
     assert not open_failures()

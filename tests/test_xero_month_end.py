@@ -23,7 +23,8 @@ from tests.factories import AppointmentFactory, UserFactory
 from tests.fakes.xero import FakeXero
 from tests.xero_helpers import MAY, connect, fake_clock_sleep, media_in_tmp
 from timesheets.models import CustomerSettings, Timesheet, XeroPush
-from timesheets.xero_push import xero_batch_progress, xero_push_batch, xero_push_run
+from timesheets.xero_push import xero_push_run
+from timesheets.xero_queue import xero_batch_progress, xero_push_batch
 
 __all__ = ["fake_clock_sleep", "media_in_tmp"]
 

@@ -45,7 +45,8 @@ from timesheets.services import (
 )
 from timesheets.xero import xero_connect_finish, xero_connect_start, xero_disconnect
 from timesheets.xero_client import XeroError, xero_configured
-from timesheets.xero_push import xero_push_batch, xero_push_queue, xero_push_what_to_do
+from timesheets.xero_push import xero_push_what_to_do
+from timesheets.xero_queue import xero_push_batch, xero_push_queue
 
 
 @admin.register(Timesheet)

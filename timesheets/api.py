@@ -36,7 +36,8 @@ from timesheets.services import (
     timesheet_void,
 )
 from timesheets.xero_client import XeroError
-from timesheets.xero_push import xero_push_queue, xero_push_what_to_do
+from timesheets.xero_push import xero_push_what_to_do
+from timesheets.xero_queue import xero_push_queue
 
 
 class TimesheetSerializer(OwnedModelSerializer):

@@ -9,7 +9,8 @@ from timesheets.admin_exports import export_pdf_render
 from timesheets.services import TimesheetError
 from timesheets.xero import xero_tokens_refresh
 from timesheets.xero_client import XeroError
-from timesheets.xero_push import xero_push_retry_due, xero_push_run
+from timesheets.xero_push import xero_push_run
+from timesheets.xero_queue import xero_push_retry_due
 
 
 def export_pdf_task(export_id: str, appointment_ids: list[int]) -> str:

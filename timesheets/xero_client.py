@@ -114,10 +114,7 @@ def xero_session() -> requests.Session:
 
 def timeouts() -> tuple[float, float]:
     """(connect, read) seconds, both bounded."""
-    return (
-        float(getattr(settings, "XERO_CONNECT_TIMEOUT", 10)),
-        float(getattr(settings, "XERO_READ_TIMEOUT", 60)),
-    )
+    return (float(settings.XERO_CONNECT_TIMEOUT), float(settings.XERO_READ_TIMEOUT))
 
 
 def basic_auth() -> tuple[str, str]:

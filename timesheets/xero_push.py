@@ -5,8 +5,8 @@ The exchange with Xero is one gateway call (`_exchange`): find or create the con
 recorded on the timesheet's `XeroPush` row before it goes out, so an attempt whose answer was
 lost is looked up in Xero by a later one and adopted, never made twice; the invoice body is
 frozen on that row at the first attempt, so a settings change between attempts cannot make a
-second, different invoice. Pushes run as django-q2 tasks (`xero_push_queue`); the command runs
-its own in-process (`timesheet_xero_push`). The lines are built in `xero_lines.py`.
+second, different invoice. Pushes run as django-q2 tasks (queued by `xero_queue.py`); the
+command runs its own in-process (`timesheet_xero_push`). The lines are built in `xero_lines.py`.
 """
 
 from __future__ import annotations
@@ -20,15 +20,11 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from accounts.models import User
 from adminassistant.days import today_in
 from adminassistant.graph import onedrive_name
-from auditing.context import current_correlation_id, new_correlation_id
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from timesheets.models import Timesheet, XeroPush
@@ -44,7 +40,6 @@ from timesheets.xero_lines import xero_invoice_lines
 
 logger = logging.getLogger(__name__)
 
-PUSH_TASK = "timesheets.tasks.xero_push_task"
 INVOICE_LINK = "https://go.xero.com/AccountsReceivable/Edit.aspx?InvoiceID={}"
 LEASE = timedelta(minutes=10)  # a worker that died mid-push lets another take over after this
 LIVE = ("DRAFT", "SUBMITTED", "AUTHORISED", "PAID")  # an invoice with our marker that counts
@@ -78,7 +73,7 @@ def xero_attachment_name(timesheet: Timesheet, *, customer: str) -> str:
     return onedrive_name(f"{stem.translate(_XERO_EXTRA)[:180].rstrip('. ')}.pdf")
 
 
-# -- entries -----------------------------------------------------------------------------------
+# -- running a push ------------------------------------------------------------------------------
 
 
 def xero_push_check(*, timesheet: Timesheet) -> None:
@@ -93,87 +88,17 @@ def xero_push_check(*, timesheet: Timesheet) -> None:
     connection_for(timesheet.user)
 
 
-def _push_row(timesheet: Timesheet) -> XeroPush:
+def push_row(timesheet: Timesheet) -> XeroPush:
     push, _ = XeroPush.objects.get_or_create(
         timesheet=timesheet, defaults={"marker": xero_marker(timesheet)}
     )
     return push
 
 
-def xero_push_queue(*, timesheet: Timesheet, user: User, batch: str = "") -> XeroPush:
-    """Queue the push as a django-q2 task and answer at once; a push already sent or being sent
-    is left as it is (a double click makes one invoice)."""
-    xero_push_check(timesheet=timesheet)
-    push = _push_row(timesheet)
-    now = timezone.now()
-    # Queued or sending and not stale: a task lost by the broker is queued again after LEASE.
-    busy = Q(status=XeroPush.Status.SENDING, lease_until__gt=now) | Q(
-        status=XeroPush.Status.QUEUED, queued_at__gt=now - LEASE
-    )
-    done = Q(status=XeroPush.Status.SENT) & Q(timesheet__uploaded_to_xero=True)
-    correlation_id = current_correlation_id() or new_correlation_id()
-    taken = (
-        XeroPush.objects.filter(pk=push.pk)
-        .exclude(busy | done)
-        .update(
-            status=XeroPush.Status.QUEUED,
-            queued_at=now,
-            batch=batch,
-            correlation_id=correlation_id,
-            error="",
-        )
-    )
-    if taken:
-
-        def enqueue() -> None:
-            task_id = async_task(
-                PUSH_TASK,
-                push.pk,
-                correlation_id,
-                task_name=f"xero push {timesheet.pk}",
-                group=f"xero-{batch}" if batch else "xero",
-            )
-            XeroPush.objects.filter(pk=push.pk).update(task_id=task_id or "")
-
-        with audit_operation(
-            action_type=AuditLog.ActionType.TIMESHEET,
-            operation="xero_queue",
-            user=user,
-            resource_type="Timesheet",
-            resource_id=timesheet.pk,
-            message=f"Queued sending timesheet {timesheet.pk} to Xero",
-            correlation_id=correlation_id,
-        ):
-            pass
-        transaction.on_commit(enqueue, using="default")
-    push.refresh_from_db()
-    return push
-
-
-def xero_push_batch(*, timesheets: list[Timesheet], user: User) -> tuple[str, list[str]]:
-    """Queue many (a month end) under one batch id; returns it and the refusals, one a line."""
-    batch = new_correlation_id()[:32]
-    refused = []
-    for timesheet in timesheets:
-        try:
-            xero_push_queue(timesheet=timesheet, user=user, batch=batch)
-        except (TimesheetError, XeroError) as error:
-            refused.append(f"{timesheet}: {error}")
-    return batch, refused
-
-
-def xero_batch_progress(*, batch: str) -> dict[str, int]:
-    """How many pushes of a batch are queued, sending, sent and failed."""
-    counts = dict.fromkeys(XeroPush.Status.values, 0)
-    for status in XeroPush.objects.filter(batch=batch).values_list("status", flat=True):
-        counts[status] += 1
-    return counts
-
-
 def timesheet_xero_push(*, timesheet: Timesheet, user: User) -> XeroPushResult:
     """Push now, in this process (the command, which may wait for its own push)."""
     xero_push_check(timesheet=timesheet)
-    push = _push_row(timesheet)
+    push = push_row(timesheet)
     try:
         return xero_push_run(push_id=push.pk, user=user)
     finally:
@@ -454,30 +379,3 @@ def _content_key(key: str, invoice: dict[str, Any]) -> str:
     while a body rebuilt after Xero refused it is a new request, not a replay of the refusal."""
     digest = hashlib.sha256(json.dumps(invoice, sort_keys=True).encode()).hexdigest()[:16]
     return f"{key}-{digest}"
-
-
-RETRY_AFTER = timedelta(minutes=15)
-MAX_AUTOMATIC_ATTEMPTS = 8
-
-
-def xero_push_retry_due() -> int:
-    """Queue again the pushes that failed on something transient (Xero unavailable, a bad
-    answer, a limit) at least `RETRY_AFTER` ago; those the user must act on wait for them."""
-    due = XeroPush.objects.select_related("timesheet__user").filter(
-        status=XeroPush.Status.FAILED,
-        failure__in=[
-            XeroPush.Failure.UNAVAILABLE,
-            XeroPush.Failure.BAD_ANSWER,
-            XeroPush.Failure.LIMIT,
-        ],
-        finished_at__lt=timezone.now() - RETRY_AFTER,
-        attempts__lt=MAX_AUTOMATIC_ATTEMPTS,
-    )
-    queued = 0
-    for push in due:
-        try:
-            xero_push_queue(timesheet=push.timesheet, user=push.timesheet.user, batch=push.batch)
-        except (TimesheetError, XeroError):
-            continue
-        queued += 1
-    return queued
