@@ -22,6 +22,7 @@ from adminassistant.downloads import attachment_response
 from adminassistant.graph import microsoft_problem
 from adminassistant.requests import AuthenticatedHttpRequest
 from calendars.models import Appointment, AppointmentQuerySet
+from timesheets import admin_xero  # noqa: F401 (registers the Xero pushes' admin pages)
 from timesheets.admin_exports import appointments_export, export_state
 from timesheets.billing import format_hours
 from timesheets.forms import GenerateTimesheetForm

@@ -385,6 +385,10 @@ class XeroConnection(models.Model):
             raise ValidationError({"tenant_id": "Choose one of the organisations you authorised."})
 
 
+class XeroPushQuerySet(OwnedQuerySet):
+    owner_lookup = "timesheet__user"
+
+
 class XeroPush(models.Model):
     """The sending of one timesheet to Xero: one row per timesheet (so two pushes at once share
     it and make one invoice), the invoice body frozen at the first attempt, and each write
@@ -428,7 +432,7 @@ class XeroPush(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = OwnedQuerySet.as_manager()
+    objects = XeroPushQuerySet.as_manager()
 
     class Meta:
         db_table = "timesheet_xero_pushes"
