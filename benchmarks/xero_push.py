@@ -96,7 +96,7 @@ def push(fake: FakeXero, user: User, *, per_row: bool, rows: int) -> None:
     print(
         f"  {rows:,} rows, {label}: {len(fake.log) - logged} requests "
         f"({result.requests_sent} sent by the client), {len(invoice['LineItems'])} invoice lines, "
-        f"PDF {attachment['ContentLength'] / 1024:.0f} KiB, total {invoice['Total']:.2f} GBP "
+        f"PDF {attachment['ContentLength'] / 1024:.0f} KiB, subtotal {invoice['SubTotal']:.2f} GBP "
         f"= timesheet {timesheet.amount_total:.2f}; {seconds:.2f} s"
     )
     # The next push bills a fresh timesheet of the same period: void this one and its draft

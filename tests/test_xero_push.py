@@ -29,7 +29,7 @@ from tests.xero_helpers import (
     xero_alice,
 )
 from timesheets import xero_client, xero_push
-from timesheets.models import CustomerSettings, Timesheet, XeroConnection
+from timesheets.models import CustomerSettings, Timesheet, XeroConnection, XeroPush
 from timesheets.services import TimesheetError, timesheet_void
 
 __all__ = ["fake_clock_sleep", "inline_tasks", "media_in_tmp", "org", "xero_alice"]
@@ -423,3 +423,25 @@ def test_a_push_through_the_api_is_audited_under_the_requests_correlation_id(
     )
     row = AuditLog.objects.get(operation="xero_push")
     assert (row.correlation_id, row.status) == ("push-trace-1", "success")
+
+
+def test_the_timesheet_page_shows_sending_then_the_invoice_linked_to_xero(
+    fake_xero: FakeXero,
+    org: Organisation,
+    xero_alice: User,
+    alice_client: Client,
+    inline_tasks: Callable[..., Any],
+) -> None:
+    from timesheets.xero_queue import xero_push_queue
+
+    timesheet = priced_timesheet(xero_alice)
+    page = reverse("admin:timesheets_timesheet_change", args=[timesheet.pk])
+    xero_push_queue(timesheet=timesheet, user=xero_alice)  # queued; no worker has taken it
+    assert "Queued" in alice_client.get(page).text
+    XeroPush.objects.update(status="sending")
+    assert "Sending…" in alice_client.get(page).text
+    XeroPush.objects.update(status="failed")
+    inline_tasks(alice_client.post, reverse("api:timesheet-xero", args=[timesheet.pk]))
+    [invoice_id] = org.invoices
+    assert f"InvoiceID={invoice_id}" in alice_client.get(page).text
+    assert ">INV-0001</a>" in alice_client.get(page).text
