@@ -435,3 +435,19 @@ def test_two_pushes_of_one_timesheet_at_once_make_one_invoice(
     assert len(org.invoices) == 1
     xero_push.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
     assert_once(org, timesheet)
+
+
+def test_a_tls_failure_is_a_message_and_a_retry_once_it_is_fixed_makes_one_invoice(
+    fake_xero: FakeXero, org: Organisation, xero_alice: User, settings: Settings
+) -> None:
+    import certifi
+
+    timesheet = priced_timesheet(xero_alice)
+    fake_xero.expire_access_tokens()
+    settings.XERO_CA_BUNDLE = certifi.where()  # the fake's self-signed certificate fails
+    error = push_fails(timesheet, xero_alice)
+    assert "TLS connection" in str(error) and "XERO_CA_BUNDLE" in str(error)
+    assert XeroPush.objects.get().failure == "unavailable"
+    settings.XERO_CA_BUNDLE = fake_xero.ca_bundle
+    xero_push.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
+    assert_once(org, timesheet)

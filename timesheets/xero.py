@@ -144,7 +144,7 @@ def xero_connect_finish(*, user: User, redirect_url: str) -> XeroConnection:
         connection.pending_verifier = ""
         connection.connected_at = timezone.now()
         connection.save()
-        tenants = XeroClient(connection).connections()
+        tenants = XeroClient.in_request(connection).connections()
         connection.tenants = [
             {"tenantId": t["tenantId"], "tenantName": t.get("tenantName", ""), "id": t["id"]}
             for t in tenants
@@ -204,7 +204,7 @@ def xero_disconnect(*, user: User) -> bool:
 
 def timesheet_xero_invoice_void(*, timesheet: Timesheet, user: User) -> str:
     """Delete (draft) or void (authorised) the timesheet's invoice in Xero; its new status."""
-    client = XeroClient(connection_for(timesheet.user))
+    client = XeroClient.in_request(connection_for(timesheet.user))
     path = f"{ACCOUNTING}/Invoices/{timesheet.xero_invoice_id}"
     with audit_operation(
         action_type=AuditLog.ActionType.TIMESHEET,
@@ -225,7 +225,7 @@ def timesheet_xero_invoice_void(*, timesheet: Timesheet, user: User) -> str:
 
 
 def xero_invoice_status(*, timesheet: Timesheet) -> str:
-    client = XeroClient(connection_for(timesheet.user))
+    client = XeroClient.in_request(connection_for(timesheet.user))
     path = f"{ACCOUNTING}/Invoices/{timesheet.xero_invoice_id}"
     return client.call("GET", path).body["Invoices"][0]["Status"]
 

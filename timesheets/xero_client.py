@@ -252,16 +252,27 @@ class XeroReply:
 class XeroClient:
     """One user's calls to Xero: a fresh access token, the tenant header, limits honoured."""
 
-    def __init__(self, connection: XeroConnection, *, max_wait: float = 90.0) -> None:
+    def __init__(
+        self, connection: XeroConnection, *, max_wait: float = 90.0, attempts: int = MAX_ATTEMPTS
+    ) -> None:
+        """`max_wait` and `attempts` bound how long a call may wait and retry: a worker's
+        defaults; a web request's client (`in_request`) neither waits nor retries for long."""
         require_configured()
         if not connection.is_connected:
             raise XeroNotConnected("Xero is not connected: connect it first.")
         self.connection = connection
+        self.attempts = attempts
         self.session = xero_session()
         self.requests_sent = 0
         self.budget = XeroBudget(
             limits=XeroLimits(), clock=lambda: clock(), sleep=lambda s: sleep(s), max_wait=max_wait
         )
+
+    @classmethod
+    def in_request(cls, connection: XeroConnection) -> XeroClient:
+        """For the few calls made in a web request (connect, void): no Retry-After waits, one
+        quick retry; anything longer fails with its message."""
+        return cls(connection, max_wait=0.0, attempts=2)
 
     def access_token(self, *, force: bool = False) -> str:
         tokens = json.loads(self.connection.token_set)
@@ -305,7 +316,7 @@ class XeroClient:
         retry = method == "GET" or idempotency_key is not None
         refreshed = False
         problem: XeroError = XeroUnavailable("Xero did not answer.")
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        for attempt in range(1, self.attempts + 1):
             try:
                 reply = self._send(method, path, json_body, data, content_type, params,
                                    idempotency_key, tenant)  # fmt: skip
