@@ -339,6 +339,9 @@ XERO_LOGIN_URL = env.str("XERO_LOGIN_URL", default="https://login.xero.com")
 XERO_IDENTITY_URL = env.str("XERO_IDENTITY_URL", default="https://identity.xero.com")
 XERO_API_URL = env.str("XERO_API_URL", default="https://api.xero.com")
 XERO_CA_BUNDLE = env.str("XERO_CA_BUNDLE", default="")
+# Seconds to connect to Xero and to wait for each answer: both bounded, a timeout is retried.
+XERO_CONNECT_TIMEOUT = env.float("XERO_CONNECT_TIMEOUT", default=10.0)
+XERO_READ_TIMEOUT = env.float("XERO_READ_TIMEOUT", default=60.0)
 # Seconds to open a connection to Microsoft and to wait for its answer; every call has both
 # (Graph, msal's token endpoint, allauth's sign-in), so a stalled endpoint cannot hang a worker.
 MS_CONNECT_TIMEOUT = env.float("MS_CONNECT_TIMEOUT", default=10.0)

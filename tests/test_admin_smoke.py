@@ -13,7 +13,15 @@ from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobC
 from auditing.models import ActionLog
 from auditing.services import audit_record
 from calendars.models import Appointment, Calendar
-from timesheets.models import BillingProfile, CustomerSettings, Timesheet, XeroConnection
+from timesheets.models import (
+    BillingProfile,
+    CustomerSettings,
+    Timesheet,
+    XeroBudgetLock,
+    XeroCallSlot,
+    XeroConnection,
+    XeroPush,
+)
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -44,9 +52,12 @@ def one_of_everything(alice: User, alice_appointment: Appointment) -> None:
     ArchiveRun.objects.create(
         configuration=config, start="2025-05-08", end="2025-05-08", correlation_id="seed-run"
     )
-    Timesheet.objects.create(
+    timesheet = Timesheet.objects.create(
         user=alice, customer="Acme", start_date="2025-05-01", end_date="2025-05-31"
     )
+    XeroPush.objects.create(timesheet=timesheet, marker="AA-SMOKE", status="failed", error="503")
+    XeroCallSlot.objects.create(tenant_id="tenant", started=1.0)
+    XeroBudgetLock.objects.create(name="xero")
     ActionLog.objects.create(user=alice, event_type="overlap", description="Two meetings")
     CustomerSettings.objects.create(user=alice, customer="Acme", display_name="Acme Ltd")
     BillingProfile.objects.create(user=alice, currency="GBP", hourly_rate=100)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django_q.conf import Conf
 
 from accounts.models import User
 from calendars.models import Appointment
 from tests.factories import AppointmentFactory
 from tests.fakes.xero import FakeXero, Organisation
-from timesheets import xero
+from timesheets import xero, xero_client
 from timesheets.models import CustomerSettings, Timesheet, XeroConnection
 from timesheets.services import timesheet_generate
 
@@ -27,8 +30,24 @@ def fake_clock_sleep(monkeypatch: pytest.MonkeyPatch, fake_xero: FakeXero) -> li
         waits.append(seconds)
         fake_xero.advance(seconds)
 
-    monkeypatch.setattr(xero, "sleep", sleep)
+    monkeypatch.setattr(xero_client, "sleep", sleep)
+    monkeypatch.setattr(xero_client, "clock", fake_xero.now)
     return waits
+
+
+@pytest.fixture
+def inline_tasks(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> Callable[..., Any]:
+    """Call a view and run what it queued (django-q2 in sync mode, after the commit), as a
+    worker would: `inline_tasks(client.post, url, ...)`."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+    def call(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return view(*args, **kwargs)
+
+    return call
 
 
 @pytest.fixture(autouse=True)

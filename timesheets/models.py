@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -382,3 +383,96 @@ class XeroConnection(models.Model):
         known = {tenant["tenantId"] for tenant in self.tenants or []}
         if self.tenant_id and self.tenant_id not in known:
             raise ValidationError({"tenant_id": "Choose one of the organisations you authorised."})
+
+
+class XeroPushQuerySet(OwnedQuerySet):
+    owner_lookup = "timesheet__user"
+
+
+class XeroPush(models.Model):
+    """The sending of one timesheet to Xero: one row per timesheet (so two pushes at once share
+    it and make one invoice), the invoice body frozen at the first attempt, and each write
+    recorded before it goes out so that a later attempt looks for it in Xero first."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending…"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    class Failure(models.TextChoices):
+        REFUSED = "refused", "Xero refused it"  # the user must act (a setting)
+        RECONNECT = "reconnect", "Reconnect Xero"  # the user must act (sign in)
+        UNAVAILABLE = "unavailable", "Xero unavailable"  # transient: retried
+        LIMIT = "limit", "Xero's limit reached"  # transient: retried later
+        BAD_ANSWER = "bad_answer", "Xero answered badly"  # 5xx or not JSON: retried
+
+    timesheet = models.OneToOneField(Timesheet, on_delete=models.CASCADE, related_name="xero_push")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    failure = models.CharField(max_length=16, choices=Failure.choices, blank=True)
+    error = models.TextField(blank=True)
+    limit_problem = models.CharField(
+        max_length=32, blank=True, help_text="Xero's X-Rate-Limit-Problem, when a limit stopped it."
+    )
+    task_id = models.CharField(max_length=64, blank=True)
+    batch = models.CharField(max_length=64, blank=True, help_text="A month-end batch's id.")
+    correlation_id = models.CharField(max_length=64, blank=True)
+    # The frozen request: {"contact_name", "contact_id", "invoice": {...}}; set at the first
+    # attempt, kept while an attempt may have reached Xero, cleared only after Xero refused it.
+    body = models.JSONField(null=True, blank=True, editable=False)
+    marker = models.CharField(max_length=64, editable=False)
+    contact_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    invoice_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attachment_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0)
+    requests_sent = models.PositiveIntegerField(default=0)
+    limit_waits = models.PositiveIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = XeroPushQuerySet.as_manager()
+
+    class Meta:
+        db_table = "timesheet_xero_pushes"
+        indexes = [models.Index(fields=["batch", "status"], name="idx_xero_push_batch")]
+
+    def __str__(self) -> str:
+        return f"{self.timesheet}: {self.get_status_display()}"
+
+    @property
+    def user(self) -> Any:
+        return self.timesheet.user
+
+    @property
+    def user_must_act(self) -> bool:
+        return self.failure in (self.Failure.REFUSED, self.Failure.RECONNECT)
+
+
+class XeroCallSlot(models.Model):
+    """One call to Xero's Accounting API, counted against its limits by every worker: the rows
+    of the last minute and day are the shared budget (see timesheets/xero_limits.py)."""
+
+    tenant_id = models.CharField(max_length=64)
+    started = models.FloatField(help_text="Seconds since the epoch (the client's clock).")
+    finished = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        db_table = "timesheet_xero_call_slots"
+        indexes = [models.Index(fields=["tenant_id", "started"], name="idx_xero_slot_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id} at {self.started}"
+
+
+class XeroBudgetLock(models.Model):
+    """One row that every worker locks while it counts and takes a call slot."""
+
+    name = models.CharField(max_length=16, primary_key=True)
+
+    class Meta:
+        db_table = "timesheet_xero_budget_lock"
+
+    def __str__(self) -> str:
+        return self.name

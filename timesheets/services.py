@@ -33,6 +33,8 @@ from timesheets.billing import (
     timesheet_rows,
 )
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
+from timesheets.xero import timesheet_xero_invoice_void, xero_invoice_status
+from timesheets.xero_client import XeroError
 
 logger = logging.getLogger(__name__)
 
@@ -393,12 +395,6 @@ def timesheet_void(*, timesheet: Timesheet, user: User, void_in_xero: bool = Fal
     if timesheet.status == Timesheet.Status.VOID:
         raise TimesheetError(f"Timesheet {timesheet.pk} is already void.")
     if timesheet.xero_invoice_id:
-        from timesheets.xero import (
-            XeroError,
-            timesheet_xero_invoice_void,
-            xero_invoice_status,
-        )
-
         try:
             if void_in_xero:
                 timesheet_xero_invoice_void(timesheet=timesheet, user=user)

@@ -1,5 +1,6 @@
 """A stateful fake of Xero for tests: identity (authorize, token, revocation), /connections and
 the Accounting API's Contacts, Invoices and Attachments, on one HTTPS server on 127.0.0.1.
+(Longer than ~450 lines: one service whose rules read together, each next to its citation.)
 
 The real client code (`timesheets.xero`) talks to it over HTTP. Each rule cites the Xero page it
 comes from; where the documentation is silent the fake takes the stricter reading and says so.
@@ -16,12 +17,22 @@ Pages cited (developer.xero.com/documentation/...):
 - [invoices] api/accounting/invoices          PUT/POST Invoices, DRAFT, ACCREC, deleting drafts
 - [contacts] api/accounting/contacts          Contacts, `where` filter, unique names
 - [attachments] api/accounting/attachments    raw-body upload by file name, 10 MB, 10 a document
+- [openapi] github.com/XeroAPI/Xero-OpenAPI xero_accounting.yaml: getContacts (searchTerm,
+            includeArchived), getInvoices (where, Statuses, searchTerm), IncludeOnline on
+            createInvoiceAttachmentByFileName, Idempotency-Key "128 character max"
+- [where]  api/accounting/requests-and-responses#retrieving-a-filtered-set (the `where`
+           filter: Name=="x", Name.Contains("x"), StartsWith, EndsWith, joined by && or AND)
+- [offline] api/http-response-codes: 503 "Organisation offline" / "API unavailable", plain text
+- [refresh] community.xero.com/developer/discussion/105714701 (Xero staff): an unused refresh
+           token expires (the token-types page: after 60 days); a 30-minute grace period for
+           the old one after a refresh
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -60,6 +71,25 @@ MAX_ATTACHMENTS = 10  # [attachments]: 10 a document
 MINUTE_LIMIT = 60  # [limits]
 DAY_LIMIT = 5000  # [limits]
 CONCURRENT_LIMIT = 5  # [limits]
+TAX_RATES = {"OUTPUT2": Decimal("0.20"), "NONE": Decimal(0), "ZERORATEDOUTPUT": Decimal(0)}
+APP_MINUTE_LIMIT = 10_000  # [limits]: per app across all organisations
+# [idem]: Xero keeps a key for minutes only (the guide does not promise longer); the stricter
+# reading: 5 minutes, and `age_idempotency_keys` moves a test past it.
+IDEMPOTENCY_TTL = 300
+REFRESH_TOKEN_LIFETIME = 60 * 86400  # [tokens] [refresh]: 60 days unused
+REFRESH_GRACE = 30 * 60  # [refresh]: the old refresh token works 30 minutes after a refresh
+FAULTS = {
+    "drop_before",  # the connection drops before Xero acts (nothing written)
+    "drop_after",  # Xero acts, then the connection drops (the answer is lost)
+    "read_timeout",  # Xero acts, the answer comes later than the client waits
+    "offline",  # [offline]: plain-text 503, organisation offline
+    "proxy_502",  # an HTML 502 from a proxy in front of Xero (not JSON)
+    "server_500",  # a JSON 500 (Xero's unhandled error)
+    "minute",  # [limits]: 429 with X-Rate-Limit-Problem for each limit
+    "day",
+    "concurrent",
+    "appminute",
+}
 
 
 def b64url(raw: bytes) -> str:
@@ -92,6 +122,42 @@ def api_error(status: int, title: str, detail: str, headers: dict[str, str] | No
     )
 
 
+_WHERE_TERM = re.compile(
+    r'\s*(?P<field>[A-Za-z]+)\s*(?:==\s*"(?P<eq>[^"\\]*)"'
+    r'|\.(?P<op>Contains|StartsWith|EndsWith)\("(?P<arg>[^"\\]*)"\))\s*'
+)
+
+
+def where_matcher(where: str) -> Any:
+    """[where]: `Field=="x"` or `Field.Contains("x")` (StartsWith, EndsWith) joined by `&&` or
+    ` AND `; None for anything else, a backslash or an unbalanced quote included."""
+    tests = []
+    for term in re.split(r"&&| AND ", where):
+        found = _WHERE_TERM.fullmatch(term)
+        if found is None:
+            return None
+        field_name, op = found["field"], found["op"]
+        value = found["eq"] if op is None else found["arg"]
+        tests.append((field_name, op, value))
+
+    def matches(item: dict[str, Any]) -> bool:
+        for field_name, op, value in tests:
+            actual = str(item.get(field_name) or "")
+            # [where]: string comparisons are case-insensitive in Xero.
+            actual, wanted = actual.casefold(), value.casefold()
+            ok = {
+                None: actual == wanted,
+                "Contains": wanted in actual,
+                "StartsWith": actual.startswith(wanted),
+                "EndsWith": actual.endswith(wanted),
+            }[op]
+            if not ok:
+                return False
+        return True
+
+    return matches
+
+
 @dataclass
 class Organisation:
     tenant_id: str
@@ -116,8 +182,27 @@ class Grant:
     tenants: list[str]
     connection_ids: dict[str, str] = field(default_factory=dict)
     refresh_token: str = ""
+    refresh_issued_at: float = 0.0
+    previous_refresh_token: str = ""
     access_tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry
     revoked: bool = False
+
+
+@dataclass
+class Fault:
+    """One injected fault: the next `times` requests whose method and path match get it."""
+
+    kind: str
+    method: str | None = None
+    path: str = ""
+    times: int = 1
+    retry_after: int = 2
+    delay: float = 1.0  # read_timeout: seconds the answer is held back
+
+    def matches(self, request: FakeRequest) -> bool:
+        return (self.method is None or request.method == self.method) and request.path.startswith(
+            self.path
+        )
 
 
 class FakeXero:
@@ -164,10 +249,20 @@ class FakeXero:
             self.consenting_tenants: list[str] = []
             self.codes: dict[str, dict[str, Any]] = {}
             self.grants: list[Grant] = []
-            self.idempotent: dict[tuple[str, str], tuple[str, Reply]] = {}
+            # (tenant, key) -> (fingerprint, answer, when stored)
+            self.idempotent: dict[tuple[str, str], tuple[str, Reply, float]] = {}
             self.forced_429: int = 0
             self.forced_retry_after = 2
+            self.faults: list[Fault] = []
             self.log: list[FakeRequest] = []
+            self.app_minute_calls: deque[float] = deque()
+            self.limit_breaches: list[str] = []  # X-Rate-Limit-Problem of every real 429
+            self.minute_limit = MINUTE_LIMIT
+            self.day_limit = DAY_LIMIT
+            self.concurrent_limit = CONCURRENT_LIMIT
+            self.app_minute_limit = APP_MINUTE_LIMIT
+            self.clock_scale = 1.0
+            self.clock_origin = time.time()
             self.server_errors.clear()
 
     @property
@@ -177,7 +272,36 @@ class FakeXero:
         return f"https://{host}:{port}"
 
     def now(self) -> float:
-        return time.time() + self.clock_offset
+        """The fake's clock: real time (times `clock_scale`, for benchmarks) plus `advance`."""
+        elapsed = (time.time() - self.clock_origin) * self.clock_scale
+        return self.clock_origin + elapsed + self.clock_offset
+
+    def scale_clock(self, scale: float) -> None:
+        """Let a second of real time count as `scale` seconds (a benchmark's scaled clock)."""
+        with self._lock:
+            self.clock_offset = self.now() - time.time()
+            self.clock_origin, self.clock_scale = time.time(), scale
+
+    def fail_next(
+        self, kind: str, *, method: str | None = None, path: str = "", **how: Any
+    ) -> None:
+        """Inject a fault into the next matching request(s); see FAULTS."""
+        assert kind in FAULTS, kind
+        with self._lock:
+            self.faults.append(Fault(kind, method, path, **how))
+
+    def age_idempotency_keys(self, seconds: float = IDEMPOTENCY_TTL + 1) -> None:
+        """Make every stored Idempotency-Key `seconds` older (past the TTL by default)."""
+        with self._lock:
+            self.idempotent = {
+                key: (fingerprint, reply, stored - seconds)
+                for key, (fingerprint, reply, stored) in self.idempotent.items()
+            }
+
+    def age_refresh_tokens(self, days: float) -> None:
+        with self._lock:
+            for grant in self.grants:
+                grant.refresh_issued_at -= days * 86400
 
     def advance(self, seconds: float) -> None:
         """Move the fake's clock on (tests' recorded sleeps call this instead of sleeping)."""
@@ -193,8 +317,8 @@ class FakeXero:
             self.consenting_tenants.append(org.tenant_id)
         return org
 
-    def add_contact(self, org: Organisation, name: str) -> dict[str, Any]:
-        contact = {"ContactID": str(uuid.uuid4()), "Name": name, "ContactStatus": "ACTIVE"}
+    def add_contact(self, org: Organisation, name: str, status: str = "ACTIVE") -> dict[str, Any]:
+        contact = {"ContactID": str(uuid.uuid4()), "Name": name, "ContactStatus": status}
         org.contacts[contact["ContactID"]] = contact
         return contact
 
@@ -212,11 +336,18 @@ class FakeXero:
             for grant in self.grants:
                 grant.access_tokens = dict.fromkeys(grant.access_tokens, 0.0)
 
+    def revoke_connections(self) -> None:
+        """The user removes the app's connection in Xero (Settings > Connected apps)."""
+        with self._lock:
+            for grant in self.grants:
+                grant.revoked = True
+                grant.tenants = []
+
     def expire_refresh_tokens(self) -> None:
         """[tokens]: a refresh token unused for 60 days expires; the user must connect again."""
         with self._lock:
             for grant in self.grants:
-                grant.refresh_token = ""
+                grant.refresh_token = grant.previous_refresh_token = ""
 
     def requests_to(self, path_prefix: str, method: str | None = None) -> list[FakeRequest]:
         return [
@@ -227,9 +358,51 @@ class FakeXero:
 
     # -- dispatch -------------------------------------------------------------------------
 
+    def _take_fault(self, request: FakeRequest) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(request):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
     def dispatch(self, request: FakeRequest) -> Reply | None:
         with self._lock:
             self.log.append(request)
+        fault = self._take_fault(request)
+        if fault is None:
+            return self._dispatch(request)
+        if fault.kind == "drop_before":
+            return None
+        if fault.kind == "offline":
+            # [offline]: not JSON: a plain-text body.
+            return Reply(503, b"The organisation is offline", {"Content-Type": "text/plain"})
+        if fault.kind == "proxy_502":
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            return Reply(502, page, {"Content-Type": "text/html"})
+        if fault.kind == "server_500":
+            return api_error(500, "InternalServerError", "An unexpected error occurred")
+        if fault.kind in ("minute", "day", "concurrent", "appminute"):
+            return self._too_many(fault.kind, fault.retry_after)
+        reply = self._dispatch(request)  # drop_after, read_timeout: Xero has acted
+        if fault.kind == "drop_after":
+            return None
+        time.sleep(fault.delay)
+        return reply
+
+    @staticmethod
+    def _too_many(problem: str, retry_after: int) -> Reply:
+        # [limits]: 429 with Retry-After (seconds) and X-Rate-Limit-Problem naming the limit.
+        return api_error(
+            429,
+            "TooManyRequests",
+            f"Rate limit exceeded: {problem}",
+            {"Retry-After": str(retry_after), "X-Rate-Limit-Problem": problem},
+        )
+
+    def _dispatch(self, request: FakeRequest) -> Reply | None:
         path, method = request.path, request.method
         if path == "/identity/connect/authorize" and method == "GET":
             return self._authorize(request.query)
@@ -311,9 +484,23 @@ class FakeXero:
                 token = form.get("refresh_token", "")
                 grant = next((g for g in self.grants if token and g.refresh_token == token), None)
                 # [tokens]: each refresh returns a new refresh token and the old one stops
-                # working. Xero allows a grace period for the old one; the stricter reading
-                # (no grace) is what catches a lost rotation.
+                # working, [refresh]: but for a 30-minute grace period, "in case the response
+                # containing the new tokens is lost". After it, the spent token is refused.
+                if grant is None:
+                    grant = next(
+                        (
+                            g
+                            for g in self.grants
+                            if token
+                            and g.previous_refresh_token == token
+                            and self.now() - g.refresh_issued_at <= REFRESH_GRACE
+                        ),
+                        None,
+                    )
                 if grant is None or grant.revoked:
+                    return oauth_error("invalid_grant")
+                # [tokens] [refresh]: a refresh token unused for 60 days has expired.
+                if self.now() - grant.refresh_issued_at > REFRESH_TOKEN_LIFETIME:
                     return oauth_error("invalid_grant")
                 return self._issue(grant)
         return oauth_error("unsupported_grant_type")
@@ -329,7 +516,9 @@ class FakeXero:
         }
         # [tokens]: a refresh token only with offline_access.
         if "offline_access" in grant.scopes:
+            grant.previous_refresh_token = grant.refresh_token
             grant.refresh_token = secrets.token_urlsafe(32)
+            grant.refresh_issued_at = self.now()
             body["refresh_token"] = grant.refresh_token
         return Reply.json(200, body, graph=False)
 
@@ -400,13 +589,9 @@ class FakeXero:
             return limited
         # [limits]: at most 5 calls in progress at once per organisation.
         with self._lock:
-            if org.in_flight >= CONCURRENT_LIMIT:
-                return api_error(
-                    429,
-                    "TooManyRequests",
-                    "Concurrent limit",
-                    {"Retry-After": "1", "X-Rate-Limit-Problem": "concurrent"},
-                )
+            if org.in_flight >= self.concurrent_limit:
+                self.limit_breaches.append("concurrent")
+                return self._too_many("concurrent", 1)
             org.in_flight += 1
         try:
             return self._accounting_call(request, org, grant, tenant)
@@ -418,67 +603,60 @@ class FakeXero:
         self, request: FakeRequest, org: Organisation, grant: Grant, tenant: str
     ) -> Reply:
         key = request.headers.get("Idempotency-Key")
-        if key is not None and request.method in ("PUT", "POST"):
-            if len(key) > MAX_IDEMPOTENCY_KEY:
-                return api_error(400, "BadRequest", "Idempotency-Key longer than 128 characters")
-            fingerprint = hashlib.sha256(
-                request.method.encode() + request.path.encode() + request.body
-            ).hexdigest()
+        if key is None or request.method not in ("PUT", "POST"):
+            return self._accounting_route(request, org, grant)
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            return api_error(400, "BadRequest", "Idempotency-Key longer than 128 characters")
+        fingerprint = hashlib.sha256(
+            request.method.encode() + request.raw_path.encode() + request.body
+        ).hexdigest()
+        with self._lock:
+            seen = self.idempotent.get((tenant, key))
+            if seen is not None and seen[2] < self.now() - IDEMPOTENCY_TTL:
+                # [idem]: an expired key is forgotten: the request runs again as new.
+                del self.idempotent[(tenant, key)]
+                seen = None
+        if seen is not None:
+            # [idem]: a repeated key answers the first response, an error answer too. The
+            # stricter reading: the same key on a different request is an error, not a replay.
+            if seen[0] != fingerprint:
+                return api_error(
+                    400, "BadRequest", "Idempotency-Key reused with a different request"
+                )
+            return seen[1]
+        reply = self._accounting_route(request, org, grant)
+        if reply.status < 500:
             with self._lock:
-                seen = self.idempotent.get((tenant, key))
-            if seen is not None:
-                # [idem]: a repeated key answers the first response. The stricter reading:
-                # the same key on a different request is an error, not a replay.
-                if seen[0] != fingerprint:
-                    return api_error(
-                        400, "BadRequest", "Idempotency-Key reused with a different request"
-                    )
-                return seen[1]
-            reply = self._accounting_route(request, org, grant)
-            if reply.status < 500:
-                with self._lock:
-                    self.idempotent[(tenant, key)] = (fingerprint, reply)
-            return reply
-        return self._accounting_route(request, org, grant)
+                self.idempotent[(tenant, key)] = (fingerprint, reply, self.now())
+        return reply
 
     def _rate_limit(self, org: Organisation) -> Reply | None:
-        # [limits]: 60 calls a minute and 5000 a day per organisation; a 429 says which with
+        # [limits]: 60 calls a minute and 5000 a day per organisation, 10,000 a minute per app
+        # across organisations (rolling windows, the stricter reading); a 429 says which with
         # X-Rate-Limit-Problem and when to come back with Retry-After (seconds).
         now = self.now()
         with self._lock:
             if self.forced_429 > 0:
                 self.forced_429 -= 1
-                return api_error(
-                    429,
-                    "TooManyRequests",
-                    "Rate limit exceeded",
-                    {
-                        "Retry-After": str(self.forced_retry_after),
-                        "X-Rate-Limit-Problem": "minute",
-                    },
-                )
-            while org.minute_calls and org.minute_calls[0] <= now - 60:
-                org.minute_calls.popleft()
-            while org.day_calls and org.day_calls[0] <= now - 86400:
-                org.day_calls.popleft()
-            if len(org.day_calls) >= DAY_LIMIT:
-                wait = int(org.day_calls[0] + 86400 - now) + 1
-                return api_error(
-                    429,
-                    "TooManyRequests",
-                    "Daily limit",
-                    {"Retry-After": str(wait), "X-Rate-Limit-Problem": "day"},
-                )
-            if len(org.minute_calls) >= MINUTE_LIMIT:
-                wait = int(org.minute_calls[0] + 60 - now) + 1
-                return api_error(
-                    429,
-                    "TooManyRequests",
-                    "Minute limit",
-                    {"Retry-After": str(wait), "X-Rate-Limit-Problem": "minute"},
-                )
+                return self._too_many("minute", self.forced_retry_after)
+            for calls, window in (
+                (org.minute_calls, 60),
+                (org.day_calls, 86400),
+                (self.app_minute_calls, 60),
+            ):
+                while calls and calls[0] <= now - window:
+                    calls.popleft()
+            for problem, calls, limit, window in (
+                ("day", org.day_calls, self.day_limit, 86400),
+                ("appminute", self.app_minute_calls, self.app_minute_limit, 60),
+                ("minute", org.minute_calls, self.minute_limit, 60),
+            ):
+                if len(calls) >= limit:
+                    self.limit_breaches.append(problem)
+                    return self._too_many(problem, int(calls[0] + window - now) + 1)
             org.minute_calls.append(now)
             org.day_calls.append(now)
+            self.app_minute_calls.append(now)
         return None
 
     def _accounting_route(self, request: FakeRequest, org: Organisation, grant: Grant) -> Reply:
@@ -490,6 +668,8 @@ class FakeXero:
             return self._contacts_put(request, org, grant)
         if parts == ["Invoices"] and method in ("PUT", "POST"):
             return self._invoices_put(request, org, grant)
+        if parts == ["Invoices"] and method == "GET":
+            return self._invoices_get(request, org, grant)
         if len(parts) == 2 and parts[0] == "Invoices" and method == "GET":
             return self._invoice_get(org, grant, parts[1])
         if len(parts) == 2 and parts[0] == "Invoices" and method == "POST":
@@ -518,14 +698,28 @@ class FakeXero:
         if refused:
             return refused
         contacts = list(org.contacts.values())
+        # [openapi] getContacts: ARCHIVED contacts only with includeArchived=true.
+        if request.query.get("includeArchived", "").lower() != "true":
+            contacts = [c for c in contacts if c["ContactStatus"] != "ARCHIVED"]
+        # [openapi] getContacts: searchTerm is a case-insensitive text search over Name,
+        # FirstName, LastName, ContactNumber and EmailAddress (the fake: over Name).
+        term = request.query.get("searchTerm", "").casefold()
+        if term:
+            contacts = [c for c in contacts if term in c["Name"].casefold()]
+        return self._where(request, contacts, "Contacts")
+
+    def _where(self, request: FakeRequest, items: list[dict[str, Any]], plural: str) -> Reply:
         where = request.query.get("where", "")
-        # [contacts]: `where=Name=="..."` filters on the exact name.
-        if where:
-            if not (where.startswith('Name=="') and where.endswith('"')):
-                return api_error(400, "BadRequest", f"Unsupported filter {where!r} (fake)")
-            name = where[len('Name=="') : -1]
-            contacts = [c for c in contacts if c["Name"] == name]
-        return Reply.json(200, {"Contacts": contacts}, graph=False)
+        if not where:
+            return Reply.json(200, {plural: items}, graph=False)
+        matcher = where_matcher(where)
+        if matcher is None:
+            # [where]: the filter is an expression in Xero's own syntax; a quote cannot be
+            # escaped with a backslash (Xero answers a 400 on such a filter, the stricter
+            # reading of the silent docs), nor can the fake parse anything beyond the
+            # documented string comparisons.
+            return api_error(400, "BadRequest", f"Unable to parse the where clause {where!r}")
+        return Reply.json(200, {plural: [i for i in items if matcher(i)]}, graph=False)
 
     def _contacts_put(self, request: FakeRequest, org: Organisation, grant: Grant) -> Reply:
         refused = self._needs(grant, "accounting.contacts")
@@ -536,8 +730,8 @@ class FakeXero:
             name = (contact.get("Name") or "").strip()
             if not name:
                 return validation_error(contact, "The contact name must be specified.")
-            # [contacts]: contact names are unique in an organisation.
-            if any(c["Name"].lower() == name.lower() for c in org.contacts.values()):
+            # [contacts]: contact names are unique in an organisation, archived ones included.
+            if any(c["Name"].casefold() == name.casefold() for c in org.contacts.values()):
                 return validation_error(
                     contact, f"The contact name {name} is already assigned to another contact."
                 )
@@ -561,6 +755,19 @@ class FakeXero:
                 ).quantize(Decimal("0.01"))
                 lines.append({**line, "LineAmount": float(amount), "LineItemID": str(uuid.uuid4())})
             total = sum((Decimal(str(line["LineAmount"])) for line in lines), Decimal(0))
+            # [invoices]: with LineAmountTypes Exclusive, tax is added on top: Total = SubTotal
+            # + TotalTax, each line taxed at its TaxType's rate.
+            tax = sum(
+                (
+                    (
+                        Decimal(str(line["LineAmount"])) * TAX_RATES.get(line.get("TaxType", ""), 0)
+                    ).quantize(Decimal("0.01"))
+                    for line in lines
+                ),
+                Decimal(0),
+            )
+            if invoice.get("LineAmountTypes") == "NoTax":
+                tax = Decimal(0)
             number = f"INV-{org.next_number:04d}"
             org.next_number += 1
             stored = {
@@ -570,13 +777,25 @@ class FakeXero:
                 "Status": invoice.get("Status", "DRAFT"),
                 "LineItems": lines,
                 "SubTotal": float(total),
-                "Total": float(total),
+                "TotalTax": float(tax),
+                "Total": float(total + tax),
                 "CurrencyCode": invoice.get("CurrencyCode", org.base_currency),
                 "HasAttachments": False,
             }
             org.invoices[stored["InvoiceID"]] = stored
             created.append(stored)
         return Reply.json(200, {"Status": "OK", "Invoices": created}, graph=False)
+
+    def _invoices_get(self, request: FakeRequest, org: Organisation, grant: Grant) -> Reply:
+        refused = self._needs(grant, "accounting.invoices", "accounting.invoices.read")
+        if refused:
+            return refused
+        invoices = list(org.invoices.values())
+        # [openapi] getInvoices: Statuses, a comma-separated list.
+        statuses = {s for s in request.query.get("Statuses", "").split(",") if s}
+        if statuses:
+            invoices = [i for i in invoices if i["Status"] in statuses]
+        return self._where(request, invoices, "Invoices")
 
     def _invoice_errors(self, invoice: dict[str, Any], org: Organisation, places: int) -> list[str]:
         # [invoices]: the rules below are the documented required elements and value lists.
@@ -665,6 +884,8 @@ class FakeXero:
             "FileName": name,
             "MimeType": request.headers["Content-Type"],
             "ContentLength": len(request.body),
+            # [openapi] IncludeOnline: the customer sees the file on the online invoice.
+            "IncludeOnline": request.query.get("IncludeOnline", "").lower() == "true",
             "Content": request.body,
         }
         existing.append(attachment)

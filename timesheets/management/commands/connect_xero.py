@@ -6,7 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.commands import user_by_email
-from timesheets.xero import XeroError, xero_connect_finish, xero_connect_start
+from timesheets.xero import xero_connect_finish, xero_connect_start
+from timesheets.xero_client import XeroError
 
 
 class Command(BaseCommand):

@@ -17,7 +17,8 @@ from timesheets.services import (
     timesheet_generate,
     timesheet_upload_onedrive,
 )
-from timesheets.xero import XeroError, timesheet_xero_push
+from timesheets.xero_client import XeroError
+from timesheets.xero_push import timesheet_xero_push
 
 
 class Command(BaseCommand):
