@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from foundations.graph import SOURCE_ID_PROPERTY, GraphClient, transaction_id
+from archiving.gateway import SOURCE_ID_PROPERTY
+from foundations.graph import GraphClient, transaction_id
 from tests.fakes.microsoft import FakeMicrosoft
 
 EMAIL = "bench@example.com"

@@ -37,8 +37,6 @@ SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024
 UPLOAD_CHUNK = 10 * 320 * 1024  # Graph wants chunks in multiples of 320 KiB.
 PAGE_SIZE = 500
 
-# The single-value extended property that carries the source event id on archive copies.
-SOURCE_ID_PROPERTY = "String {5b0b4b2e-3c4a-4d58-9a1e-6f3f0c2a9d71} Name AdminAssistantSourceId"
 # Namespace for deterministic transactionIds (uuid5), so re-runs never duplicate events.
 TRANSACTION_NAMESPACE = uuid.UUID("1f0b9a8e-6d1c-4c47-8a43-2f7c9e0b5a11")
 
@@ -657,25 +655,6 @@ class GraphClient:
             ]
         )
 
-    def find_events_by_source_id(self, calendar_id: str, source_id: str) -> list[dict]:
-        """Events in the calendar whose source-id extended property equals `source_id`."""
-        escaped = source_id.replace("'", "''")
-        return list(
-            self.paged(
-                f"{self.mailbox}/calendars/{quote(calendar_id, safe='')}/events",
-                {
-                    "$filter": (
-                        f"singleValueExtendedProperties/Any(ep: ep/id eq '{SOURCE_ID_PROPERTY}' "
-                        f"and ep/value eq '{escaped}')"
-                    ),
-                    "$expand": (
-                        f"singleValueExtendedProperties($filter=id eq '{SOURCE_ID_PROPERTY}')"
-                    ),
-                    "$select": ",".join(EVENT_FIELDS),
-                },
-            )
-        )
-
     def upload_file(self, path: str, content: bytes) -> dict:
         """Put a file in the user's OneDrive at `path` (folders are created), replacing it."""
         target = f"{self.mailbox}/drive/root:/" + quote(path.strip("/"), safe="/") + ":"
@@ -748,41 +727,6 @@ class GraphClient:
             return None
         ranges = status.get("nextExpectedRanges") or []
         return int(ranges[0].split("-")[0]) if ranges else None
-
-
-# concepts/onedrive-addressing-driveitems.md ("OneDrive reserved characters"): never in a file or
-# folder name, and # % not on OneDrive for Business (SharePoint), which we may be talking to.
-ONEDRIVE_RESERVED_CHARACTERS = frozenset('"*:<>?/\\|#%')
-# "Restrictions and limitations in OneDrive and SharePoint" (support.microsoft.com): names that
-# are not allowed (device names also not with an extension), and "_vti_" anywhere in a name.
-ONEDRIVE_RESERVED_NAMES = frozenset([".lock", "desktop.ini"])
-ONEDRIVE_DEVICE_NAMES = frozenset(
-    ["CON", "PRN", "AUX", "NUL", *(f"COM{d}" for d in range(10)), *(f"LPT{d}" for d in range(10))]
-)
-ONEDRIVE_MAX_SEGMENT = 255
-
-
-def onedrive_name(segment: str, *, replacement: str = "-") -> str:
-    """One file or folder name made acceptable to OneDrive and SharePoint, readable as before.
-
-    Reserved characters and control characters become `replacement` (so "A/S" stays one
-    folder), a leading "~" and trailing dots and spaces go, and a reserved name gets a "_".
-    """
-    cleaned = "".join(
-        replacement if char in ONEDRIVE_RESERVED_CHARACTERS or ord(char) < 32 else char
-        for char in segment
-    )
-    cleaned = cleaned.replace("_vti_", "_vti-").strip().lstrip("~").strip()
-    cleaned = cleaned[:ONEDRIVE_MAX_SEGMENT].rstrip(". ")
-    stem, dot, extension = cleaned.partition(".")
-    if cleaned.casefold() in ONEDRIVE_RESERVED_NAMES or stem.upper() in ONEDRIVE_DEVICE_NAMES:
-        cleaned = f"{stem}_{dot}{extension}"
-    return cleaned or "_"
-
-
-def onedrive_path(*segments: str) -> str:
-    """A drive path from names, each cleaned by `onedrive_name` (empty names are skipped)."""
-    return "/".join(onedrive_name(segment) for segment in segments if segment.strip())
 
 
 def _loose(name: str) -> str:

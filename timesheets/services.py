@@ -22,7 +22,6 @@ from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from calendars.models import Appointment, AppointmentQuerySet, category_names, starts_in_period
 from foundations.days import day_bounds_utc, today_in
-from foundations.graph import onedrive_name, onedrive_path
 from timesheets.billing import (
     DEFAULT_TRAVEL_RATE,
     BillableItem,
@@ -33,6 +32,7 @@ from timesheets.billing import (
     timesheet_rows,
 )
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
+from timesheets.onedrive import onedrive_name, onedrive_path
 
 logger = logging.getLogger(__name__)
 
