@@ -16,9 +16,9 @@ from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar
 from foundations.graph import transaction_id
 from tests.archive_helpers import add_event, archive_copies, run_archive, writes
-from tests.conftest import RecordedSleep
 from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.microsoft_helpers import RecordedSleep
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
