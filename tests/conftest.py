@@ -24,6 +24,13 @@ from tests.web_helpers import logged_in
 pytest_plugins = ["tests.fakes.fixtures"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser or cluster test is slow too: the quick run (-m "not slow") leaves it out."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("cluster"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Settings) -> None:
     """Tests log in often; the production hasher's cost would dominate the suite's time."""

@@ -117,6 +117,7 @@ def archive_run(
 def _steps(run: Run, start: datetime, end: datetime) -> None:
     """The run's steps, in order, over the window [start, end)."""
     calendars_resolve(run)
-    works = appointments_store(run, events_read(run, start, end))
+    events = events_read(run, start, end)
+    works = appointments_store(run, events)
     overlaps_resolve(run, works)
     copies_write(run, works)
