@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from foundations.audit import audit_change
 from foundations.models import OwnedQuerySet, Timestamped
 
 if TYPE_CHECKING:
@@ -235,8 +236,6 @@ class ActionLog(Timestamped):
         `by` is the person who decided, or None when the system closed it (a reconnect, a
         retried upload, a source event that came back).
         """
-        from auditing.services import audit_record
-
         if resolution not in (self.State.RESOLVED, self.State.DISMISSED):
             raise ValueError(f"An action item is resolved or dismissed, not {resolution!r}.")
         now = timezone.now()
@@ -253,7 +252,9 @@ class ActionLog(Timestamped):
                 return False
             self.state, self.closed_at, self.closed_by = resolution, now, by_user
             self.resolution, self.updated_at = (note or "")[:255] or None, now
-            audit_record(
+            # Through the recorder the auditing app registers (auditing/apps.py): the audit
+            # service imports these models, so they do not import it back.
+            audit_change(
                 action_type=AuditLog.ActionType.ACTION_LOG,
                 operation=resolution,
                 user=by_user or self.user,

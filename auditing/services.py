@@ -99,7 +99,6 @@ def audit_operation(
     """
     context = current_request.get()
     parent = current_parent.get()
-    parent_id = parent[0] if parent else None
     if correlation_id is None and parent is not None:
         correlation_id = parent[1]
     correlation_id = (
@@ -116,7 +115,7 @@ def audit_operation(
         message=message,
         request_data=sanitize(request_data) if request_data is not None else None,
         correlation_id=correlation_id,
-        parent_audit_id=parent_id,
+        parent_audit_id=parent[0] if parent else None,
         ip_address=context.ip_address if context else None,
         user_agent=context.user_agent if context else None,
     )
@@ -132,25 +131,30 @@ def audit_operation(
         raise
     finally:
         current_parent.reset(token)
-        entry.status = recorder.status
-        entry.message = recorder.message
-        entry.resource_id = recorder.resource_id
-        entry.details = sanitize(recorder.details) if recorder.details else None
-        entry.response_data = (
-            sanitize(recorder.response_data) if recorder.response_data is not None else None
-        )
-        entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        entry.save(
-            using="default",
-            update_fields=[
-                "status",
-                "message",
-                "resource_id",
-                "details",
-                "response_data",
-                "duration_ms",
-            ],
-        )
+        _close(entry, recorder, started)
+
+
+def _close(entry: AuditLog, recorder: AuditRecorder, started: float) -> None:
+    """Write the operation's outcome into its row."""
+    entry.status = recorder.status
+    entry.message = recorder.message
+    entry.resource_id = recorder.resource_id
+    entry.details = sanitize(recorder.details) if recorder.details else None
+    entry.response_data = (
+        sanitize(recorder.response_data) if recorder.response_data is not None else None
+    )
+    entry.duration_ms = round((time.perf_counter() - started) * 1000, 3)
+    entry.save(
+        using="default",
+        update_fields=[
+            "status",
+            "message",
+            "resource_id",
+            "details",
+            "response_data",
+            "duration_ms",
+        ],
+    )
 
 
 def audit_record(

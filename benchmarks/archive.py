@@ -20,7 +20,6 @@ items of a batch at once) plus reads x latency. Targets: <= 1.3 x the floor, 0 c
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import tempfile
@@ -29,20 +28,17 @@ import uuid
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import seeding
 from tests.fakes.microsoft import FakeMicrosoft
 
-ZONE = "Europe/London"
 FIRST_DAY = date(2025, 5, 1)
 DAYS = 30
-SLOT = timedelta(minutes=15)  # events start on quarter hours and last 10 minutes
-SLOTS_PER_DAY = 96
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
 
 
 @dataclass
@@ -66,123 +62,18 @@ class Figures:
 
 
 def django_setup(fake: FakeMicrosoft, scratch: Path) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adminassistant.settings")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'core.sqlite3'}")
-    os.environ.setdefault("WEB_DATABASE_URL", f"sqlite:///{scratch / 'web.sqlite3'}")
-    os.environ.setdefault("VAR_DIR", str(scratch / "var"))
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.update(
-        {
-            "MS_CLIENT_ID": fake.client_id,
-            "MS_CLIENT_SECRET": fake.client_secret,
-            "MS_TENANT_ID": fake.tenant,
-            "MS_AUTHORITY_HOST": fake.authority_host,
-            "MS_GRAPH_URL": fake.graph_url,
-            "MS_CA_BUNDLE": fake.ca_bundle,
-        }
-    )
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    for alias in ("default", "web"):
-        call_command("migrate", database=alias, verbosity=0)
-    call_command("createcachetable", database="web", verbosity=0)
-
-
-def local(day: date, slot: int) -> dict[str, str]:
-    moment = datetime.combine(day, datetime.min.time()) + slot * SLOT
-    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": ZONE}
-
-
-def later(value: dict[str, str], minutes: int) -> dict[str, str]:
-    moment = datetime.fromisoformat(value["dateTime"]) + timedelta(minutes=minutes)
-    return {**value, "dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S")}
-
-
-def seed(fake: FakeMicrosoft, email: str, events: int) -> None:
-    """`events` occurrences over DAYS days: a fifth from weekday series, and overlaps.
-
-    Each series is Monday to Friday at its own quarter hour; single events fill the other quarter
-    hours of each day from midnight, the same number every day, so the mix is the same for any
-    `events`. Every 25th single lasts 40 minutes and overlaps the next two: a tentative one loses
-    automatically, every 50th is busy and makes a conflict for a human. Every 17th is free (never
-    copied) and a third are personal (copied as private).
-    """
-    days = [FIRST_DAY + timedelta(days=n) for n in range(DAYS)]
-    per_series = sum(1 for day in days if day.weekday() < 5)
-    series = events // 5 // per_series
-    series_slots = {4 * n + 2 for n in range(series)}
-    for n in range(series):
-        start = local(FIRST_DAY, 4 * n + 2)
-        fake.add_event(
-            email,
-            subject=f"Stand-up {n}",
-            start=start,
-            end=later(start, 10),
-            categories=["Acme - billable"],
-            recurrence={
-                "pattern": {
-                    "type": "weekly",
-                    "interval": 1,
-                    "daysOfWeek": WEEKDAYS,
-                    "firstDayOfWeek": "monday",
-                },
-                "range": {
-                    "type": "endDate",
-                    "startDate": FIRST_DAY.isoformat(),
-                    "endDate": days[-1].isoformat(),
-                    "recurrenceTimeZone": ZONE,
-                },
-            },
-        )
-    singles = events - series * per_series
-    free_slots = [slot for slot in range(SLOTS_PER_DAY) if slot not in series_slots]
-    per_day = -(-singles // DAYS)
-    if per_day > len(free_slots):
-        raise SystemExit(f"{events} events do not fit in {DAYS} days of quarter hours")
-    categories: list[list[str]] = [["Acme - billable"], ["Globex - non-billable", "Online"], []]
-    for n in range(singles):
-        start = local(days[n // per_day], free_slots[n % per_day])
-        long = n % 25 == 0
-        fields: dict[str, Any] = {
-            "subject": f"Meeting {n}",
-            "start": start,
-            "end": later(start, 40 if long else 10),
-            "categories": categories[n % 3],
-            "showAs": "free" if n % 17 == 0 else ("tentative" if long and n % 50 else "busy"),
-        }
-        if n % 5 == 0:
-            fields["location"] = {"displayName": f"Room {n % 7}"}
-        fake.add_event(email, **fields)
+    seeding.scratch_databases(scratch, keep_configured=True)
+    seeding.microsoft_fake_settings(fake)
+    seeding.django_start()
 
 
 def connect(fake: FakeMicrosoft, email: str) -> Any:
     """A user connected the way "Sign in with Microsoft" does, and their configuration."""
-    from accounts.microsoft import (
-        UserTokenCache,
-        microsoft_connect_complete,
-        microsoft_scopes,
-        msal_app,
-    )
-    from accounts.models import User
-    from archiving.models import ArchiveConfiguration
+    return seeding.archive_configuration(seeding.connected_user(fake, email))
 
-    fake.add_user(email, name="Bench Mark")
-    user = User.objects.create_user(email, None, name="Bench Mark", timezone=ZONE)
-    cache = UserTokenCache()
-    answer = fake.sign_in(email, tuple(microsoft_scopes()))
-    result = msal_app(cache).acquire_token_by_refresh_token(
-        answer["refresh_token"], scopes=microsoft_scopes()
-    )
-    microsoft_connect_complete(user=user, cache=cache, result=result)
-    return ArchiveConfiguration.objects.create(
-        user=user,
-        name="Benchmark",
-        source_calendar_uri="msgraph://calendars/Calendar",
-        destination_calendar_uri="msgraph://calendars/Archive",
-        timezone=ZONE,
-    )
+
+def seed(fake: FakeMicrosoft, email: str, events: int) -> None:
+    seeding.archive_calendar_seed(fake, email, events, first_day=FIRST_DAY, days=DAYS)
 
 
 def measure(fake: FakeMicrosoft, configuration: Any, events: int) -> Figures:

@@ -16,7 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from foundations.graph import SOURCE_ID_PROPERTY, GraphClient, transaction_id
+from archiving.gateway import SOURCE_ID_PROPERTY
+from benchmarks import seeding
+from foundations.graph import GraphClient, transaction_id
 from tests.fakes.microsoft import FakeMicrosoft
 
 EMAIL = "bench@example.com"
@@ -25,22 +27,12 @@ READ_EVENTS = 2000
 WRITE_EVENTS = 1000
 
 
-def iso(moment: datetime) -> dict[str, str]:
-    return {"dateTime": moment.strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
-
-
 def main() -> None:
     with FakeMicrosoft() as fake:
         fake.max_page_size = 1000  # Graph's own cap for calendarView pages
         fake.add_user(EMAIL, name="Bench Mark")
-        for n in range(READ_EVENTS):
-            start = START + timedelta(minutes=21 * n)  # 2,000 events over 30 days
-            fake.add_event(
-                EMAIL,
-                subject=f"Event {n}",
-                start=iso(start),
-                end=iso(start + timedelta(minutes=20)),
-            )
+        # 2,000 events over 30 days
+        seeding.events_seed(fake, EMAIL, READ_EVENTS, start=START, every=timedelta(minutes=21))
         token = fake.sign_in(EMAIL, ("Calendars.ReadWrite",))["access_token"]
         client = GraphClient(
             base_url=fake.graph_url, token=lambda refresh: token, session=fake.http_session()
@@ -57,8 +49,8 @@ def main() -> None:
         bodies = [
             {
                 "subject": f"Copy {n}",
-                "start": iso(START + timedelta(hours=n)),
-                "end": iso(START + timedelta(hours=n, minutes=30)),
+                "start": seeding.graph_time(START + timedelta(hours=n)),
+                "end": seeding.graph_time(START + timedelta(hours=n, minutes=30)),
                 "transactionId": transaction_id("bench", n),
                 "singleValueExtendedProperties": [{"id": SOURCE_ID_PROPERTY, "value": str(n)}],
             }

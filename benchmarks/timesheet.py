@@ -14,21 +14,21 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import os
 import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = Path(tempfile.mkdtemp(prefix="timesheet-bench-"))
-# A scratch database of our own: the benchmark adds 50,000 appointments.
-os.environ["DATABASE_URL"] = f"sqlite:///{SCRATCH / 'core.sqlite3'}"
-os.environ["WEB_DATABASE_URL"] = f"sqlite:///{SCRATCH / 'web.sqlite3'}"
-os.environ.setdefault("VAR_DIR", str(SCRATCH))
 sys.path.insert(0, str(ROOT))
+
+from benchmarks import seeding  # noqa: E402
+
+# A scratch database of our own: the benchmark adds 50,000 appointments.
+seeding.scratch_databases(SCRATCH)
 
 spec = importlib.util.spec_from_file_location(
     "timesheet_documents", ROOT / "benchmarks" / "timesheet_documents.py"
@@ -36,7 +36,6 @@ spec = importlib.util.spec_from_file_location(
 documents = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(documents)  # sets Django up
 
-from django.core.management import call_command  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
@@ -47,24 +46,7 @@ from timesheets.models import BillingProfile  # noqa: E402
 
 
 def seed(user: User, count: int) -> None:
-    start = datetime(2025, 1, 1, 8, tzinfo=UTC)
-    Appointment.objects.bulk_create(
-        [
-            Appointment(
-                user=user,
-                ms_event_id=f"bench-{n}",
-                subject=f"Acme work item {n}",
-                customer="Acme",
-                billing_type="billable",
-                categories=["Acme - billable"],
-                is_archived=True,
-                start_time=start + timedelta(minutes=10 * n),
-                end_time=start + timedelta(minutes=10 * n + 9),
-            )
-            for n in range(count)
-        ],
-        batch_size=2000,
-    )
+    seeding.appointments_seed(user, count, start=datetime(2025, 1, 1, 8, tzinfo=UTC))
 
 
 def export(user: User, count: int, fmt: str, *, trace: bool = False) -> tuple[float, int, int]:
@@ -126,8 +108,7 @@ def main() -> None:
     documents.main()
 
     print(f"\nThe admin's export action over {rows:,} appointments (scratch SQLite database)")
-    for alias in ("default", "web"):
-        call_command("migrate", database=alias, verbosity=0)
+    seeding.django_start()
     user = User.objects.create_user("bench@example.com", "bench-password-123", name="Bench")
     # Priced: the exports carry the Rate and Amount columns (a default rate of 120 GBP an hour).
     BillingProfile.objects.create(user=user, currency="GBP", hourly_rate=120)

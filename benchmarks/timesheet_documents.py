@@ -18,7 +18,6 @@ import csv
 import html
 import io
 import logging
-import os
 import sys
 import time
 import tracemalloc
@@ -31,11 +30,10 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adminassistant.settings")
 
-import django
+from benchmarks import seeding
 
-django.setup()
+seeding.django_start(migrate=False)  # renders documents only: no database
 # WeasyPrint logs each rendering step at INFO; the figures are what this script prints.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 

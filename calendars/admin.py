@@ -10,6 +10,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from calendars.fields import (
+    APPOINTMENT_BILLING,
+    APPOINTMENT_OUTLOOK,
+    APPOINTMENT_STAMPS,
+    APPOINTMENT_WHEN,
+)
 from calendars.forms import AppointmentForm
 from calendars.models import Appointment, AppointmentQuerySet, Calendar, Category, Location
 from calendars.services import categories_sync
@@ -115,47 +121,10 @@ class AppointmentAdmin(OwnedModelAdmin[Appointment]):
     # The timesheets app adds the "Export timesheet" actions and the "What a timesheet bills"
     # field (after `categories`) through admin_extension_add: calendars sits below timesheets.
     fieldsets = [
-        (None, {"fields": ["user", "subject", "start_time", "end_time", "is_all_day"]}),
-        (
-            "Billing",
-            {
-                "fields": [
-                    "billed_on",
-                    "customer",
-                    "billing_type",
-                    "billable_override",
-                    "is_travel",
-                    "category",
-                    "categories",
-                    "timesheet",
-                    "overlap_state",
-                    "overlap_reason",
-                ]
-            },
-        ),
-        (
-            "Outlook",
-            {
-                "fields": [
-                    "calendar",
-                    "location",
-                    "show_as",
-                    "importance",
-                    "sensitivity",
-                    "is_private",
-                    "is_out_of_office",
-                    "is_archived",
-                    "source_deleted_at",
-                    "archive_copies_list",
-                    "ms_event_id",
-                    "recurrence",
-                ]
-            },
-        ),
-        (
-            "Raw data",
-            {"classes": ["collapse"], "fields": ["ms_event_data", "created_at", "updated_at"]},
-        ),
+        (None, {"fields": list(APPOINTMENT_WHEN)}),
+        ("Billing", {"fields": ["billed_on", *APPOINTMENT_BILLING]}),
+        ("Outlook", {"fields": [*APPOINTMENT_OUTLOOK, "archive_copies_list"]}),
+        ("Raw data", {"classes": ["collapse"], "fields": ["ms_event_data", *APPOINTMENT_STAMPS]}),
     ]
 
     def get_form(

@@ -10,6 +10,12 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from calendars.fields import (
+    APPOINTMENT_BILLING,
+    APPOINTMENT_OUTLOOK,
+    APPOINTMENT_STAMPS,
+    APPOINTMENT_WHEN,
+)
 from calendars.models import (
     CATEGORIES_MAX,
     Appointment,
@@ -92,38 +98,16 @@ class AppointmentSerializer(OwnedModelSerializer):
 
     class Meta:
         model = Appointment
+        # The admin's fields (calendars/fields.py), with the API's own views of the row.
         fields = [
             "id",
-            "user",
-            "subject",
-            "start_time",
-            "end_time",
-            "is_all_day",
-            "customer",
-            "billing_type",
-            "billable_override",
-            "is_travel",
-            "category",
-            "categories",
-            "timesheet",
+            *APPOINTMENT_WHEN,
+            *APPOINTMENT_BILLING,
             "locked",
-            "overlap_state",
-            "overlap_reason",
-            "calendar",
-            "location",
-            "show_as",
-            "importance",
-            "sensitivity",
-            "is_private",
-            "is_out_of_office",
-            "is_archived",
+            *APPOINTMENT_OUTLOOK,
             "is_cancelled",
-            "source_deleted_at",
             "archive_copies",
-            "ms_event_id",
-            "recurrence",
-            "created_at",
-            "updated_at",
+            *APPOINTMENT_STAMPS,
         ]
 
     def get_locked(self, appointment: Appointment) -> bool:

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -142,26 +141,20 @@ def category_names(value: object) -> tuple[str, ...]:
 
 
 class AppointmentLocked(Exception):
-    """A change to what an issued timesheet bills; the message says which timesheet."""
+    """A change that a registered save check refuses; the message says why."""
 
 
-# What an issued timesheet prints of an appointment, and whose it is. The rest may change while
-# it is billed: the link to the timesheet itself (issue sets it, void clears it) and the archive
-# run's bookkeeping (archived, gone from the source, overlap state, Outlook's raw data).
-BILLED_FIELDS = (
-    "user",
-    "start_time",
-    "end_time",
-    "subject",
-    "categories",
-    "location",
-    "category",
-    "customer",
-    "billing_type",
-    "is_travel",
-    "is_private",
-    "billable_override",
-)
+AppointmentSaveCheck = Callable[["Appointment", "Iterable[str] | None"], None]
+_SAVE_CHECKS: list[AppointmentSaveCheck] = []
+
+
+def appointment_save_check_register(check: AppointmentSaveCheck) -> None:
+    """Run `check(appointment, update_fields)` before every save of an appointment; it raises
+    AppointmentLocked to refuse the change. A higher app that owns a rule about appointments
+    registers it when it is ready (the billed rule: `TimesheetsConfig.ready`); registering the
+    same check twice, as Django's autoreloader may, keeps one."""
+    if check not in _SAVE_CHECKS:
+        _SAVE_CHECKS.append(check)
 
 
 def starts_in_period(start: date, end: date, zone: str | ZoneInfo) -> Q:
@@ -367,38 +360,9 @@ class Appointment(Timestamped):
         return self.subject or "(no subject)"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self._refuse_billed_changes(kwargs.get("update_fields"))
+        for check in _SAVE_CHECKS:
+            check(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
-
-    def _refuse_billed_changes(self, update_fields: Iterable[str] | None) -> None:
-        """A billed appointment is read-only: what its timesheet printed stays as printed until
-        the timesheet is voided. Read from the database, not this object, so a stale or
-        hand-built instance cannot slip past."""
-        if self._state.adding or self.pk is None:
-            return
-        fields = [
-            field
-            for field in self._meta.concrete_fields
-            if field.name in BILLED_FIELDS
-            and (update_fields is None or field.name in update_fields)
-        ]
-        if not fields:
-            return
-        stored = (
-            type(self)
-            ._base_manager.filter(pk=self.pk, timesheet__isnull=False)
-            .values("timesheet_id", *(field.attname for field in fields))
-            .first()
-        )
-        if stored is None:
-            return
-        if any(getattr(self, field.attname) != stored[field.attname] for field in fields):
-            timesheet = apps.get_model("timesheets", "Timesheet")._base_manager.get(
-                pk=stored["timesheet_id"]
-            )
-            raise AppointmentLocked(
-                f"Billed on timesheet “{timesheet}”: read-only until that timesheet is void."
-            )
 
     def clean(self) -> None:
         super().clean()
@@ -423,5 +387,6 @@ class Appointment(Timestamped):
 
     @property
     def is_locked(self) -> bool:
-        """Billed on an issued timesheet: read-only until that timesheet is voided."""
+        """Billed on an issued timesheet: read-only until that timesheet is voided (the rule
+        is timesheets': timesheets/locks.py)."""
         return self.timesheet_id is not None

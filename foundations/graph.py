@@ -1,4 +1,6 @@
 """The one Microsoft Graph client every app uses.
+Over 450 lines: one client class, its transport (retries, paging, $batch) and the Graph calls
+the apps make; its errors are in graph_errors.py, its sessions and retry policy in http.py.
 
 One `requests.Session` per user run (connection reuse), timeouts on every call, paging through
 `@odata.nextLink`, `$batch` writes (20 per batch, 4 in flight), and retries: 429/503/504 and
@@ -8,27 +10,63 @@ the token once. A non-2xx answer is always an error, never an empty result.
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
-import re
-import ssl
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
+# The errors and sessions are imported from here by every app (one place to ask for Graph).
+from foundations.graph_errors import (
+    RETRY_STATUSES,
+    GraphAuthenticationError,
+    GraphConnectionError,
+    GraphError,
+    GraphNotFoundError,
+    GraphPermissionError,
+    GraphRetryBudgetExceeded,
+    GraphThrottledError,
+    MicrosoftProblem,
+    MicrosoftSetupMissing,
+    graph_error,
+    microsoft_problem,
+    path_of,
+    permission_needed,
+)
+from foundations.http import DEFAULT_TIMEOUT, RetryPolicy, TimeoutSession, http_session
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "EVENT_FIELDS",
+    "RETRY_STATUSES",
+    "BatchRequest",
+    "BatchResponse",
+    "GraphAuthenticationError",
+    "GraphClient",
+    "GraphConnectionError",
+    "GraphError",
+    "GraphNotFoundError",
+    "GraphPermissionError",
+    "GraphRetryBudgetExceeded",
+    "GraphThrottledError",
+    "MicrosoftProblem",
+    "MicrosoftSetupMissing",
+    "RetryPolicy",
+    "TimeoutSession",
+    "http_session",
+    "microsoft_problem",
+    "permission_needed",
+    "transaction_id",
+]
+
 logger = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 503, 504})
 # api-reference/v1.0/api/driveitem-createuploadsession.md: resume or retry a fragment after
 # 500, 502, 503 or 504 (and throttling).
 UPLOAD_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -37,8 +75,6 @@ SIMPLE_UPLOAD_LIMIT = 4 * 1024 * 1024
 UPLOAD_CHUNK = 10 * 320 * 1024  # Graph wants chunks in multiples of 320 KiB.
 PAGE_SIZE = 500
 
-# The single-value extended property that carries the source event id on archive copies.
-SOURCE_ID_PROPERTY = "String {5b0b4b2e-3c4a-4d58-9a1e-6f3f0c2a9d71} Name AdminAssistantSourceId"
 # Namespace for deterministic transactionIds (uuid5), so re-runs never duplicate events.
 TRANSACTION_NAMESPACE = uuid.UUID("1f0b9a8e-6d1c-4c47-8a43-2f7c9e0b5a11")
 
@@ -66,140 +102,6 @@ TokenProvider = Callable[[bool], str]
 """Returns an access token; called with True to force a refresh after a 401."""
 
 
-class MicrosoftProblem(Exception):
-    """A Microsoft 365 failure a person can act on; the message says what is wrong.
-
-    Every app reports these the same way (an admin message, a command's one-line error, an API
-    409 or 502) without knowing which app raised them: Graph errors here, the account's
-    sign-in and token errors in `accounts.microsoft`."""
-
-
-class MicrosoftSetupMissing(MicrosoftProblem):
-    """What is missing is the account's set-up (not configured, not connected, reconnect
-    needed), not an answer from Microsoft: the API says 409, not 502."""
-
-
-def microsoft_problem(error: BaseException) -> str | None:
-    """A message a person can act on for a Microsoft failure; None for a programming error."""
-    if isinstance(error, MicrosoftProblem):
-        return str(error)
-    return None
-
-
-class GraphError(MicrosoftProblem):
-    """Microsoft Graph answered with an error (or not at all)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.request_id = request_id
-
-
-class GraphThrottledError(GraphError):
-    """Throttling or unavailability outlasted every retry."""
-
-
-class GraphRetryBudgetExceeded(GraphThrottledError):
-    """Microsoft asked for more waiting than the run's retry budget has left; run it again later."""
-
-
-class GraphConnectionError(GraphError):
-    """The connection failed or timed out on every attempt."""
-
-
-class GraphAuthenticationError(GraphError):
-    """Graph refused the token even after a refresh."""
-
-
-class GraphNotFoundError(GraphError):
-    """The calendar, event or file does not exist."""
-
-
-class GraphPermissionError(GraphError):
-    """Graph answered 403: the token lacks a delegated permission (named in `permission`)."""
-
-    def __init__(self, message: str, *, permission: str | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.permission = permission
-
-
-def permission_needed(method: str, path: str) -> str:
-    """The delegated permission Microsoft documents for this call (the one to grant on a 403).
-
-    From the "Permissions" table of each api-reference page; reads name the read permission,
-    writes the read-write one, and another user's mailbox the `.Shared` variant.
-    """
-    path = urlsplit(path).path
-    path = re.sub(r"^(?:https?://[^/]+)?(?:/v1\.0|/beta)?/?", "", path)
-    shared = path.startswith("users/")
-    rest = re.sub(r"^(?:me|users/[^/]+)", "", path)
-    writing = method.upper() not in ("GET", "HEAD")
-    if "/outlook/masterCategories" in rest or rest.startswith("/mailboxSettings"):
-        return "MailboxSettings.ReadWrite" if writing else "MailboxSettings.Read"
-    if rest.startswith("/drive"):
-        return "Files.ReadWrite" if writing else "Files.Read"
-    if rest.startswith(("/calendar", "/events")):
-        permission = "Calendars.ReadWrite" if writing else "Calendars.Read"
-        return f"{permission}.Shared" if shared else permission
-    return "User.Read"
-
-
-@dataclass
-class RetryPolicy:
-    max_attempts: int = 6
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    sleep: Callable[[float], None] = time.sleep
-    now: Callable[[], float] = time.time
-    random: Callable[[], float] = random.random
-    # Seconds of waiting one run may spend on retries in all (None: no limit). Retry-After is
-    # honoured as sent (concepts/throttling-limits.md), so a long one ends the run instead.
-    budget: float | None = None
-    waited: float = 0.0
-
-    def wait(self, seconds: float, context: str) -> None:
-        """Sleep before a retry, or stop the run when the budget would be exceeded."""
-        if self.budget is not None and self.waited + seconds > self.budget:
-            raise GraphRetryBudgetExceeded(
-                f"{context}: Microsoft asked to wait {seconds:.0f} s more, beyond this run's "
-                f"retry budget of {self.budget:.0f} s (MS_RETRY_BUDGET). Nothing is lost: run it "
-                "again later and it carries on where it stopped.",
-                status=429,
-            )
-        self.waited += seconds
-        self.sleep(seconds)
-
-    def backoff(self, attempt: int) -> float:
-        """Capped exponential backoff with jitter for attempt 1, 2, ..."""
-        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return ceiling / 2 + ceiling / 2 * self.random()
-
-    def retry_after(self, value: str | None) -> float | None:
-        """Seconds to wait from a Retry-After header (seconds or an HTTP date), as sent."""
-        if not value:
-            return None
-        value = value.strip()
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                when = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError):
-                return None
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            seconds = when.timestamp() - self.now()
-        return max(seconds, 0.0)
-
-
 @dataclass
 class BatchRequest:
     method: str
@@ -221,12 +123,12 @@ class BatchResponse:
 
     def error(self) -> GraphError:
         if self.request is None:
-            return _error_from(self.status, self.body, self.headers)
-        return _error_from(
+            return graph_error(self.status, self.body, self.headers)
+        return graph_error(
             self.status,
             self.body,
             self.headers,
-            context=f"{self.request.method} {_path_of(self.request.url)}",
+            context=f"{self.request.method} {path_of(self.request.url)}",
             method=self.request.method,
             path=self.request.url,
         )
@@ -235,51 +137,6 @@ class BatchResponse:
 def transaction_id(*parts: object) -> str:
     """A deterministic transactionId: the same parts always give the same id."""
     return str(uuid.uuid5(TRANSACTION_NAMESPACE, "\x1f".join(str(part) for part in parts)))
-
-
-DEFAULT_TIMEOUT = (10.0, 60.0)
-
-
-class TimeoutSession(requests.Session):
-    """A session whose every request has a (connect, read) timeout unless the caller sets one.
-
-    msal and allauth call `session.get`/`post` without a timeout; requests would then wait
-    for ever on a stalled endpoint.
-    """
-
-    def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
-        super().__init__()
-        self.timeout = timeout
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return super().request(method, url, *args, **kwargs)
-
-
-def http_session(
-    *,
-    ca_bundle: str | None = None,
-    pool_size: int = 10,
-    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-) -> requests.Session:
-    """A session that trusts the system store, or `ca_bundle`, ignores proxy env vars and
-    times out every request (connect, read) that sets no timeout of its own."""
-    session = TimeoutSession(timeout)
-    session.trust_env = False
-    session.verify = ca_bundle or _system_ca_bundle()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
-def _system_ca_bundle() -> str | bool:
-    paths = ssl.get_default_verify_paths()
-    for candidate in (paths.cafile, paths.openssl_cafile):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return True
 
 
 class GraphClient:
@@ -405,54 +262,67 @@ class GraphClient:
                     timeout=self.timeout,
                 )
             except (requests.ConnectionError, requests.Timeout) as failure:
-                if attempt >= self.retry.max_attempts:
-                    raise GraphConnectionError(
-                        f"{method} {_path_of(url)} failed after {attempt} attempts: "
-                        f"{type(failure).__name__}"
-                    ) from failure
-                delay = self.retry.backoff(attempt)
-                logger.warning(
-                    "Graph %s %s: %s; retrying in %.1fs",
-                    method,
-                    _path_of(url),
-                    type(failure).__name__,
-                    delay,
-                )
-                self.retry.wait(delay, f"{method} {_path_of(url)}")
+                self._connection_failed(method, url, attempt, failure)
                 continue
-
             if response.status_code == 401 and authenticated and not refreshed:
                 refreshed = True
                 self._current_token(refresh=True)
                 attempt -= 1  # A refresh is not a failed attempt.
                 continue
             if response.status_code in retry_statuses and attempt < self.retry.max_attempts:
-                asked = self.retry.retry_after(response.headers.get("Retry-After"))
-                delay = self.retry.backoff(attempt) if asked is None else asked
-                logger.warning(
-                    "Graph %s %s answered %s; retrying in %.1fs",
-                    method,
-                    _path_of(url),
-                    response.status_code,
-                    delay,
-                )
-                self.retry.wait(delay, f"{method} {_path_of(url)}")
+                self._throttled(method, url, attempt, response)
                 continue
             if response.ok:
                 return response
-            body = _json_or_text(response)
-            error = _error_from(
-                response.status_code,
-                body,
-                dict(response.headers),
-                context=f"{method} {_path_of(url)}",
-                attempts=attempt,
-                method=method,
-                path=url,
-            )
-            if isinstance(error, GraphPermissionError) and self.on_permission_denied:
-                self.on_permission_denied(error)
-            raise error
+            raise self._failed(method, url, attempt, response)
+
+    def _connection_failed(
+        self, method: str, url: str, attempt: int, failure: requests.RequestException
+    ) -> None:
+        """Wait before trying again, or raise once the attempts are used up."""
+        if attempt >= self.retry.max_attempts:
+            raise GraphConnectionError(
+                f"{method} {path_of(url)} failed after {attempt} attempts: {type(failure).__name__}"
+            ) from failure
+        delay = self.retry.backoff(attempt)
+        logger.warning(
+            "Graph %s %s: %s; retrying in %.1fs",
+            method,
+            path_of(url),
+            type(failure).__name__,
+            delay,
+        )
+        self.retry.wait(delay, f"{method} {path_of(url)}")
+
+    def _throttled(self, method: str, url: str, attempt: int, response: requests.Response) -> None:
+        """Wait for Retry-After (or a backoff) before trying again."""
+        asked = self.retry.retry_after(response.headers.get("Retry-After"))
+        delay = self.retry.backoff(attempt) if asked is None else asked
+        logger.warning(
+            "Graph %s %s answered %s; retrying in %.1fs",
+            method,
+            path_of(url),
+            response.status_code,
+            delay,
+        )
+        self.retry.wait(delay, f"{method} {path_of(url)}")
+
+    def _failed(
+        self, method: str, url: str, attempt: int, response: requests.Response
+    ) -> GraphError:
+        """The error for an answer that is no success (a 403 is reported to the callback)."""
+        error = graph_error(
+            response.status_code,
+            _json_or_text(response),
+            dict(response.headers),
+            context=f"{method} {path_of(url)}",
+            attempts=attempt,
+            method=method,
+            path=url,
+        )
+        if isinstance(error, GraphPermissionError) and self.on_permission_denied:
+            self.on_permission_denied(error)
+        return error
 
     def paged(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
         """Every item of a collection, following @odata.nextLink until it is absent."""
@@ -657,25 +527,6 @@ class GraphClient:
             ]
         )
 
-    def find_events_by_source_id(self, calendar_id: str, source_id: str) -> list[dict]:
-        """Events in the calendar whose source-id extended property equals `source_id`."""
-        escaped = source_id.replace("'", "''")
-        return list(
-            self.paged(
-                f"{self.mailbox}/calendars/{quote(calendar_id, safe='')}/events",
-                {
-                    "$filter": (
-                        f"singleValueExtendedProperties/Any(ep: ep/id eq '{SOURCE_ID_PROPERTY}' "
-                        f"and ep/value eq '{escaped}')"
-                    ),
-                    "$expand": (
-                        f"singleValueExtendedProperties($filter=id eq '{SOURCE_ID_PROPERTY}')"
-                    ),
-                    "$select": ",".join(EVENT_FIELDS),
-                },
-            )
-        )
-
     def upload_file(self, path: str, content: bytes) -> dict:
         """Put a file in the user's OneDrive at `path` (folders are created), replacing it."""
         target = f"{self.mailbox}/drive/root:/" + quote(path.strip("/"), safe="/") + ":"
@@ -691,9 +542,14 @@ class GraphClient:
             f"{target}/createUploadSession",
             json={"item": {"@microsoft.graph.conflictBehavior": "replace"}},
         )
-        upload_url = session["uploadUrl"]
+        item = self._upload_fragments(session["uploadUrl"], target, content)
+        if item is None:
+            raise GraphError(f"OneDrive did not confirm the upload of {path}.")
+        return item
+
+    def _upload_fragments(self, upload_url: str, target: str, content: bytes) -> dict | None:
+        """Send the content to an upload session fragment by fragment; the finished item."""
         total = len(content)
-        item: dict | None = None
         offset = resumes = 0
         while offset < total:
             chunk = content[offset : offset + UPLOAD_CHUNK]
@@ -730,13 +586,10 @@ class GraphClient:
                 offset = resumed
                 continue
             if response.status_code in (200, 201):
-                item = response.json()
-                break
+                return response.json()
             ranges = (response.json() or {}).get("nextExpectedRanges") or []
             offset = int(ranges[0].split("-")[0]) if ranges else offset + len(chunk)
-        if item is None:
-            raise GraphError(f"OneDrive did not confirm the upload of {path}.")
-        return item
+        return None
 
     def _upload_resume_offset(self, upload_url: str) -> int | None:
         """The first byte the upload session still expects, or None when it is finished."""
@@ -750,41 +603,6 @@ class GraphClient:
         return int(ranges[0].split("-")[0]) if ranges else None
 
 
-# concepts/onedrive-addressing-driveitems.md ("OneDrive reserved characters"): never in a file or
-# folder name, and # % not on OneDrive for Business (SharePoint), which we may be talking to.
-ONEDRIVE_RESERVED_CHARACTERS = frozenset('"*:<>?/\\|#%')
-# "Restrictions and limitations in OneDrive and SharePoint" (support.microsoft.com): names that
-# are not allowed (device names also not with an extension), and "_vti_" anywhere in a name.
-ONEDRIVE_RESERVED_NAMES = frozenset([".lock", "desktop.ini"])
-ONEDRIVE_DEVICE_NAMES = frozenset(
-    ["CON", "PRN", "AUX", "NUL", *(f"COM{d}" for d in range(10)), *(f"LPT{d}" for d in range(10))]
-)
-ONEDRIVE_MAX_SEGMENT = 255
-
-
-def onedrive_name(segment: str, *, replacement: str = "-") -> str:
-    """One file or folder name made acceptable to OneDrive and SharePoint, readable as before.
-
-    Reserved characters and control characters become `replacement` (so "A/S" stays one
-    folder), a leading "~" and trailing dots and spaces go, and a reserved name gets a "_".
-    """
-    cleaned = "".join(
-        replacement if char in ONEDRIVE_RESERVED_CHARACTERS or ord(char) < 32 else char
-        for char in segment
-    )
-    cleaned = cleaned.replace("_vti_", "_vti-").strip().lstrip("~").strip()
-    cleaned = cleaned[:ONEDRIVE_MAX_SEGMENT].rstrip(". ")
-    stem, dot, extension = cleaned.partition(".")
-    if cleaned.casefold() in ONEDRIVE_RESERVED_NAMES or stem.upper() in ONEDRIVE_DEVICE_NAMES:
-        cleaned = f"{stem}_{dot}{extension}"
-    return cleaned or "_"
-
-
-def onedrive_path(*segments: str) -> str:
-    """A drive path from names, each cleaned by `onedrive_name` (empty names are skipped)."""
-    return "/".join(onedrive_name(segment) for segment in segments if segment.strip())
-
-
 def _loose(name: str) -> str:
     return " ".join(name.split()).casefold()
 
@@ -793,54 +611,8 @@ def _iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _path_of(url: str) -> str:
-    """The URL without its query (which may hold skip tokens or upload signatures)."""
-    return url.split("?", 1)[0]
-
-
 def _json_or_text(response: requests.Response) -> Any:
     try:
         return response.json()
     except ValueError:
         return response.text[:500]
-
-
-def _error_from(
-    status: int,
-    body: Any,
-    headers: Mapping[str, str],
-    *,
-    context: str = "Graph request",
-    attempts: int = 1,
-    method: str | None = None,
-    path: str | None = None,
-) -> GraphError:
-    error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    detail = error.get("message") if isinstance(error, dict) else (body or "")
-    request_id = headers.get("request-id") or headers.get("client-request-id")
-    message = f"{context} answered {status}" + (f" {code}" if code else "")
-    if detail:
-        message += f": {detail}"
-    kind: type[GraphError] = GraphError
-    if status in RETRY_STATUSES:
-        kind = GraphThrottledError
-        message += f" (after {attempts} attempts)"
-    elif status == 401:
-        kind = GraphAuthenticationError
-    elif status == 404:
-        kind = GraphNotFoundError
-    elif status == 403 and method and path is not None:
-        permission = permission_needed(method, path)
-        message = (
-            f"{context}: Microsoft 365 refused access ({code or 403}). The app needs the "
-            f"delegated permission {permission}: add it to the app registration (API "
-            "permissions, Microsoft Graph, delegated), grant consent, then reconnect Microsoft "
-            "365."
-        )
-        if permission.endswith(".Shared"):
-            message += " For another person's mailbox, they must also share the calendar."
-        return GraphPermissionError(
-            message, permission=permission, status=status, code=code, request_id=request_id
-        )
-    return kind(message, status=status, code=code, request_id=request_id)

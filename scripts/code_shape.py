@@ -72,6 +72,7 @@ def layer_of(module: str) -> tuple[str, int]:
 
 def main() -> int:
     arrows: dict[tuple[str, str], set[str]] = defaultdict(set)
+    module_imports: dict[str, set[str]] = {}
     sizes: list[tuple[int, str]] = []
     functions: list[tuple[int, str]] = []
     for path in python_files():
@@ -83,7 +84,8 @@ def main() -> int:
                 length = (node.end_lineno or node.lineno) - node.lineno + 1
                 functions.append((length, f"{path.relative_to(ROOT)}:{node.lineno} {node.name}"))
         here = node_of(module)
-        for target in imported_modules(path, module):
+        module_imports[module] = imported_modules(path, module)
+        for target in module_imports[module]:
             there = node_of(target)
             if there in NODES and there != here:
                 arrows[(here, there)].add(module)
@@ -116,6 +118,25 @@ def main() -> int:
     if not upward:
         print("  none")
 
+    print("\nModule-level cycles (imports inside functions count)")
+    groups = module_cycles(module_imports)
+    for group in groups:
+        print(f"  {' <-> '.join(group)}")
+    if not groups:
+        print("  none")
+
+    print("\nModules over 450 lines (a reason at their top, or none)")
+    long_modules = [(n, name) for n, name in sorted(sizes, reverse=True) if n > 450]
+    for length, name in long_modules:
+        head = (
+            (ROOT / name).read_text().split('"""')[1] if '"""' in (ROOT / name).read_text() else ""
+        )
+        reason = next((line for line in head.splitlines() if line.startswith("Over 450")), "")
+        print(f"  {length:5d}  {name}  {reason or '(no reason given)'}")
+    if not long_modules:
+        print("  none")
+    print(f"\nFunctions over 60 lines: {sum(1 for n, _ in functions if n > 60)}")
+
     print("\nLongest modules (lines)")
     for length, name in sorted(sizes, reverse=True)[:12]:
         print(f"  {length:5d}  {name}")
@@ -123,6 +144,39 @@ def main() -> int:
     for length, name in sorted(functions, reverse=True)[:15]:
         print(f"  {length:5d}  {name}")
     return 0
+
+
+def module_cycles(imports: dict[str, set[str]]) -> list[list[str]]:
+    """Groups of two or more modules that import each other, directly or round a loop."""
+    edges = {m: {t for t in targets if t in imports and t != m} for m, targets in imports.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in sorted(edges[module]):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    return found
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ from archiving.models import ArchiveConfiguration
 from archiving.phrases import DateRange
 from archiving.run import ArchiveResult, archive_run
 from foundations.graph import RetryPolicy
-from tests.conftest import RecordedSleep
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.microsoft_helpers import RecordedSleep
 
 DAY = date(2025, 5, 8)  # a Thursday
 

@@ -1,4 +1,8 @@
-"""Personas shared by every test: alice owns data, bob is another staff user, admin sees all."""
+"""Personas shared by every test: alice owns data, bob is another staff user, admin sees all.
+
+Only fixtures live here; the helpers tests import are plain modules (tests/web_helpers.py,
+tests/microsoft_helpers.py, tests/api_helpers.py, tests/archive_helpers.py).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,24 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
-from accounts.microsoft import (
-    UserTokenCache,
-    graph_client,
-    microsoft_connect_complete,
-    microsoft_scopes,
-    msal_app,
-)
+from accounts.microsoft import graph_client
 from accounts.models import User
 from calendars.models import Appointment, Category, Location
 from foundations.graph import GraphClient, RetryPolicy
 from tests.api_helpers import api_client
 from tests.factories import AppointmentFactory, UserFactory
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.microsoft_helpers import RecordedSleep, connect_microsoft
+from tests.web_helpers import logged_in
 
 pytest_plugins = ["tests.fakes.fixtures"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser or cluster test is slow too: the quick run (-m "not slow") leaves it out."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("cluster"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -43,12 +50,6 @@ def bob(db: None) -> User:
 @pytest.fixture
 def admin_user(db: None) -> User:
     return UserFactory(email="admin@example.com", name="Ada Admin", superuser=True)
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -94,31 +95,9 @@ def fake_alice(fake_microsoft: FakeMicrosoft, alice: User) -> FakeMicrosoft:
     return fake_microsoft
 
 
-def connect_microsoft(fake: FakeMicrosoft, user: User) -> User:
-    """Connect a user the way "Sign in with Microsoft" does: seed msal from a refresh token."""
-    cache = UserTokenCache()
-    answer = fake.sign_in(user.email, tuple(microsoft_scopes()))
-    result = msal_app(cache).acquire_token_by_refresh_token(
-        answer["refresh_token"], scopes=microsoft_scopes()
-    )
-    microsoft_connect_complete(user=user, cache=cache, result=result)
-    user.refresh_from_db()
-    return user
-
-
 @pytest.fixture
 def connected_alice(fake_alice: FakeMicrosoft, alice: User) -> User:
     return connect_microsoft(fake_alice, alice)
-
-
-class RecordedSleep:
-    """An injectable sleep: records the waits asked for instead of waiting."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
 
 
 @pytest.fixture

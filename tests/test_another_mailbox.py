@@ -10,9 +10,9 @@ from accounts.models import User
 from archiving.run import ArchiveRunError
 from calendars.models import Appointment, Calendar
 from tests.archive_helpers import add_event, run_archive
-from tests.conftest import connect_microsoft
 from tests.factories import ArchiveConfigurationFactory, UserFactory
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.microsoft_helpers import connect_microsoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 

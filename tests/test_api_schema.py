@@ -78,6 +78,7 @@ def connections_kept_open() -> Iterator[None]:
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @hypothesis_settings(
     max_examples=10,

@@ -6,7 +6,11 @@ import pytest
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(databases=["default", "web"], transaction=True)
+# Migrates the database back and forth.
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "web"], transaction=True),
+    pytest.mark.slow,
+]
 
 BEFORE = [("calendars", "0003_timesheet_billing"), ("archiving", "0002_archive_run_state")]
 AFTER = [("calendars", "0004_archive_copies_per_destination")]

@@ -9,15 +9,16 @@ import pytest
 
 from accounts.microsoft import graph_client
 from accounts.models import User
+from archiving.gateway import SOURCE_ID_PROPERTY
 from archiving.models import ArchiveConfiguration
 from archiving.run import ArchiveAlreadyRunning
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar
-from foundations.graph import SOURCE_ID_PROPERTY, transaction_id
+from foundations.graph import transaction_id
 from tests.archive_helpers import add_event, archive_copies, run_archive, writes
-from tests.conftest import RecordedSleep
 from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.microsoft_helpers import RecordedSleep
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -102,7 +103,7 @@ def test_a_run_killed_half_way_finishes_on_rerun_with_one_copy_each(
     busy_day: list,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("archiving.run.COPY_CHUNK", 20)
+    monkeypatch.setattr("archiving.run.copy.COPY_CHUNK", 20)
 
     def die_after_first_chunk(done: int, total: int) -> None:
         raise Killed

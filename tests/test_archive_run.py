@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from accounts.models import User
+from archiving.gateway import SOURCE_ID_PROPERTY
 from archiving.models import ArchiveConfiguration
 from archiving.run import ArchiveRunError
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar, Location
-from foundations.graph import SOURCE_ID_PROPERTY
 from tests.archive_helpers import add_event, archive_copies, run_archive
 from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft

@@ -26,7 +26,11 @@ from tests.fakes.microsoft import FakeMicrosoft
 from tests.test_browser_export import browser  # noqa: F401  (the shared Chromium)
 from timesheets.services import timesheet_generate
 
-pytestmark = pytest.mark.django_db(databases=["default", "web"], transaction=True)
+# Drives headless Chromium.
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "web"], transaction=True),
+    pytest.mark.browser,
+]
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,9 @@ from playwright.sync_api import Browser, sync_playwright
 from accounts.models import User
 from tests.factories import PASSWORD, AppointmentFactory
 
+# Drives headless Chromium.
+pytestmark = [pytest.mark.browser]
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 

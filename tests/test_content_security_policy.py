@@ -45,6 +45,7 @@ def console(browser: Browser) -> Iterator[tuple[object, list[str]]]:  # noqa: F8
     page.close()
 
 
+@pytest.mark.browser
 @pytest.mark.django_db(databases=["default", "web"], transaction=True)
 def test_the_admin_and_the_browsable_api_load_in_chromium_without_csp_errors(
     console: tuple[object, list[str]], live_server: object, admin_user: User
@@ -61,6 +62,7 @@ def test_the_admin_and_the_browsable_api_load_in_chromium_without_csp_errors(
     assert [m for m in messages if "Content Security Policy" in m or "Refused" in m] == []
 
 
+@pytest.mark.browser
 @pytest.mark.django_db(databases=["default", "web"], transaction=True)
 def test_the_swagger_ui_served_by_the_app_renders_under_the_policy(
     console: tuple[object, list[str]], live_server: object, admin_user: User

@@ -22,7 +22,8 @@ from tests.factories import AppointmentFactory
 from tests.unchanged import unchanged
 
 LONDON = ZoneInfo("Europe/London")
-pytestmark = pytest.mark.django_db
+# Each test seeds the whole demo (two months of appointments).
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,8 @@ import pytest
 
 from accounts.microsoft import graph_client
 from accounts.models import User
+from archiving.gateway import SOURCE_ID_PROPERTY, ArchiveGateway
 from foundations.graph import (
-    SOURCE_ID_PROPERTY,
     GraphClient,
     GraphConnectionError,
     GraphNotFoundError,
@@ -18,8 +18,8 @@ from foundations.graph import (
     RetryPolicy,
     transaction_id,
 )
-from tests.conftest import RecordedSleep
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.microsoft_helpers import RecordedSleep
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -116,7 +116,7 @@ def test_events_are_found_by_their_source_id(alice_graph: GraphClient) -> None:
     calendar = alice_graph.create_calendar("Archive")
     alice_graph.create_events(calendar["id"], [new_event(n) for n in range(3)])
 
-    found = alice_graph.find_events_by_source_id(calendar["id"], "source-1")
+    found = ArchiveGateway(alice_graph, calendar["id"]).copies_find("source-1")
 
     assert [e["subject"] for e in found] == ["Copy 1"]
 

@@ -126,6 +126,7 @@ def readers_answer(client: Client, user: User) -> None:
         assert response.status_code in (200, 302)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("model", "model_admin"),
     our_model_admins(),
@@ -174,6 +175,7 @@ def post_json(client: Any, url: str, body: dict[str, Any]) -> Any:
     return client.generic("POST", url, json.dumps(body), content_type="application/json")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("endpoint", sorted(WRITES))
 def test_hostile_values_in_an_api_write_are_4xx_or_readable(
     alice: User, alice_client: Client, endpoint: str

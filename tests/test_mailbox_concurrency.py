@@ -58,6 +58,7 @@ def test_a_batch_of_four_items_takes_all_four_slots(fake_alice: FakeMicrosoft, a
     assert (batch.result(), single.result()) == (200, 429)
 
 
+@pytest.mark.slow
 def test_a_run_of_300_events_gets_no_concurrency_429s_and_sends_at_most_20_writes(
     fake_alice: FakeMicrosoft, connected_alice: User
 ) -> None:

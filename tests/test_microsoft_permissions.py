@@ -13,8 +13,8 @@ from accounts.models import User
 from auditing.models import ActionLog
 from calendars.models import Category
 from foundations.graph import BatchRequest, GraphPermissionError, permission_needed
-from tests.conftest import connect_microsoft
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.microsoft_helpers import connect_microsoft
 from tests.unchanged import FAILURE_RECORDS, unchanged
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])

@@ -18,8 +18,8 @@ from accounts.microsoft import (
 )
 from accounts.models import User
 from auditing.models import ActionLog, AuditLog
-from tests.conftest import connect_microsoft
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.microsoft_helpers import connect_microsoft
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 

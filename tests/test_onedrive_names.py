@@ -10,10 +10,11 @@ import pytest
 
 from accounts.microsoft import graph_client
 from accounts.models import User
-from foundations.graph import GraphError, onedrive_name, onedrive_path
+from foundations.graph import GraphError
 from tests.factories import AppointmentFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from timesheets.models import CustomerSettings
+from timesheets.onedrive import onedrive_name, onedrive_path
 from timesheets.services import timesheet_generate, timesheet_upload_onedrive
 
 

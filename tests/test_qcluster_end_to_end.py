@@ -30,6 +30,9 @@ from django.db import connections
 from accounts.microsoft import microsoft_scopes
 from tests.fakes.microsoft import FakeMicrosoft
 
+# Starts a qcluster process.
+pytestmark = pytest.mark.cluster
+
 PROJECT = Path(settings.BASE_DIR)
 EMAIL = "alice@example.com"
 ZONE = "Europe/London"

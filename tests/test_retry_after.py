@@ -13,8 +13,8 @@ from foundations.graph import (
     GraphRetryBudgetExceeded,
     RetryPolicy,
 )
-from tests.conftest import RecordedSleep
 from tests.fakes.microsoft import FakeMicrosoft
+from tests.microsoft_helpers import RecordedSleep
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 

@@ -31,6 +31,7 @@ def redis_is_running() -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_check_fails_with_the_reason_when_the_redis_broker_cannot_be_reached(
     tmp_path: Path,
 ) -> None:

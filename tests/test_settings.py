@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+# Each test starts manage.py in a subprocess with its own environment.
+pytestmark = [pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_VARIABLES = (
     "SECRET_KEY",

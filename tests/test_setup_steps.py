@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Each test runs manage.py in subprocesses against fresh databases.
+pytestmark = [pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

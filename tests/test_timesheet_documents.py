@@ -283,6 +283,7 @@ def test_private_appointment_prints_as_private_in_every_format(
     assert "Private appointment" in render_csv(may).decode()
 
 
+@pytest.mark.slow
 def test_long_pdf_repeats_the_header_row_and_numbers_every_page() -> None:
     long_timesheet = timesheet(may_appointments(120))
     reader = PdfReader(io.BytesIO(render_pdf(long_timesheet)))

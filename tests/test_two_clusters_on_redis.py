@@ -29,6 +29,9 @@ from tests.test_qcluster_end_to_end import (  # noqa: F401 - fixtures
 )
 
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 7
+# Starts two qcluster processes on Redis.
+pytestmark = pytest.mark.cluster
+
 ZONE = "Europe/London"
 JOBS = 20
 DEADLINE = 150.0

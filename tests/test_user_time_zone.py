@@ -20,11 +20,11 @@ from calendars.models import Appointment
 from foundations.days import day_bounds_utc, today_in
 from foundations.validators import iana_time_zone
 from tests.archive_helpers import add_event, run_archive
-from tests.conftest import logged_in
 from tests.factories import ArchiveConfigurationFactory, UserFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.test_microsoft_connect import DeviceSignIn, finish_at_callback, start_connect
 from tests.unchanged import unchanged
+from tests.web_helpers import logged_in
 from timesheets.services import timesheet_file, timesheet_generate
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])

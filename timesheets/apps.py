@@ -8,4 +8,9 @@ class TimesheetsConfig(AppConfig):
     name = "timesheets"
 
     def ready(self) -> None:
+        from calendars.models import appointment_save_check_register
         from timesheets import checks  # noqa: F401 - registers the system checks
+        from timesheets.locks import billed_changes_refuse
+
+        # A billed appointment is read-only: timesheets' rule, met by every save.
+        appointment_save_check_register(billed_changes_refuse)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -22,7 +23,6 @@ from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from calendars.models import Appointment, AppointmentQuerySet, category_names, starts_in_period
 from foundations.days import day_bounds_utc, today_in
-from foundations.graph import onedrive_name, onedrive_path
 from timesheets.billing import (
     DEFAULT_TRAVEL_RATE,
     BillableItem,
@@ -33,6 +33,7 @@ from timesheets.billing import (
     timesheet_rows,
 )
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
+from timesheets.onedrive import onedrive_name, onedrive_path
 from timesheets.xero import timesheet_xero_invoice_void, xero_invoice_status
 from timesheets.xero_client import XeroError
 
@@ -228,51 +229,24 @@ def timesheet_generate(
         resource_type="Timesheet",
         request_data={"customer": customer, "start": start, "end": end, "formats": formats},
     ) as audit:
-        mine = Appointment.objects.filter(user=user, customer__iexact=customer)
-        in_period = starts_in_period(start, end, user.timezone)
-        conflicts = mine.filter(in_period, overlap_state=Appointment.OverlapState.CONFLICT)
-        blocked = conflicts.count()
+        blocked = (
+            Appointment.objects.filter(user=user, customer__iexact=customer)
+            .filter(starts_in_period(start, end, user.timezone))
+            .filter(overlap_state=Appointment.OverlapState.CONFLICT)
+            .count()
+        )
         with transaction.atomic():
-            candidates = (
-                mine.billable()
-                .unlocked()
-                .filter(in_period | _late_items(user, customer, start))
-                .select_related("location")
-                .defer("ms_event_data")
-                .select_for_update(of=("self",))
-                .order_by("start_time", "pk")
-            )
-            appointments = list(candidates)
-            if not appointments:
-                raise TimesheetError(
-                    f"{customer} has no unbilled billable appointments from {start} to {end}: "
-                    "there is nothing to issue."
-                )
+            appointments = _unbilled(user=user, customer=customer, start=start, end=end)
             late = sum(1 for a in appointments if a.start_time < low)
-            customer_settings = customer_settings_for(user=user, customer=customer)
-            data = timesheet_data(
+            messages = _generation_messages(late=late, blocked=blocked)
+            notes = {"late_items": late, "blocked_by_conflicts": blocked, "messages": messages}
+            timesheet, data = _timesheet_issue(
                 user=user,
                 customer=customer,
                 start=start,
                 end=end,
                 appointments=appointments,
-                customer_settings=customer_settings,
-            )
-            messages = _generation_messages(late=late, blocked=blocked)
-            timesheet = Timesheet(
-                user=user,
-                customer=customer,
-                start_date=start,
-                end_date=end,
-                notes={"late_items": late, "blocked_by_conflicts": blocked, "messages": messages},
-            )
-            timesheet.freeze_terms(
-                customer_settings, default=BillingProfile.objects.filter(user=user).first()
-            )
-            timesheet.amount_total = data.amount_total if data.priced else None
-            timesheet.save()
-            Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(
-                timesheet=timesheet, updated_at=timezone.now()
+                notes=notes,
             )
             _store_files(timesheet, data, formats)
         audit.resource_id = str(timesheet.pk)
@@ -290,6 +264,58 @@ def timesheet_generate(
         blocked_by_conflicts=blocked,
         messages=messages,
     )
+
+
+def _unbilled(*, user: User, customer: str, start: date, end: date) -> list[Appointment]:
+    """The billable appointments a new timesheet bills (the period's and late ones from issued
+    periods), locked for this transaction; an error when there are none."""
+    appointments = list(
+        Appointment.objects.filter(user=user, customer__iexact=customer)
+        .billable()
+        .unlocked()
+        .filter(starts_in_period(start, end, user.timezone) | _late_items(user, customer, start))
+        .select_related("location")
+        .defer("ms_event_data")
+        .select_for_update(of=("self",))
+        .order_by("start_time", "pk")
+    )
+    if not appointments:
+        raise TimesheetError(
+            f"{customer} has no unbilled billable appointments from {start} to {end}: "
+            "there is nothing to issue."
+        )
+    return appointments
+
+
+def _timesheet_issue(
+    *,
+    user: User,
+    customer: str,
+    start: date,
+    end: date,
+    appointments: list[Appointment],
+    notes: dict[str, Any],
+) -> tuple[Timesheet, TimesheetData]:
+    """The issued timesheet row, its terms frozen, and the appointments linked to it."""
+    customer_settings = customer_settings_for(user=user, customer=customer)
+    data = timesheet_data(
+        user=user,
+        customer=customer,
+        start=start,
+        end=end,
+        appointments=appointments,
+        customer_settings=customer_settings,
+    )
+    timesheet = Timesheet(user=user, customer=customer, start_date=start, end_date=end, notes=notes)
+    timesheet.freeze_terms(
+        customer_settings, default=BillingProfile.objects.filter(user=user).first()
+    )
+    timesheet.amount_total = data.amount_total if data.priced else None
+    timesheet.save()
+    Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(
+        timesheet=timesheet, updated_at=timezone.now()
+    )
+    return timesheet, data
 
 
 def _generation_request(

@@ -26,8 +26,8 @@ from accounts.models import User
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from foundations.days import today_in
-from foundations.graph import onedrive_name
 from timesheets.models import Timesheet, XeroPush
+from timesheets.onedrive import onedrive_name
 from timesheets.services import (
     TimesheetError,
     customer_settings_for,
