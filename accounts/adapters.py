@@ -9,6 +9,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseForbidden
+from django.shortcuts import render
 
 from accounts.microsoft import (
     UserTokenCache,
@@ -39,6 +40,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         ):
             apps.append(microsoft_social_app())
         return apps
+
+    def get_app(self, request: HttpRequest, provider: Any, client_id: Any = None) -> SocialApp:
+        """With Microsoft not configured, its sign-in links answer a page that says so."""
+        if provider == "microsoft" and not microsoft_configured():
+            raise ImmediateHttpResponse(microsoft_not_configured_page(request))
+        return super().get_app(request, provider, client_id=client_id)
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         # A back office: people are invited by an administrator, never self-registered.
@@ -76,6 +83,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             )
         if "access_token" in result:
             microsoft_connect_complete(user=user, cache=cache, result=result)
+
+
+def microsoft_not_configured_page(request: HttpRequest | None) -> Any:
+    """404: this site has no Microsoft sign-in (an operator sets MS_CLIENT_ID to offer one)."""
+    return render(request, "socialaccount/microsoft_not_configured.html", status=404)
 
 
 def microsoft_social_app() -> SocialApp:

@@ -1,0 +1,279 @@
+"""No URL of the site answers 500 to a visitor: every pattern the URL resolver knows, filled
+with sample values, asked anonymously, as a staff member and as a superuser, by GET and by an
+empty POST (with a valid CSRF token), answers something other than 500.
+
+The routes are read from the resolver when this module is collected, so a URL added anywhere
+(our apps, the admin, allauth, DRF's router) is swept without touching this file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from allauth.socialaccount.models import SocialApp
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.exceptions import Resolver404
+from django.utils.regex_helper import normalize
+
+from accounts.models import ApiToken, User
+from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
+from auditing.models import ActionLog
+from auditing.services import audit_record
+from calendars.models import Appointment, Calendar
+from timesheets.models import BillingProfile, CustomerSettings, Timesheet, XeroConnection
+
+pytestmark = pytest.mark.django_db(databases=["default", "web"])
+
+# Django accepts the unmasked 32-character secret as the token (django/middleware/csrf.py).
+CSRF_SECRET = "sweepsweepsweepsweepsweepsweep12"
+TASK_ID = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL pattern: the regex it answers, the view, and the admin behind it (if any)."""
+
+    label: str
+    regex: str
+    callback: Any
+
+
+def _routes(patterns: list[Any], prefix: str = "") -> Iterator[Route]:
+    for pattern in patterns:
+        raw = pattern.pattern.regex.pattern.removeprefix("^")
+        regex = prefix + raw.removesuffix("\\Z").removesuffix("$")
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, regex)
+        elif isinstance(pattern, URLPattern):
+            yield Route(label=prefix + str(pattern.pattern), regex=regex, callback=pattern.callback)
+
+
+ROUTES = list(_routes(get_resolver().url_patterns))
+
+
+def _sample_values(name: str, route: Route, seeded: dict[str, str]) -> list[str]:
+    """Candidate values for one URL parameter, the likeliest first."""
+    model_admin = getattr(route.callback, "model_admin", None)
+    candidates: list[str] = []
+    if name in {"object_id", "pk", "id", "user_id"} and model_admin is not None:
+        row = model_admin.model._default_manager.order_by("pk").first()
+        if row is not None:
+            candidates.append(str(row.pk))
+    if name == "pk" and "api/v1" in route.label:
+        resource = route.label.split("^")[-1].split("/")[0]
+        candidates.append(seeded.get(resource, "1"))
+    candidates += {
+        "format": ["json"],
+        "fmt": ["pdf", "csv"],
+        "choice": ["keep", "remove"],
+        "task_id": [TASK_ID],
+        "export_id": [TASK_ID],
+        "app_label": ["accounts"],
+        "content_type_id": [seeded["content_type"]],
+        "object_id": [seeded["user"]],
+        "url": ["nowhere/"],
+        "key": ["abc"],
+        "uidb36": ["1"],
+    }.get(name, [])
+    return [*candidates, seeded["user"], "1", "x", "abc-1"]
+
+
+def route_path(route: Route, seeded: dict[str, str]) -> str:
+    """A path the resolver sends to this route's view, built from its regex."""
+    template, params = normalize(route.regex)[0]
+    values: dict[str, str] = {}
+    for name in params:
+        for value in _sample_values(name, route, seeded):
+            values[name] = value
+            if re.fullmatch(r"[^%]*", value):
+                break
+    path = "/" + template % values if params else "/" + template
+    for name in params:
+        # A value the group refuses: try the others until the path reaches this view.
+        for value in _sample_values(name, route, seeded):
+            candidate = "/" + template % {**values, name: value}
+            try:
+                if resolve(candidate).func == route.callback:
+                    values[name] = value
+                    path = candidate
+                    break
+            except Resolver404:
+                continue
+    return path
+
+
+@pytest.fixture
+def everything(alice: User, admin_user: User, alice_appointment: Appointment) -> dict[str, str]:
+    """One row of every kind, owned by alice (the staff persona), so detail URLs find one."""
+    Calendar.objects.create(user=alice, name="Calendar")
+    archive = Calendar.objects.create(user=alice, name="Billable Archive", is_archive=True)
+    config = ArchiveConfiguration.objects.create(
+        user=alice,
+        name="Daily",
+        source_calendar_uri="msgraph://calendars/Calendar",
+        destination_calendar_uri='msgraph://calendars/"Billable Archive"',
+        timezone="Europe/London",
+        destination_calendar=archive,
+    )
+    ArchiveCopy.objects.create(
+        appointment=alice_appointment, destination=archive, event_id="AAMkcopy=", digest="0" * 64
+    )
+    job = JobConfiguration.objects.create(
+        user=alice, archive_configuration=config, schedule_type="daily"
+    )
+    ArchiveRun.objects.create(
+        configuration=config,
+        start="2025-05-08",
+        end="2025-05-08",
+        correlation_id="seed-run",
+        task_id=TASK_ID,
+    )
+    timesheet = Timesheet.objects.create(
+        user=alice, customer="Acme", start_date="2025-05-01", end_date="2025-05-31"
+    )
+    item = ActionLog.objects.create(user=alice, event_type="overlap", description="Two meetings")
+    customer = CustomerSettings.objects.create(user=alice, customer="Acme", display_name="Acme")
+    BillingProfile.objects.create(user=alice, currency="GBP", hourly_rate=100)
+    XeroConnection.objects.create(user=alice)
+    audit = audit_record(action_type="test", operation="seed", user=alice)
+    token = ApiToken(user=alice, name="Billing script")
+    token.set_new_key()
+    token.save()
+    return {
+        "user": str(alice.pk),
+        "content_type": str(ContentType.objects.get_for_model(User).pk),
+        "appointments": str(alice_appointment.pk),
+        "categories": str(alice_appointment.category_id),
+        "locations": str(alice_appointment.location_id),
+        "calendars": str(archive.pk),
+        "timesheets": str(timesheet.pk),
+        "customer-settings": str(customer.pk),
+        "archive-configurations": str(config.pk),
+        "job-configurations": str(job.pk),
+        "audit-log": str(audit.pk),
+        "action-log": str(item.pk),
+    }
+
+
+def persona_client(user: User | None) -> Client:
+    client = Client(raise_request_exception=False, enforce_csrf_checks=True)
+    if user is not None:
+        client.force_login(user)
+    client.cookies["csrftoken"] = CSRF_SECRET
+    return client
+
+
+def answers(route: Route, path: str, users: list[User | None]) -> list[tuple[str, int, str]]:
+    """(who and how, status, what went wrong) for every persona and method."""
+    results = []
+    for user in users:
+        who = user.email if user else "anonymous"
+        for method in ("GET", "POST"):
+            # A fresh client each time: a POST may log out or change the session.
+            client = persona_client(user)
+            if method == "GET":
+                response = client.get(path)
+            else:
+                response = client.post(path, HTTP_X_CSRFTOKEN=CSRF_SECRET)
+            error = ""
+            if response.status_code == 500 and getattr(response, "exc_info", None):
+                error = repr(response.exc_info[1])
+            results.append((f"{method} as {who}", response.status_code, error))
+    return results
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.label)
+def test_no_url_answers_500_to_anyone(
+    route: Route, everything: dict[str, str], alice: User, admin_user: User
+) -> None:
+    path = route_path(route, everything)
+
+    results = answers(route, path, [None, alice, admin_user])
+
+    assert [result for result in results if result[1] == 500] == [], path
+
+
+def test_the_sweep_covers_the_admin_the_api_allauth_and_our_own_urls() -> None:
+    labels = {route.label for route in ROUTES}
+
+    assert "accounts/microsoft/login/" in labels
+    assert "microsoft/callback/" in labels
+    assert "admin/login/" in labels
+    assert any(label.startswith("api/v1/") for label in labels)
+    assert len(ROUTES) > 250
+
+
+@pytest.mark.parametrize(
+    "path", ["/accounts/microsoft/login/", "/accounts/microsoft/login/callback/?code=x&state=y"]
+)
+def test_microsoft_sign_in_links_say_microsoft_is_not_configured(
+    client: Client, settings: Any, path: str
+) -> None:
+    settings.MS_CLIENT_ID = ""
+
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert "Sign in with Microsoft is not available" in response.text
+    assert "MS_CLIENT_ID" in response.text
+
+
+def test_starting_a_microsoft_sign_in_by_post_says_so_too(client: Client, settings: Any) -> None:
+    settings.MS_CLIENT_ID = ""
+
+    response = client.post("/accounts/microsoft/login/?process=login")
+
+    assert response.status_code == 404
+    assert "Sign in with Microsoft is not available" in response.text
+
+
+@pytest.mark.parametrize("settings_text", ["", "null", "[1, 2]"])
+def test_a_social_application_without_a_settings_object_is_a_form_error(
+    admin_client: Client, settings_text: str
+) -> None:
+    response = admin_client.post(
+        "/admin/socialaccount/socialapp/add/",
+        {
+            "provider": "microsoft",
+            "provider_id": "",
+            "name": "Microsoft",
+            "client_id": "abc",
+            "secret": "s3cret",
+            "key": "",
+            "settings": settings_text,
+            "sites": ["1"],
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Enter a JSON object" in response.text
+    assert "configured by the MS_CLIENT_ID" in response.text
+    assert not SocialApp.objects.exists()
+
+
+def test_a_second_billing_profile_is_a_form_error_for_a_staff_member(
+    alice: User, alice_client: Client
+) -> None:
+    BillingProfile.objects.create(user=alice, currency="GBP", hourly_rate=100)
+
+    response = alice_client.post(
+        "/admin/timesheets/billingprofile/add/", {"currency": "EUR", "hourly_rate": "90"}
+    )
+
+    assert response.status_code == 200
+    assert "already exists" in response.text
+    assert list(BillingProfile.objects.values_list("currency", flat=True)) == ["GBP"]
+
+
+def test_an_archive_run_asked_with_a_format_suffix_answers_json(
+    alice_api: Any, everything: dict[str, str]
+) -> None:
+    response = alice_api.get(f"/api/v1/archive-runs/{TASK_ID}.json")
+
+    assert response.status_code == 200
+    assert response.json()["task_id"] == TASK_ID
