@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
@@ -19,8 +20,15 @@ from accounts.microsoft import (
     microsoft_scopes,
     msal_app,
 )
+from foundations.client_ip import request_client_ip
 
 MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """allauth's per-IP rate limits count the address axes and the audit log see."""
+        return request_client_ip(request) or super().get_client_ip(request)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
