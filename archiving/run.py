@@ -37,6 +37,7 @@ from archiving.graph_events import (
 )
 from archiving.models import ArchiveConfiguration, ArchiveCopy
 from archiving.phrases import DateRange, window_bounds
+from archiving.source_events import source_events_read
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from calendars.categories import Billing, billing_from_categories
@@ -323,7 +324,7 @@ class _Run:
                 continue
             raw.append(graph)
         zone = self.configuration.timezone
-        events = {graph["id"]: SourceEvent.from_graph(graph, zone=zone) for graph in raw}
+        events = source_events_read(raw=raw, zone=zone, user=self.user, dry_run=self.dry_run)
         slots = [
             Slot(
                 key=event.id,
@@ -373,7 +374,12 @@ class _Run:
         moved, gone = [], []
         for appointment, answer in zip(missing, answers, strict=True):
             if answer.ok and isinstance(answer.body, dict) and not answer.body.get("isCancelled"):
-                moved.append(SourceEvent.from_graph(answer.body, zone=self.configuration.timezone))
+                moved += source_events_read(
+                    raw=[answer.body],
+                    zone=self.configuration.timezone,
+                    user=self.user,
+                    dry_run=self.dry_run,
+                ).values()
             elif answer.ok or answer.status == 404:
                 gone.append(appointment)
             else:
