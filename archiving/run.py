@@ -324,7 +324,10 @@ class _Run:
                 continue
             raw.append(graph)
         zone = self.configuration.timezone
-        events = source_events_read(raw=raw, zone=zone, user=self.user, dry_run=self.dry_run)
+        # Keyed by event id; the modification slots look them up by their (hashable) keys.
+        events: dict[Any, SourceEvent] = source_events_read(
+            raw=raw, zone=zone, user=self.user, dry_run=self.dry_run
+        )
         slots = [
             Slot(
                 key=event.id,
@@ -371,15 +374,18 @@ class _Run:
         if not missing:
             return []
         answers = self.source_client.get_events([a.ms_event_id for a in missing if a.ms_event_id])
-        moved, gone = [], []
+        moved: list[SourceEvent] = []
+        gone: list[Appointment] = []
         for appointment, answer in zip(missing, answers, strict=True):
             if answer.ok and isinstance(answer.body, dict) and not answer.body.get("isCancelled"):
-                moved += source_events_read(
-                    raw=[answer.body],
-                    zone=self.configuration.timezone,
-                    user=self.user,
-                    dry_run=self.dry_run,
-                ).values()
+                moved.extend(
+                    source_events_read(
+                        raw=[answer.body],
+                        zone=self.configuration.timezone,
+                        user=self.user,
+                        dry_run=self.dry_run,
+                    ).values()
+                )
             elif answer.ok or answer.status == 404:
                 gone.append(appointment)
             else:
