@@ -7,7 +7,6 @@ The routes are read from the resolver when this module is collected, so a URL ad
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobC
 from auditing.models import ActionLog
 from auditing.services import audit_record
 from calendars.models import Appointment, Calendar
+from tests.fakes.microsoft import FakeMicrosoft
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet, XeroConnection
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
@@ -68,7 +68,7 @@ def _sample_values(name: str, route: Route, seeded: dict[str, str]) -> list[str]
         resource = route.label.split("^")[-1].split("/")[0]
         candidates.append(seeded.get(resource, "1"))
     candidates += {
-        "format": ["json"],
+        "format": ["json", ".json"],
         "fmt": ["pdf", "csv"],
         "choice": ["keep", "remove"],
         "task_id": [TASK_ID],
@@ -84,27 +84,23 @@ def _sample_values(name: str, route: Route, seeded: dict[str, str]) -> list[str]
 
 
 def route_path(route: Route, seeded: dict[str, str]) -> str:
-    """A path the resolver sends to this route's view, built from its regex."""
+    """A path the resolver sends to this route's view, built from its regex: each parameter
+    takes its likeliest sample value, or the next one its group accepts."""
     template, params = normalize(route.regex)[0]
-    values: dict[str, str] = {}
+    values = {name: _sample_values(name, route, seeded)[0] for name in params}
     for name in params:
         for value in _sample_values(name, route, seeded):
-            values[name] = value
-            if re.fullmatch(r"[^%]*", value):
+            if reaches("/" + template % {**values, name: value}, route):
+                values[name] = value
                 break
-    path = "/" + template % values if params else "/" + template
-    for name in params:
-        # A value the group refuses: try the others until the path reaches this view.
-        for value in _sample_values(name, route, seeded):
-            candidate = "/" + template % {**values, name: value}
-            try:
-                if resolve(candidate).func == route.callback:
-                    values[name] = value
-                    path = candidate
-                    break
-            except Resolver404:
-                continue
-    return path
+    return "/" + template % values
+
+
+def reaches(path: str, route: Route) -> bool:
+    try:
+        return resolve(path).func == route.callback
+    except Resolver404:
+        return False
 
 
 @pytest.fixture
@@ -192,6 +188,28 @@ def test_no_url_answers_500_to_anyone(
     route: Route, everything: dict[str, str], alice: User, admin_user: User
 ) -> None:
     path = route_path(route, everything)
+    assert reaches(path, route), f"{path} does not reach {route.label}"
+
+    results = answers(route, path, [None, alice, admin_user])
+
+    assert [result for result in results if result[1] == 500] == [], path
+
+
+SIGN_IN_ROUTES = [
+    route for route in ROUTES if route.label.startswith(("accounts/", "microsoft/", "admin/login"))
+]
+
+
+@pytest.mark.parametrize("route", SIGN_IN_ROUTES, ids=lambda route: route.label)
+def test_no_sign_in_url_answers_500_with_microsoft_configured(
+    route: Route,
+    everything: dict[str, str],
+    alice: User,
+    admin_user: User,
+    fake_microsoft: FakeMicrosoft,
+) -> None:
+    path = route_path(route, everything)
+    assert reaches(path, route), f"{path} does not reach {route.label}"
 
     results = answers(route, path, [None, alice, admin_user])
 
