@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseForbidden
+from django.shortcuts import render
 
 from accounts.microsoft import (
     UserTokenCache,
@@ -18,8 +20,15 @@ from accounts.microsoft import (
     microsoft_scopes,
     msal_app,
 )
+from foundations.client_ip import request_client_ip
 
 MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """allauth's per-IP rate limits count the address axes and the audit log see."""
+        return request_client_ip(request) or super().get_client_ip(request)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -39,6 +48,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         ):
             apps.append(microsoft_social_app())
         return apps
+
+    def get_app(self, request: HttpRequest, provider: Any, client_id: Any = None) -> SocialApp:
+        """With Microsoft not configured, its sign-in links answer a page that says so."""
+        if provider == "microsoft" and not microsoft_configured():
+            raise ImmediateHttpResponse(microsoft_not_configured_page(request))
+        return super().get_app(request, provider, client_id=client_id)
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         # A back office: people are invited by an administrator, never self-registered.
@@ -76,6 +91,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             )
         if "access_token" in result:
             microsoft_connect_complete(user=user, cache=cache, result=result)
+
+
+def microsoft_not_configured_page(request: HttpRequest | None) -> Any:
+    """404: this site has no Microsoft sign-in (an operator sets MS_CLIENT_ID to offer one)."""
+    return render(request, "socialaccount/microsoft_not_configured.html", status=404)
 
 
 def microsoft_social_app() -> SocialApp:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.socialaccount.admin import SocialAppAdmin as AllauthSocialAppAdmin
+from allauth.socialaccount.models import SocialApp
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Model, QuerySet
@@ -11,7 +13,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from accounts import views
-from accounts.forms import UserCreationForm, UserEditForm
+from accounts.forms import SocialAppForm, UserCreationForm, UserEditForm
 from accounts.microsoft import microsoft_disconnect
 from accounts.models import ApiToken, User
 from accounts.services import api_tokens_revoke
@@ -211,3 +213,15 @@ class ApiTokenAdmin(OwnedModelAdmin[ApiToken]):
     def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiToken]) -> None:
         revoked = api_tokens_revoke(tokens=queryset, by=request.user)
         self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)
+
+
+# allauth registered its SocialApp admin first (INSTALLED_APPS order); this one checks settings.
+admin.site.unregister(SocialApp)
+
+
+@admin.register(SocialApp)
+class SocialAppAdmin(AllauthSocialAppAdmin):
+    """allauth's social applications, with their settings validated (a form error, never a
+    database error)."""
+
+    form = SocialAppForm

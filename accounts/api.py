@@ -27,6 +27,7 @@ class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "email",
             "name",
             "timezone",
+            "profile_photo_url",
             "role",
             "is_staff",
             "is_superuser",
@@ -38,7 +39,8 @@ class MeSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 @extend_schema(tags=["me"])
 class MeView(generics.RetrieveUpdateAPIView):
-    """You: name and time zone can be changed; Microsoft 365 is connected in the admin."""
+    """You: name, time zone and photo (an https:// URL) can be changed; Microsoft 365 is
+    connected in the admin."""
 
     serializer_class = MeSerializer
     throttle_scope = "api"

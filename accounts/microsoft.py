@@ -186,8 +186,10 @@ def microsoft_connect_complete(
         token_cache_save(user=user, cache=cache, result=result)
         claims = result.get("id_token_claims") or {}
         oid = claims.get("oid")
-        if oid:
-            user.profile_photo_url = f"{settings.MS_GRAPH_URL.rstrip('/')}/users/{oid}/photo/$value"
+        photo = f"{settings.MS_GRAPH_URL.rstrip('/')}/users/{oid}/photo/$value"
+        if oid and photo.lower().startswith("https://"):
+            # Only https: addresses are kept (the users_profile_photo_https constraint).
+            user.profile_photo_url = photo
             user.save(update_fields=["profile_photo_url"])
         tid = claims.get("tid")
         if oid and tid and (user.ms_tenant_id, user.ms_object_id) != (tid, oid):

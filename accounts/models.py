@@ -9,13 +9,14 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
 from accounts.fields import EncryptedTextField
 from foundations.inputs import validate_date_in_range
 from foundations.models import OwnedQuerySet
-from foundations.validators import validate_timezone
+from foundations.validators import HTTPS_URL_MESSAGE, validate_https_url, validate_timezone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -72,7 +73,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     ms_access_token = EncryptedTextField(null=True, blank=True, editable=False)
     ms_refresh_token = EncryptedTextField(null=True, blank=True, editable=False)
     ms_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    profile_photo_url = models.CharField(max_length=1024, null=True, blank=True)
+    profile_photo_url = models.CharField(
+        max_length=1024,
+        null=True,
+        blank=True,
+        validators=[validate_https_url],
+        help_text="An https:// address of the user's picture.",
+    )
     ms_token_cache = EncryptedTextField(null=True, blank=True, editable=False)
     # The immutable Microsoft identity (id token `tid`, `oid`) recorded when the user first
     # connects; "Sign in with Microsoft" links by this pair, never by an e-mail claim.
@@ -111,6 +118,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 fields=["ms_tenant_id", "ms_object_id"],
                 name="users_microsoft_identity_unique",
                 violation_error_message="This Microsoft account is connected to another user.",
+            ),
+            models.CheckConstraint(
+                condition=Q(profile_photo_url__isnull=True)
+                | Q(profile_photo_url="")
+                | Q(profile_photo_url__istartswith="https://"),
+                name="users_profile_photo_https",
+                violation_error_message=HTTPS_URL_MESSAGE,
             ),
         ]
         indexes = [

@@ -6,6 +6,7 @@ runs on two SQLite files under `var/`; `DJANGO_ENV=production` makes missing sec
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -213,6 +214,23 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.services.login_attempt_username"
+# The proxies in front of the web servers (README, "Process model"): the nearest
+# TRUSTED_PROXY_COUNT hops and any hop in TRUSTED_PROXIES (addresses or CIDR networks) are ours,
+# and the client is the right-most other hop of X-Forwarded-For. With neither, X-Forwarded-For is
+# ignored. foundations.client_ip gives that address to axes, allauth, the audit log and the API.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES must list IP addresses or CIDR networks; {_proxy!r} is neither."
+        ) from _error
+AXES_CLIENT_IP_CALLABLE = "foundations.client_ip.request_client_ip"
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"

@@ -6,6 +6,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from foundations.bodies import BoundedRequestBodies
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adminassistant.settings")
 
-application = get_wsgi_application()
+# Chunked bodies are read within DATA_UPLOAD_MAX_MEMORY_SIZE or refused (foundations/bodies.py).
+application = BoundedRequestBodies(get_wsgi_application())

@@ -268,7 +268,12 @@ class ArchiveRunViewSet(viewsets.ViewSet):
         ],
         responses={200: ArchiveRunStatusSerializer},
     )
-    def retrieve(self, request: AuthenticatedRequest, task_id: str | None = None) -> Response:
+    def retrieve(
+        self,
+        request: AuthenticatedRequest,
+        task_id: str | None = None,
+        format: str | None = None,
+    ) -> Response:
         """Queued, running, success or failure, with the run's summary and audit rows."""
         run = archive_run_status(task_id=task_id or "", user=request.user)
         if run is None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from calendars.categories import Billing, is_travel
+from foundations.inputs import DATE_MAX, DATE_MIN
 
 PRIVATE_SENSITIVITIES = frozenset({"private", "confidential", "personal"})
 
@@ -56,7 +57,7 @@ class SourceEvent:
             graph=graph,
             start=read(graph.get("start"), zone),
             end=read(graph.get("end"), zone),
-            categories=[c for c in categories if isinstance(c, str)]
+            categories=[c for c in categories if isinstance(c, str) and c.strip()]
             if isinstance(categories, list)
             else [],
         )
@@ -76,6 +77,59 @@ class SourceEvent:
     @property
     def subject(self) -> str:
         return self.graph.get("subject") or ""
+
+
+@dataclass(frozen=True)
+class UnreadableEvent:
+    """A source event the run cannot store: why, in words for its owner."""
+
+    graph: dict[str, Any]
+    reason: str
+
+    @property
+    def id(self) -> str:
+        return str(self.graph.get("id") or "")
+
+    @property
+    def subject(self) -> str:
+        return str(self.graph.get("subject") or "(no subject)")[:200]
+
+
+def source_event_read(graph: dict[str, Any], *, zone: str) -> SourceEvent | UnreadableEvent:
+    """The event as the run stores it, or why it cannot be: times missing or unreadable, or
+    dated outside the product's range (DATE_MIN to DATE_MAX) — Outlook allows 9999-12-31 and
+    year 1, our rows, timesheets and every date filter do not."""
+    try:
+        event = SourceEvent.from_graph(graph, zone=zone)
+    except (ValueError, OverflowError, KeyError) as error:
+        # KeyError: zoneinfo's ZoneInfoNotFoundError for a zone name it does not know.
+        return UnreadableEvent(graph, f"its start or end cannot be read ({error})")
+    for moment in (event.start, event.end):
+        if not DATE_MIN <= moment.date() <= DATE_MAX:
+            return UnreadableEvent(
+                graph,
+                f"it is dated {moment:%Y-%m-%d}, outside the dates the archive keeps "
+                f"({DATE_MIN.isoformat()} to {DATE_MAX.isoformat()})",
+            )
+    return event
+
+
+def categories_as_sent(graph: dict[str, Any]) -> str | None:
+    """How Graph's `categories` differs from a list of names, or None when it is one.
+    Graph documents a string collection; null, a missing key, an empty list, a non-list and
+    non-string entries all read as "no categories" (personal), and the run records which."""
+    if "categories" not in graph:
+        return "missing"
+    value = graph["categories"]
+    if value is None:
+        return "null"
+    if not isinstance(value, list):
+        return "not a list"
+    if not value:
+        return "empty"
+    if any(not isinstance(name, str) or not name.strip() for name in value):
+        return "entries that are not names"
+    return None
 
 
 def graph_datetime(value: dict[str, Any] | None) -> datetime:

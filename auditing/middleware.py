@@ -10,6 +10,7 @@ from auditing.context import (
     new_correlation_id,
     valid_correlation_id,
 )
+from foundations.client_ip import request_client_ip
 
 HEADER = "X-Request-ID"
 
@@ -31,7 +32,7 @@ class CorrelationIdMiddleware:
         token = current_request.set(
             RequestContext(
                 correlation_id=correlation_id,
-                ip_address=request.META.get("REMOTE_ADDR") or None,
+                ip_address=request_client_ip(request),
                 user_agent=(request.headers.get("User-Agent") or "")[:512] or None,
             )
         )

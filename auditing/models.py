@@ -159,6 +159,7 @@ class ActionLog(Timestamped):
         XERO_PUSH_FAILED = "xero_push_failed", "Sending to Xero failed"
         RECONNECT_XERO = "reconnect_xero", "Reconnect Xero"
         ARCHIVE_STALE = "archive_stale", "Archive has not run"
+        UNREADABLE_EVENT = "unreadable_event", "Event the archive cannot store"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="action_log"

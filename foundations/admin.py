@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest
@@ -207,6 +208,14 @@ class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin, Generic[_ModelT]):
                 if getattr(self.instance, f"{owner_field}_id", None) is None:
                     setattr(self.instance, owner_field, request.user)
                 super()._post_clean()
+
+            def _update_errors(self, errors: ValidationError) -> None:
+                # A unique owner (one billing profile per user) reports its clash on the owner,
+                # which this form does not show: say it above the form instead of failing.
+                by_field = getattr(errors, "error_dict", {})
+                if owner_field in by_field and owner_field not in self.fields:
+                    by_field.setdefault(NON_FIELD_ERRORS, []).extend(by_field.pop(owner_field))
+                super()._update_errors(errors)
 
             def _get_validation_exclusions(self) -> set[str]:
                 # The owner is not on the form, yet (user, name)-style constraints need it.

@@ -6,6 +6,7 @@ import zoneinfo
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 # What the system tz database holds beside real zone names: the host's own zone, a placeholder,
 # and the POSIX-rule and leap-second copies of every zone.
@@ -49,3 +50,14 @@ def validate_timezone(value: str) -> None:
             code="invalid_timezone",
             params={"value": value},
         )
+
+
+HTTPS_URL_MESSAGE = (
+    "Enter an https:// address (other schemes such as http: or javascript: are refused)."
+)
+
+
+def validate_https_url(value: str) -> None:
+    """An https:// URL, nothing else: the address is shown to browsers, so no javascript:,
+    data: or plain http:."""
+    URLValidator(schemes=["https"], message=HTTPS_URL_MESSAGE, code="https_url")(value)

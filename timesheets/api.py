@@ -300,19 +300,25 @@ class TimesheetViewSet(
 
     @download_schema("pdf")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, file_renderer("pdf")])
-    def pdf(self, request: AuthenticatedRequest, pk: str | None = None) -> HttpResponse:
+    def pdf(
+        self, request: AuthenticatedRequest, pk: str | None = None, format: str | None = None
+    ) -> HttpResponse:
         """The timesheet as PDF."""
         return self._download("pdf")
 
     @download_schema("csv")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, file_renderer("csv")])
-    def csv(self, request: AuthenticatedRequest, pk: str | None = None) -> HttpResponse:
+    def csv(
+        self, request: AuthenticatedRequest, pk: str | None = None, format: str | None = None
+    ) -> HttpResponse:
         """The timesheet as CSV."""
         return self._download("csv")
 
     @download_schema("xlsx")
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, file_renderer("xlsx")])
-    def xlsx(self, request: AuthenticatedRequest, pk: str | None = None) -> HttpResponse:
+    def xlsx(
+        self, request: AuthenticatedRequest, pk: str | None = None, format: str | None = None
+    ) -> HttpResponse:
         """The timesheet as an Excel workbook."""
         return self._download("xlsx")
 

@@ -6,11 +6,13 @@ one that moved comes back with the window's events, one that is gone stays billa
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
 from archiving.graph_events import SourceEvent
 from archiving.run.record import Run
+from archiving.source_events import source_events_read
 from auditing.models import ActionLog
 from calendars.models import Appointment, Calendar
 from calendars.modifications import apply_modifications
@@ -34,7 +36,10 @@ def _window(run: Run, source: Calendar, start: datetime, end: datetime) -> list[
             continue
         raw.append(graph)
     zone = run.configuration.timezone
-    events = {graph["id"]: SourceEvent.from_graph(graph, zone=zone) for graph in raw}
+    # Keyed by event id; an event whose dates Graph cannot mean becomes an item, not a row.
+    events: dict[Any, SourceEvent] = source_events_read(
+        raw=raw, zone=zone, user=run.user, dry_run=run.dry_run
+    )
     slots = [
         Slot(
             key=event.id,
@@ -81,10 +86,18 @@ def _moved_away(
         return []
     assert run.source_client is not None
     answers = run.source_client.get_events([a.ms_event_id for a in missing if a.ms_event_id])
-    moved, gone = [], []
+    moved: list[SourceEvent] = []
+    gone: list[Appointment] = []
     for appointment, answer in zip(missing, answers, strict=True):
         if answer.ok and isinstance(answer.body, dict) and not answer.body.get("isCancelled"):
-            moved.append(SourceEvent.from_graph(answer.body, zone=run.configuration.timezone))
+            moved.extend(
+                source_events_read(
+                    raw=[answer.body],
+                    zone=run.configuration.timezone,
+                    user=run.user,
+                    dry_run=run.dry_run,
+                ).values()
+            )
         elif answer.ok or answer.status == 404:
             gone.append(appointment)
         else:
