@@ -390,7 +390,9 @@ class TimesheetViewSet(
         },
     )
     @action(detail=True, methods=["get", "post"], url_path="xero")
-    def xero(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+    def xero(
+        self, request: AuthenticatedRequest, pk: str | None = None, format: str | None = None
+    ) -> Response:
         """POST queues sending the timesheet to Xero as a draft sales invoice with its PDF
         (once: a push already sent or under way is left as it is) and answers 202 at once.
         GET follows it: 202 while queued or sending, 200 once sent (invoice number and link),
