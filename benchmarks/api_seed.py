@@ -18,22 +18,38 @@ from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar
 from timesheets.models import Timesheet
 
-FIRST = datetime(2023, 1, 1, 8, tzinfo=UTC)
-STEP = timedelta(minutes=15)  # 100,000 appointments reach from 2023 to late 2025
-MONTH = (datetime(2023, 6, 1, tzinfo=UTC), datetime(2023, 7, 1, tzinfo=UTC))
 TIMESHEETS = ACTION_ITEMS = ARCHIVE_RUNS = 300
 BATCH = 5000
+PER_DAY = 8
+UNBILLED_DAYS = 90  # the last three months are on no timesheet yet, the rest is billed
+
+
+def month_end(now: datetime) -> datetime:
+    """The last day of this month at 16:00 UTC: the newest appointment."""
+    first_next = (now.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return (first_next - timedelta(days=1)).replace(hour=16, minute=0, second=0, microsecond=0)
+
+
+def api_month(now: datetime) -> tuple[datetime, datetime]:
+    """A full month of work, six months back: the API benchmark's month page."""
+    first = (now.replace(day=1) - timedelta(days=150)).replace(day=1)
+    start = first.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, (start + timedelta(days=32)).replace(day=1)
 
 
 def bench_user(size: int) -> User:
     """The consultant of this size, seeded on first use."""
     user, created = User.objects.get_or_create(
-        email=f"bench-{size}@example.com",
+        email=bench_email(size),
         defaults={"name": "Bench Mark", "is_staff": True, "timezone": "Europe/London"},
     )
     if created or Appointment.objects.filter(user=user).count() != size:
         seed(user, size)
     return user
+
+
+def bench_email(size: int) -> str:
+    return f"bench-v2-{size}@example.com"
 
 
 def api_key(user: User) -> str:
@@ -48,21 +64,33 @@ def seed(user: User, size: int) -> None:
     for model in (AuditLog, ActionLog, Appointment, Timesheet, ArchiveConfiguration, Calendar):
         model.objects.filter(user=user).delete()
     archive = Calendar.objects.create(user=user, name="Archive", is_archive=True)
+    # Eight a day back from the end of this month (100,000 reach 34 years back), billed on one
+    # timesheet but for the last three months, as a consultant's history looks.
+    newest = month_end(datetime.now(UTC))
+    billed_before = datetime.now(UTC) - timedelta(days=UNBILLED_DAYS)
+    billed = Timesheet.objects.create(
+        user=user, customer="Acme", start_date=date(1980, 1, 1), end_date=billed_before.date()
+    )
     for start in range(0, size, BATCH):
+        begins = [
+            newest - timedelta(days=n // PER_DAY, hours=n % PER_DAY)
+            for n in range(start, min(size, start + BATCH))
+        ]
         created = Appointment.objects.bulk_create(
             Appointment(
                 user=user,
-                ms_event_id=f"bench-{n}",
-                subject=f"Acme work item {n}",
+                ms_event_id=f"bench-{start + n}",
+                subject=f"Acme work item {start + n}",
                 customer="Acme",
                 billing_type="billable",
                 categories=["Acme - billable"],
                 calendar=archive,
                 is_archived=True,
-                start_time=FIRST + STEP * n,
-                end_time=FIRST + STEP * n + timedelta(minutes=14),
+                timesheet=billed if begin < billed_before else None,
+                start_time=begin,
+                end_time=begin + timedelta(minutes=45),
             )
-            for n in range(start, min(size, start + BATCH))
+            for n, begin in enumerate(begins)
         )
         ArchiveCopy.objects.bulk_create(
             ArchiveCopy(

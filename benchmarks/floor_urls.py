@@ -25,6 +25,7 @@ from accounts.models import User
 from archiving.models import ArchiveCopy, ArchiveRun
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
+from timesheets.billing import period_label
 from timesheets.models import Timesheet
 
 PAGE = 50
@@ -193,7 +194,12 @@ def timesheets(request: HttpRequest) -> JsonResponse:
     if isinstance(user, JsonResponse):
         return user
     rows = Timesheet.objects.filter(user=user).order_by("-start_date", "-id")
-    return JsonResponse(number_page(request, rows.values(*TIMESHEET_COLUMNS)))
+    body = number_page(request, rows.values(*TIMESHEET_COLUMNS))
+    files = request.build_absolute_uri("/api/v1/timesheets/")
+    for row in body["results"]:
+        row["period"] = period_label(row["start_date"], row["end_date"], user.timezone)
+        row["files"] = {fmt: f"{files}{row['id']}/{fmt}/" for fmt in ("pdf", "csv", "xlsx")}
+    return JsonResponse(body)
 
 
 def action_log(request: HttpRequest) -> JsonResponse:

@@ -16,6 +16,7 @@ import ssl
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -282,6 +283,40 @@ def _system_ca_bundle() -> str | bool:
     return True
 
 
+@dataclass
+class RequestPace:
+    """Outlook's request rate, kept on our side: concepts/throttling-limits.md allows 10,000
+    requests in 10 minutes per app and mailbox, and concepts/json-batching.md counts each
+    request of a batch against it. A request that would pass the limit waits here until the
+    oldest one leaves the window, instead of going out to come back 429 (which, per
+    concepts/throttling.md, would still count). Another process writing to the same mailbox
+    can still meet Graph's 429, which the retries handle."""
+
+    limit: int = 10_000
+    window: float = 600.0
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], float] = time.monotonic
+    waited: float = 0.0
+    _sent: dict[str, deque[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reserve(self, mailbox: str, count: int = 1) -> None:
+        """Wait until `count` more requests to the mailbox fit in the window, then count them."""
+        count = min(count, self.limit)
+        with self._lock:  # held while waiting: the other threads of this run wait their turn
+            sent = self._sent.setdefault(mailbox, deque())
+            while True:
+                now = self.now()
+                while sent and sent[0] <= now - self.window:
+                    sent.popleft()
+                if len(sent) + count <= self.limit:
+                    sent.extend([now] * count)
+                    return
+                wait = sent[len(sent) + count - self.limit - 1] + self.window - now
+                self.waited += wait
+                self.sleep(max(wait, 0.001))
+
+
 class GraphClient:
     def __init__(
         self,
@@ -294,8 +329,10 @@ class GraphClient:
         retry: RetryPolicy | None = None,
         mailbox: str | None = None,
         on_permission_denied: Callable[[GraphPermissionError], None] | None = None,
+        pace: RequestPace | None = None,
     ) -> None:
         self.on_permission_denied = on_permission_denied
+        self.pace = pace or RequestPace()
         self.base_url = base_url.rstrip("/")
         # "me", or another mailbox the user may open (msgraph://alice@example.com/calendars/X).
         self.mailbox = (
@@ -320,6 +357,7 @@ class GraphClient:
             timeout=self.timeout,
             retry=self.retry,
             mailbox=mailbox,
+            pace=self.pace,
         )
         client._access_token = self._access_token
         return client
@@ -386,11 +424,14 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
         authenticated: bool = True,
         retry_statuses: frozenset[int] = RETRY_STATUSES,
+        cost: int = 1,
     ) -> requests.Response:
         refreshed = False
         attempt = 0
         while True:
             attempt += 1
+            if authenticated:
+                self.pace.reserve(self.mailbox, cost)
             request_headers = self.headers(headers) if authenticated else dict(headers or {})
             with self._lock:
                 self.requests_sent += 1
@@ -511,7 +552,7 @@ class GraphClient:
         self, indexes: Sequence[int], requests_: Sequence[BatchRequest]
     ) -> dict[int, BatchResponse]:
         payload = {"requests": [self._batch_item(index, requests_[index]) for index in indexes]}
-        answer = self._send("POST", self.url("$batch"), json=payload).json()
+        answer = self._send("POST", self.url("$batch"), json=payload, cost=len(indexes)).json()
         responses = {
             int(item["id"]): BatchResponse(
                 status=int(item.get("status", 500)),
