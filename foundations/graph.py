@@ -289,32 +289,45 @@ class RequestPace:
     requests in 10 minutes per app and mailbox, and concepts/json-batching.md counts each
     request of a batch against it. A request that would pass the limit waits here until the
     oldest one leaves the window, instead of going out to come back 429 (which, per
-    concepts/throttling.md, would still count). Another process writing to the same mailbox
-    can still meet Graph's 429, which the retries handle."""
+    concepts/throttling.md, would still count). A request is stamped when its answer is back,
+    never earlier than Graph counted it. Another process writing to the same mailbox can still
+    meet Graph's 429, which the retries handle."""
 
     limit: int = 10_000
     window: float = 600.0
-    sleep: Callable[[float], None] = time.sleep
     now: Callable[[], float] = time.monotonic
     waited: float = 0.0
     _sent: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _in_flight: dict[str, int] = field(default_factory=dict)
+    _turn: threading.Condition = field(default_factory=threading.Condition)
 
     def reserve(self, mailbox: str, count: int = 1) -> None:
-        """Wait until `count` more requests to the mailbox fit in the window, then count them."""
+        """Wait until `count` more requests to the mailbox fit in the window; hold them."""
         count = min(count, self.limit)
-        with self._lock:  # held while waiting: the other threads of this run wait their turn
+        with self._turn:
             sent = self._sent.setdefault(mailbox, deque())
             while True:
                 now = self.now()
                 while sent and sent[0] <= now - self.window:
                     sent.popleft()
-                if len(sent) + count <= self.limit:
-                    sent.extend([now] * count)
+                in_flight = self._in_flight.get(mailbox, 0)
+                over = len(sent) + in_flight + count - self.limit
+                if over <= 0:
+                    self._in_flight[mailbox] = in_flight + count
                     return
-                wait = sent[len(sent) + count - self.limit - 1] + self.window - now
-                self.waited += wait
-                self.sleep(max(wait, 0.001))
+                # The oldest `over` stamps must leave; held ones wake us when they are stamped.
+                wait = sent[over - 1] + self.window - now if over <= len(sent) else self.window
+                began = self.now()
+                self._turn.wait(max(wait, 0.001))
+                self.waited += self.now() - began
+
+    def done(self, mailbox: str, count: int = 1) -> None:
+        """Stamp requests held by `reserve` now that their answer is back."""
+        count = min(count, self.limit)
+        with self._turn:
+            self._in_flight[mailbox] -= count
+            self._sent.setdefault(mailbox, deque()).extend([self.now()] * count)
+            self._turn.notify_all()
 
 
 class GraphClient:
@@ -430,11 +443,11 @@ class GraphClient:
         attempt = 0
         while True:
             attempt += 1
-            if authenticated:
-                self.pace.reserve(self.mailbox, cost)
             request_headers = self.headers(headers) if authenticated else dict(headers or {})
             with self._lock:
                 self.requests_sent += 1
+            if authenticated:
+                self.pace.reserve(self.mailbox, cost)
             try:
                 response = self.session.request(
                     method,
@@ -445,7 +458,13 @@ class GraphClient:
                     headers=request_headers,
                     timeout=self.timeout,
                 )
-            except (requests.ConnectionError, requests.Timeout) as failure:
+                failure = None
+            except (requests.ConnectionError, requests.Timeout) as error:
+                failure = error
+            finally:
+                if authenticated:
+                    self.pace.done(self.mailbox, cost)
+            if failure is not None:
                 if attempt >= self.retry.max_attempts:
                     raise GraphConnectionError(
                         f"{method} {_path_of(url)} failed after {attempt} attempts: "
