@@ -23,8 +23,16 @@ from accounts.models import User
 
 REPEAT = 15
 PAGES = [
-    ("admin: appointment change list", "/admin/calendars/appointment/", "/floor/admin/appointments/"),
-    ("admin: archive run change list", "/admin/archiving/archiverun/", "/floor/admin/archive-runs/"),
+    (
+        "admin: appointment change list",
+        "/admin/calendars/appointment/",
+        "/floor/admin/appointments/",
+    ),
+    (
+        "admin: archive run change list",
+        "/admin/archiving/archiverun/",
+        "/floor/admin/archive-runs/",
+    ),
     ("admin: home page (dashboard)", "/admin/", None),
 ]
 

@@ -112,6 +112,7 @@ def drf_cursor(position: str) -> str:
 def endpoints(size: int) -> list[tuple[str, str, str]]:
     """(name, API path, floor path) for every API list."""
     from api_seed import api_month, bench_email
+
     from calendars.models import Appointment
 
     user = bench_email(size)
@@ -125,7 +126,11 @@ def endpoints(size: int) -> list[tuple[str, str, str]]:
     month = f"start={start:%Y-%m-%dT%H:%M:%SZ}&end={end:%Y-%m-%dT%H:%M:%SZ}&page_size=50"
     after = deep.isoformat().replace("+", "%2B")
     return [
-        ("appointments, month page", f"/api/v1/appointments/?{month}", f"/floor/appointments/?{month}"),
+        (
+            "appointments, month page",
+            f"/api/v1/appointments/?{month}",
+            f"/floor/appointments/?{month}",
+        ),
         (
             f"appointments, cursor page {pages:,}",
             f"/api/v1/appointments/?cursor={drf_cursor(str(deep))}",
@@ -312,7 +317,9 @@ def verdict(rows: list[dict[str, Any]], options: argparse.Namespace) -> None:
     )
     for row in rows:
         if "queries" in row and row["queries"] != row["queries_small"]:
-            problems.append(f"{row['name']}: {row['queries']} queries, {row['queries_small']} small")
+            problems.append(
+                f"{row['name']}: {row['queries']} queries, {row['queries_small']} small"
+            )
     key = f"size {options.size}"
     baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
     before = baseline.get(key, {})

@@ -215,7 +215,9 @@ def audit_log(request: HttpRequest) -> JsonResponse:
     if isinstance(user, JsonResponse):
         return user
     rows = AuditLog.objects.filter(user=user).order_by("-created_at", "-id")
-    return JsonResponse(cursor_page(request, rows.values(*AUDIT_COLUMNS), "created_at", descending=True))
+    return JsonResponse(
+        cursor_page(request, rows.values(*AUDIT_COLUMNS), "created_at", descending=True)
+    )
 
 
 ROWS = Template(

@@ -11,9 +11,10 @@ an archive run does; its pacing (foundations.graph.RequestPace) and retries do t
 The clock is scaled for speed: with `--speed 5` the fake's 10-minute window lasts 120 s and
 each request (each wave of 4 batch items) takes latency / 5, so Graph's 10 minutes take two
 here. The client must outrun the ceiling for the ceiling to be what is measured: the line
-"paced" says how long it waited for the window (0 s means the client itself was the limit). Every figure is converted back to Graph's own time and printed with
-the factor. The ceiling is 10,000 requests per 10 minutes = 1,000 per minute; the target is at
-least 90 % of it in copies per minute, with no throttling error reaching the user.
+"paced" says how long it waited for the window (0 s means the client itself was the limit).
+Every figure is converted back to Graph's own time and printed with the factor. The ceiling
+is 10,000 requests per 10 minutes = 1,000 per minute; the target is at least 90 % of it in
+copies per minute, with no throttling error reaching the user.
 """
 
 from __future__ import annotations

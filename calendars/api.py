@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -90,7 +90,9 @@ def archive_copy_rows(appointment_ids: list[int]) -> dict[int, list[dict[str, An
     """The copies of these appointments, oldest destination first, in one query of plain rows:
     a page of 50 built 150 model instances (copy, calendar) and a related manager per row
     through Django's prefetch, which cost more than the page's own rows."""
-    copies = Appointment._meta.get_field("archive_copies").related_model._default_manager
+    # ArchiveCopy lives in archiving, above this app: reached through the reverse relation.
+    model = cast(type[Model], Appointment._meta.get_field("archive_copies").related_model)
+    copies = model._default_manager
     found: dict[int, list[dict[str, Any]]] = {pk: [] for pk in appointment_ids}
     for row in (
         copies.filter(appointment_id__in=appointment_ids)
@@ -315,7 +317,7 @@ class AppointmentViewSet(OwnedModelViewSet[Appointment]):
     ordering_fields = ["start_time", "end_time", "created_at", "updated_at", "id"]
     ordering = ["start_time", "id"]
 
-    def paginate_queryset(self, queryset: QuerySet[Appointment]) -> list[Appointment] | None:
+    def paginate_queryset(self, queryset: QuerySet[Any]) -> Any:
         page = super().paginate_queryset(queryset)
         if page is not None:
             copies = archive_copy_rows([appointment.pk for appointment in page])

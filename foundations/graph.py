@@ -459,8 +459,8 @@ class GraphClient:
                     timeout=self.timeout,
                 )
                 failure = None
-            except (requests.ConnectionError, requests.Timeout) as error:
-                failure = error
+            except (requests.ConnectionError, requests.Timeout) as lost:
+                failure = lost
             finally:
                 if authenticated:
                     self.pace.done(self.mailbox, cost)

@@ -49,7 +49,9 @@ def test_readiness_shows_staff_every_check(
         "clusterheartbeat",
     }
     assert all(
-        check["status"] == "ok" for name, check in body["checks"].items() if name != "clusterheartbeat"
+        check["status"] == "ok"
+        for name, check in body["checks"].items()
+        if name != "clusterheartbeat"
     )
 
 

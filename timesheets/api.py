@@ -43,7 +43,6 @@ from timesheets.xero import (
     timesheet_xero_push,
 )
 
-
 # A timesheet id no database will reach, so it appears in a reversed URL only where the id goes.
 _PK_SLOT = "9223372036854775807"
 
