@@ -62,9 +62,9 @@ class CategorySyncSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
 
 
+# Describes the schema; `archive_copy_representation` writes the rows.
 class ArchiveCopySerializer(serializers.Serializer):
-    """Where the appointment was copied (read-only; archive runs write these). It describes
-    the schema; `archive_copy_representation` writes the rows."""
+    """Where the appointment was copied (read-only; archive runs write these)."""
 
     calendar = serializers.IntegerField(source="destination_id")
     calendar_name = serializers.CharField(source="destination.name")
