@@ -5,12 +5,15 @@ PostgreSQL, the fake Graph answering every request after a fixed latency.
         [--latency 0.1]
 
 For each users x (clusters x workers) it creates fresh PostgreSQL databases (BENCH_PG, default
-postgres://postgres@127.0.0.1:5432, names prefixed `wt15_bench_`), a Redis queue of its own
+postgres://postgres@127.0.0.1:5432, names prefixed BENCH_DB_PREFIX, default `bench_nightly`,
+dropped at the end), a Redis queue of its own
 (BENCH_REDIS_URL, default redis://127.0.0.1:6379/7) and N users, each with one event yesterday
 and a schedule due now; starts the clusters and waits until every configuration has a
-successful ArchiveRun. Prints: due to done, runs per minute, Graph requests per run, and the
-floor (runs x requests per run x latency / total workers). Goal: runs per minute grows with
-workers until the floor; due-to-done within 1.3 x floor + one guard cycle.
+successful ArchiveRun. Prints: due to done, runs per minute, Graph requests per run, the floor
+(runs x requests per run x latency / total workers), double fires (a configuration run more
+than once) and missed ones (never run), and each run's measured cost in worker-seconds, from
+which the last line projects 10,000 users. Goal: runs per minute grows with workers until the
+floor; due-to-done within 1.3 x floor + one guard cycle; 0 double fires, 0 missed.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from tests.fakes.microsoft import FakeMicrosoft  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+PREFIX = os.environ.get("BENCH_DB_PREFIX", "bench_nightly")
 ZONE = "Europe/London"
 GUARD_CYCLE = 30.0  # the scheduler looks at start, then every 30 s
 
@@ -63,7 +67,7 @@ Schedule.objects.update(next_run=timezone.now() - timedelta(seconds=1))
 
 @contextlib.contextmanager
 def databases(run: str) -> Iterator[dict[str, str]]:
-    names = [f"wt15_bench_core_{run}", f"wt15_bench_web_{run}"]
+    names = [f"{PREFIX}_core_{run}", f"{PREFIX}_web_{run}"]
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as server:
         for name in names:
             server.execute(f'CREATE DATABASE "{name}"')
@@ -92,6 +96,20 @@ def succeeded(core_url: str) -> int:
         return connection.execute(
             "SELECT count(*) FROM archive_runs WHERE status = 'success'"
         ).fetchone()[0]
+
+
+def fires(core_url: str) -> tuple[int, int]:
+    """(configurations run more than once, configurations never run successfully)."""
+    with psycopg.connect(core_url) as connection:
+        double = connection.execute(
+            "SELECT count(*) FROM (SELECT configuration_id FROM archive_runs "
+            "GROUP BY configuration_id HAVING count(*) > 1) AS twice"
+        ).fetchone()[0]
+        missed = connection.execute(
+            "SELECT count(*) FROM archive_configurations AS c WHERE NOT EXISTS (SELECT 1 FROM "
+            "archive_runs AS r WHERE r.configuration_id = c.id AND r.status = 'success')"
+        ).fetchone()[0]
+    return double, missed
 
 
 def one(users: int, clusters: int, workers: int, latency: float, scratch: Path) -> dict:
@@ -171,7 +189,9 @@ def one(users: int, clusters: int, workers: int, latency: float, scratch: Path) 
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
         done = succeeded(urls["DATABASE_URL"])
+        double, missed = fires(urls["DATABASE_URL"])
         requests_per_run = (len(fake.graph_requests()) - before) / max(done, 1)
+        throttled = fake.request_limit.throttled + fake.mailbox_throttled
         floor = users * requests_per_run * latency / (clusters * workers)
         return {
             "users": users,
@@ -182,6 +202,12 @@ def one(users: int, clusters: int, workers: int, latency: float, scratch: Path) 
             "requests_per_run": requests_per_run,
             "floor": floor,
             "goal": 1.3 * floor + GUARD_CYCLE,
+            "double": double,
+            "throttled": throttled,
+            "missed": missed,
+            # worker-seconds one run really took, guard cycle included
+            "run_cost": elapsed * clusters * workers / max(done, 1),
+            "workers": clusters * workers,
         }
 
 
@@ -193,20 +219,35 @@ def main() -> None:
     options = parser.parse_args()
     print(
         f"{'users':>6} {'setup':>5} {'done':>5} {'due→done s':>11} {'runs/min':>9} "
-        f"{'req/run':>8} {'floor s':>8} {'goal s':>7}"
+        f"{'req/run':>8} {'floor s':>8} {'goal s':>7} {'double':>6} {'missed':>6} "
+        f"{'s/run':>6}"
     )
+    rows = []
     for users in options.users:
         for setup in options.matrix:
             clusters, workers = (int(part) for part in setup.split("x"))
             with tempfile.TemporaryDirectory() as scratch:
                 row = one(users, clusters, workers, options.latency, Path(scratch))
+            rows.append(row)
             print(
                 f"{row['users']:>6} {row['setup']:>5} {row['done']:>5} "
                 f"{row['due_to_done']:>11.1f} {row['runs_per_minute']:>9.1f} "
-                f"{row['requests_per_run']:>8.1f} {row['floor']:>8.1f} {row['goal']:>7.1f}",
+                f"{row['requests_per_run']:>8.1f} {row['floor']:>8.1f} {row['goal']:>7.1f} "
+                f"{row['double']:>6} {row['missed']:>6} {row['run_cost']:>6.2f}",
                 flush=True,
             )
-    print("throttled responses: not counted (the fake does not record its answers)")
+    biggest = max(rows, key=lambda row: (row["users"], row["workers"]))
+    for workers in sorted({biggest["workers"], 8, 16}):
+        projected = 10_000 * biggest["run_cost"] / workers
+        print(
+            f"projection: 10,000 users on {workers} workers take about {projected / 60:.0f} min "
+            f"from due to done ({biggest['run_cost']:.2f} worker-seconds a run, measured with "
+            f"{biggest['users']:,} users on {biggest['setup']})"
+        )
+    print(
+        f"throttled by the fake: {sum(row.get('throttled', 0) for row in rows)} "
+        "(Graph's per-mailbox limits; every user is a mailbox of its own)"
+    )
 
 
 if __name__ == "__main__":

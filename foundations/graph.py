@@ -39,7 +39,13 @@ from foundations.graph_errors import (
     path_of,
     permission_needed,
 )
-from foundations.http import DEFAULT_TIMEOUT, RetryPolicy, TimeoutSession, http_session
+from foundations.http import (
+    DEFAULT_TIMEOUT,
+    RequestPace,
+    RetryPolicy,
+    TimeoutSession,
+    http_session,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -151,8 +157,10 @@ class GraphClient:
         retry: RetryPolicy | None = None,
         mailbox: str | None = None,
         on_permission_denied: Callable[[GraphPermissionError], None] | None = None,
+        pace: RequestPace | None = None,
     ) -> None:
         self.on_permission_denied = on_permission_denied
+        self.pace = pace or RequestPace()
         self.base_url = base_url.rstrip("/")
         # "me", or another mailbox the user may open (msgraph://alice@example.com/calendars/X).
         self.mailbox = (
@@ -177,6 +185,7 @@ class GraphClient:
             timeout=self.timeout,
             retry=self.retry,
             mailbox=mailbox,
+            pace=self.pace,
         )
         client._access_token = self._access_token
         return client
@@ -243,6 +252,7 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
         authenticated: bool = True,
         retry_statuses: frozenset[int] = RETRY_STATUSES,
+        cost: int = 1,
     ) -> requests.Response:
         refreshed = False
         attempt = 0
@@ -251,6 +261,8 @@ class GraphClient:
             request_headers = self.headers(headers) if authenticated else dict(headers or {})
             with self._lock:
                 self.requests_sent += 1
+            if authenticated:
+                self.pace.reserve(self.mailbox, cost)
             try:
                 response = self.session.request(
                     method,
@@ -264,6 +276,9 @@ class GraphClient:
             except (requests.ConnectionError, requests.Timeout) as failure:
                 self._connection_failed(method, url, attempt, failure)
                 continue
+            finally:
+                if authenticated:
+                    self.pace.done(self.mailbox, cost)
             if response.status_code == 401 and authenticated and not refreshed:
                 refreshed = True
                 self._current_token(refresh=True)
@@ -381,7 +396,7 @@ class GraphClient:
         self, indexes: Sequence[int], requests_: Sequence[BatchRequest]
     ) -> dict[int, BatchResponse]:
         payload = {"requests": [self._batch_item(index, requests_[index]) for index in indexes]}
-        answer = self._send("POST", self.url("$batch"), json=payload).json()
+        answer = self._send("POST", self.url("$batch"), json=payload, cost=len(indexes)).json()
         responses = {
             int(item["id"]): BatchResponse(
                 status=int(item.get("status", 500)),

@@ -1,8 +1,10 @@
 """Health endpoints for load balancers, process managers and orchestrators.
 
 `health/live/` answers as long as the process serves requests; `health/ready/` checks what a
-web server needs (both databases, the cache, the broker, free disk for MEDIA_ROOT);
-`health/cluster/` checks that a django-q2 cluster has reported recently. Anyone gets the bare
+web server needs (both databases, the cache, the broker, free disk for MEDIA_ROOT) and reports
+the cluster's heartbeat beside them without depending on it (a web server with its workers down
+still serves pages; the cluster's own probe is for restarting it); `health/cluster/` checks
+that a django-q2 cluster has reported recently. Anyone gets the bare
 status (200 or 503); staff also get each check's result. Nothing names a host, URL or secret.
 """
 
@@ -93,9 +95,14 @@ def cluster_checks() -> tuple[HealthCheck, ...]:
     return (ClusterHeartbeat(),)
 
 
-async def _answer(request: HttpRequest, checks: tuple[HealthCheck, ...]) -> JsonResponse:
-    results = await asyncio.gather(*(check.get_result() for check in checks))
-    healthy = all(result.error is None for result in results)
+async def _answer(
+    request: HttpRequest,
+    checks: tuple[HealthCheck, ...],
+    reported: tuple[HealthCheck, ...] = (),
+) -> JsonResponse:
+    """The status from `checks`; `reported` ones are shown to staff but never change it."""
+    results = await asyncio.gather(*(check.get_result() for check in (*checks, *reported)))
+    healthy = all(result.error is None for result in results[: len(checks)])
     body: dict[str, Any] = {"status": "ok" if healthy else "unavailable"}
     user = await sync_to_async(lambda: request.user)()
     if getattr(user, "is_active", False) and getattr(user, "is_staff", False):
@@ -124,7 +131,7 @@ async def health_live(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 async def health_ready(request: HttpRequest) -> JsonResponse:
-    return await _answer(request, readiness_checks())
+    return await _answer(request, readiness_checks(), reported=cluster_checks())
 
 
 @require_GET

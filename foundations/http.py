@@ -7,9 +7,11 @@ from __future__ import annotations
 import email.utils
 import random
 import ssl
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -110,3 +112,50 @@ def _system_ca_bundle() -> str | bool:
         if candidate and Path(candidate).exists():
             return candidate
     return True
+
+
+@dataclass
+class RequestPace:
+    """Outlook's request rate, kept on our side: concepts/throttling-limits.md allows 10,000
+    requests in 10 minutes per app and mailbox, and concepts/json-batching.md counts each
+    request of a batch against it. A request that would pass the limit waits here until the
+    oldest one leaves the window, instead of going out to come back 429 (which, per
+    concepts/throttling.md, would still count). A request is stamped when its answer is back,
+    never earlier than Graph counted it. Another process writing to the same mailbox can still
+    meet Graph's 429, which the retries handle."""
+
+    limit: int = 10_000
+    window: float = 600.0
+    now: Callable[[], float] = time.monotonic
+    waited: float = 0.0
+    _sent: dict[str, deque[float]] = field(default_factory=dict)
+    _in_flight: dict[str, int] = field(default_factory=dict)
+    _turn: threading.Condition = field(default_factory=threading.Condition)
+
+    def reserve(self, mailbox: str, count: int = 1) -> None:
+        """Wait until `count` more requests to the mailbox fit in the window; hold them."""
+        count = min(count, self.limit)
+        with self._turn:
+            sent = self._sent.setdefault(mailbox, deque())
+            while True:
+                now = self.now()
+                while sent and sent[0] <= now - self.window:
+                    sent.popleft()
+                in_flight = self._in_flight.get(mailbox, 0)
+                over = len(sent) + in_flight + count - self.limit
+                if over <= 0:
+                    self._in_flight[mailbox] = in_flight + count
+                    return
+                # The oldest `over` stamps must leave; held ones wake us when they are stamped.
+                wait = sent[over - 1] + self.window - now if over <= len(sent) else self.window
+                began = self.now()
+                self._turn.wait(max(wait, 0.001))
+                self.waited += self.now() - began
+
+    def done(self, mailbox: str, count: int = 1) -> None:
+        """Stamp requests held by `reserve` now that their answer is back."""
+        count = min(count, self.limit)
+        with self._turn:
+            self._in_flight[mailbox] -= count
+            self._sent.setdefault(mailbox, deque()).extend([self.now()] * count)
+            self._turn.notify_all()

@@ -261,3 +261,32 @@ def test_the_api_lists_an_appointments_copies_read_only(
     ]
     assert all(c["event_id"] for c in body["archive_copies"])
     assert ArchiveCopy.objects.filter(appointment=appointment).count() == 2
+
+
+def test_the_api_list_gives_each_appointment_its_own_copies(
+    two_configurations: tuple, fake_alice: FakeMicrosoft, connected_alice: User
+) -> None:
+    add_event(fake_alice, connected_alice, "Acme review", "2025-05-08T10:00")
+    add_event(fake_alice, connected_alice, "Globex call", "2025-05-08T14:00")
+    general, billable = two_configurations
+    run_archive(general)
+    reviewed = Appointment.objects.get(subject="Acme review")
+    run_archive(billable)
+    ArchiveCopy.objects.filter(
+        appointment__subject="Globex call", destination__name="Billable Archive"
+    ).delete()
+    api = APIClient()
+    api.force_authenticate(connected_alice)
+
+    rows = api.get("/api/v1/appointments/").json()["results"]
+
+    copies = {
+        row["subject"]: sorted(c["calendar_name"] for c in row["archive_copies"]) for row in rows
+    }
+    assert copies == {
+        "Acme review": ["Billable Archive", "General Archive"],
+        "Globex call": ["General Archive"],
+    }
+    assert {c["event_id"] for c in rows[0]["archive_copies"]} == set(
+        ArchiveCopy.objects.filter(appointment=reviewed).values_list("event_id", flat=True)
+    )

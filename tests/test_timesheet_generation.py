@@ -572,3 +572,22 @@ def test_uploading_without_microsoft_365_connected_is_409(
 
     assert response.status_code == 409
     assert "connect" in response.json()["detail"].lower()
+
+
+def test_the_timesheet_list_links_each_timesheet_to_its_own_files(
+    alice: User, alice_api: APIClient
+) -> None:
+    acme_at_nine_utc(alice, 8)
+    acme_at_nine_utc(alice, 9, customer="Globex")
+    for customer in ("Acme", "Globex"):
+        alice_api.post(api("timesheet-list"), {**MAY_BODY, "customer": customer}, format="json")
+
+    rows = alice_api.get(api("timesheet-list")).json()["results"]
+
+    assert len(rows) == 2
+    for row in rows:
+        assert row["files"] == {
+            fmt: f"http://testserver/api/v1/timesheets/{row['id']}/{fmt}/"
+            for fmt in ("pdf", "csv", "xlsx")
+        }
+        assert alice_api.get(row["files"]["csv"]).status_code == 200

@@ -41,6 +41,7 @@ from requests.structures import CaseInsensitiveDict
 from .core import FAKE_TENANT_ID, FakeRequest, FakeUser, GraphError, Reply, graph_error
 from .graph import FakeGraph, unauthenticated
 from .identity import FakeIdentity
+from .limits import MailboxRequestLimit
 from .tls import bundle_with_system_roots, self_signed_certificate
 
 BATCH_LIMIT = 20
@@ -296,6 +297,8 @@ class FakeMicrosoft:
             self.mailbox_retry_after = 1  # seconds, sent with a MailboxConcurrency 429
             self.mailbox_throttled = 0  # MailboxConcurrency 429s answered
             self._in_flight: Counter[str] = Counter()
+            # 10,000 requests per 10 minutes per mailbox, batch items counted singly (limits.py)
+            self.request_limit = MailboxRequestLimit()
             # Entra ID's "Allow public client flows" (app registration, Authentication): off by
             # default for a web app, and the device-code flow needs it (v2-oauth2-device-code).
             self.allow_public_client_flows = False
@@ -402,6 +405,10 @@ class FakeMicrosoft:
             return unauthenticated(why)
         batch = request.path == "/v1.0/$batch" and request.method == "POST"
         mailbox, slots = self._mailbox_slots(request, user, batch)
+        if slots and not batch:
+            wait = self.request_limit.admit(mailbox)
+            if wait is not None:
+                return self._over_request_limit(wait)
         if slots:
             with self._lock:
                 if self._in_flight[mailbox] + slots > MAILBOX_CONCURRENCY:
@@ -424,6 +431,23 @@ class FakeMicrosoft:
             if slots:
                 with self._lock:
                     self._in_flight[mailbox] -= slots
+
+    def _over_request_limit(self, wait: int) -> Reply:
+        return graph_error(
+            429,
+            "ApplicationThrottled",
+            "Application is over its request limit for this mailbox "
+            f"({self.request_limit.limit:,} requests per "
+            f"{self.request_limit.window / 60:g} minutes).",
+            {"Retry-After": str(wait)},
+        )
+
+    def _mailbox_of(self, path: str, user: FakeUser) -> str | None:
+        """The mailbox an Outlook request addresses; None for any other service."""
+        if not _OUTLOOK_PATH.search(path.removeprefix("/v1.0")):
+            return None
+        named = _MAILBOX_OF.search(path)
+        return unquote(named.group(1)).lower() if named else user.email.lower()
 
     def _mailbox_slots(self, request: FakeRequest, user: FakeUser, batch: bool) -> tuple[str, int]:
         """The mailbox a request addresses and how many of its concurrent slots it takes."""
@@ -471,11 +495,15 @@ class FakeMicrosoft:
                 with self._lock:
                     self._log.append(sub)
                     fault = self._fault_for(sub)
+                mailbox = self._mailbox_of(sub.path, user)
+                wait = None if mailbox is None else self.request_limit.admit(mailbox)
                 if fault is not None and fault.delay:
                     time.sleep(fault.delay)
                 if fault is not None and fault.drop:
                     return None
-                if fault is not None and fault.status is not None:
+                if wait is not None:
+                    reply = self._over_request_limit(wait)
+                elif fault is not None and fault.status is not None:
                     reply = fault.reply(sub)
                 else:
                     with self._lock:

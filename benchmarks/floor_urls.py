@@ -1,0 +1,268 @@
+"""The bare floor the API benchmark measures every list against, served by the same gunicorn.
+
+`benchmarks/api.py` starts gunicorn with `floor_settings` (the app's settings, this URL conf):
+every URL of the app, plus `/floor/<list>/` views that answer the same page as the API list
+with the least Django can do: the same middleware, the same API token authentication, the same
+SQL (`values()` of the same columns, the same filter, order and page), and a `JsonResponse`.
+What the API costs above this is DRF, its serializers, filters, pagination, throttle and
+renderer: the part we own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import Context, Template
+from django.urls import include, path
+from rest_framework.exceptions import AuthenticationFailed
+
+from accounts.authentication import ApiTokenAuthentication
+from accounts.models import User
+from archiving.models import ArchiveCopy, ArchiveRun
+from auditing.models import ActionLog, AuditLog
+from calendars.models import Appointment
+from timesheets.billing import period_label
+from timesheets.models import Timesheet
+
+PAGE = 50
+
+APPOINTMENT_COLUMNS = [
+    "id",
+    "user_id",
+    "subject",
+    "start_time",
+    "end_time",
+    "is_all_day",
+    "customer",
+    "billing_type",
+    "billable_override",
+    "is_travel",
+    "category_id",
+    "categories",
+    "timesheet_id",
+    "overlap_state",
+    "overlap_reason",
+    "calendar_id",
+    "location_id",
+    "show_as",
+    "importance",
+    "sensitivity",
+    "is_private",
+    "is_out_of_office",
+    "is_archived",
+    "is_cancelled",
+    "source_deleted_at",
+    "ms_event_id",
+    "recurrence",
+    "created_at",
+    "updated_at",
+]
+TIMESHEET_COLUMNS = [
+    "id",
+    "user_id",
+    "customer",
+    "start_date",
+    "end_date",
+    "status",
+    "voided_at",
+    "uploaded_to_onedrive",
+    "uploaded_to_xero",
+    "onedrive_url",
+    "currency",
+    "hourly_rate",
+    "travel_hourly_rate",
+    "amount_total",
+    "xero_invoice_id",
+    "xero_invoice_number",
+    "xero_invoice_url",
+    "notes",
+    "created_at",
+]
+ACTION_COLUMNS = [
+    "id",
+    "user_id",
+    "event_type",
+    "state",
+    "description",
+    "details",
+    "recommendations",
+    "key",
+    "closed_at",
+    "closed_by_id",
+    "resolution",
+    "created_at",
+    "updated_at",
+]
+AUDIT_COLUMNS = [
+    "id",
+    "user_id",
+    "action_type",
+    "operation",
+    "status",
+    "resource_type",
+    "resource_id",
+    "message",
+    "details",
+    "request_data",
+    "response_data",
+    "duration_ms",
+    "ip_address",
+    "user_agent",
+    "correlation_id",
+    "parent_audit_id",
+    "created_at",
+]
+
+
+def signed_in(request: HttpRequest) -> User | JsonResponse:
+    """The API's own token authentication, called directly."""
+    try:
+        found = ApiTokenAuthentication().authenticate(request)  # type: ignore[arg-type]
+    except AuthenticationFailed as error:
+        return JsonResponse({"detail": str(error.detail)}, status=401)
+    if found is None:
+        return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
+    return found[0]
+
+
+def cursor_page(
+    request: HttpRequest, rows: QuerySet, field: str, *, descending: bool = False
+) -> dict[str, Any]:
+    """A keyset page: `?after=<position>` continues after that value of `field`."""
+    after = request.GET.get("after")
+    if after:
+        lookup = "lt" if descending else "gt"
+        rows = rows.filter(**{f"{field}__{lookup}": datetime.fromisoformat(after)})
+    page = list(rows[: PAGE + 1])
+    more = len(page) > PAGE
+    page = page[:PAGE]
+    return {
+        "next": f"?after={page[-1][field].isoformat()}" if more else None,
+        "previous": None,
+        "results": page,
+    }
+
+
+def number_page(request: HttpRequest, rows: QuerySet) -> dict[str, Any]:
+    number = int(request.GET.get("page", "1"))
+    count = rows.count()
+    page = list(rows[(number - 1) * PAGE : number * PAGE])
+    return {"count": count, "next": None, "previous": None, "results": page}
+
+
+def instant(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def appointments(request: HttpRequest) -> JsonResponse:
+    user = signed_in(request)
+    if isinstance(user, JsonResponse):
+        return user
+    rows = Appointment.objects.filter(user=user).order_by("start_time", "id")
+    if "start" in request.GET:
+        rows = rows.filter(start_time__gte=instant(request.GET["start"]))
+    if "end" in request.GET:
+        rows = rows.filter(start_time__lt=instant(request.GET["end"]))
+    body = cursor_page(request, rows.values(*APPOINTMENT_COLUMNS), "start_time")
+    copies = defaultdict(list)
+    for copy in (
+        ArchiveCopy.objects.filter(appointment_id__in=[row["id"] for row in body["results"]])
+        .order_by("appointment_id", "destination_id")
+        .values(
+            "appointment_id",
+            "destination_id",
+            "destination__name",
+            "event_id",
+            "created_at",
+            "updated_at",
+        )
+    ):
+        copies[copy.pop("appointment_id")].append(copy)
+    for row in body["results"]:
+        row["locked"] = row["timesheet_id"] is not None
+        row["archive_copies"] = copies[row["id"]]
+    return JsonResponse(body)
+
+
+def timesheets(request: HttpRequest) -> JsonResponse:
+    user = signed_in(request)
+    if isinstance(user, JsonResponse):
+        return user
+    rows = Timesheet.objects.filter(user=user).order_by("-start_date", "-id")
+    body = number_page(request, rows.values(*TIMESHEET_COLUMNS))
+    files = request.build_absolute_uri("/api/v1/timesheets/")
+    for row in body["results"]:
+        row["period"] = period_label(row["start_date"], row["end_date"], user.timezone)
+        row["files"] = {fmt: f"{files}{row['id']}/{fmt}/" for fmt in ("pdf", "csv", "xlsx")}
+    return JsonResponse(body)
+
+
+def action_log(request: HttpRequest) -> JsonResponse:
+    user = signed_in(request)
+    if isinstance(user, JsonResponse):
+        return user
+    rows = ActionLog.objects.filter(user=user).order_by("-created_at", "-id")
+    return JsonResponse(number_page(request, rows.values(*ACTION_COLUMNS)))
+
+
+def audit_log(request: HttpRequest) -> JsonResponse:
+    user = signed_in(request)
+    if isinstance(user, JsonResponse):
+        return user
+    rows = AuditLog.objects.filter(user=user).order_by("-created_at", "-id")
+    return JsonResponse(
+        cursor_page(request, rows.values(*AUDIT_COLUMNS), "created_at", descending=True)
+    )
+
+
+ROWS = Template(
+    "<table>{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}"
+    "</tr>{% endfor %}</table><p>{{ count }}</p>"
+)
+
+
+def admin_rows(request: HttpRequest, rows: QuerySet, columns: list[str]) -> HttpResponse:
+    """The admin change list's floor: the same 100 rows through the ORM (model instances and
+    their related rows, as the change list reads them), each column as text, in one table."""
+    if not request.user.is_authenticated or not request.user.is_staff:
+        return HttpResponse(status=302)
+    page = [[getattr(row, column) for column in columns] for row in rows[:100]]
+    body = ROWS.render(Context({"rows": page, "count": len(page)}))
+    return HttpResponse(body)
+
+
+def admin_appointments(request: HttpRequest) -> HttpResponse:
+    rows = (
+        Appointment.objects.filter(user_id=request.user.pk)
+        .select_related("user", "location", "category", "timesheet", "calendar")
+        .order_by("-start_time", "-id")
+    )
+    columns = ["start_time", "end_time", "subject", "customer", "billing_type", "show_as"]
+    columns += ["category", "location", "is_private", "is_out_of_office", "is_archived"]
+    return admin_rows(request, rows, [*columns, "source_deleted_at", "timesheet", "user"])
+
+
+def admin_archive_runs(request: HttpRequest) -> HttpResponse:
+    rows = (
+        ArchiveRun.objects.filter(configuration__user_id=request.user.pk)
+        .select_related("configuration")
+        .order_by("-queued_at", "-id")
+    )
+    columns = ["configuration", "kind", "start", "end", "status", "queued_at", "finished_at"]
+    return admin_rows(request, rows, columns)
+
+
+urlpatterns = [
+    path("floor/admin/appointments/", admin_appointments),
+    path("floor/admin/archive-runs/", admin_archive_runs),
+    path("floor/appointments/", appointments),
+    path("floor/timesheets/", timesheets),
+    path("floor/action-log/", action_log),
+    path("floor/audit-log/", audit_log),
+    path("", include("adminassistant.urls")),
+]
