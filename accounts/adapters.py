@@ -9,6 +9,7 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.conf import settings
+from django.contrib import admin
 from django.http import HttpRequest, HttpResponseForbidden
 from django.shortcuts import render
 
@@ -95,7 +96,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
 def microsoft_not_configured_page(request: HttpRequest | None) -> Any:
     """404: this site has no Microsoft sign-in (an operator sets MS_CLIENT_ID to offer one)."""
-    return render(request, "socialaccount/microsoft_not_configured.html", status=404)
+    context = admin.site.each_context(request) if request is not None else {}
+    return render(request, "socialaccount/microsoft_not_configured.html", context, status=404)
 
 
 def microsoft_social_app() -> SocialApp:

@@ -43,13 +43,18 @@ def client_ip(
 ) -> str | None:
     """The right-most untrusted hop of X-Forwarded-For + REMOTE_ADDR (see the module)."""
     remote = _address(remote_addr)
-    if remote is None:
-        return remote_addr or None
     if proxy_count <= 0 and not proxies:
-        return str(remote)
-    hops = [*(forwarded_for.split(",") if forwarded_for else []), str(remote)]
-    client = remote
-    for depth, hop in enumerate(reversed(hops)):
+        return str(remote) if remote else (remote_addr or None)
+    hops = forwarded_for.split(",") if forwarded_for else []
+    if remote is not None:
+        hops.append(str(remote))
+    elif proxy_count <= 0 or not hops:
+        return remote_addr or None
+    # Behind a Unix socket (gunicorn --bind unix:…) there is no peer address: the peer is the
+    # proxy in front, the first of the TRUSTED_PROXY_COUNT.
+    first = 0 if remote is not None else 1
+    client: Address | None = remote
+    for depth, hop in enumerate(reversed(hops), start=first):
         address = _address(hop)
         if address is None:
             # A trusted proxy writes addresses: a malformed hop ends what can be believed.
@@ -57,7 +62,7 @@ def client_ip(
         client = address
         if not (depth < proxy_count or any(address in network for network in proxies)):
             break
-    return str(client)
+    return str(client) if client is not None else None
 
 
 @lru_cache(maxsize=8)

@@ -90,7 +90,9 @@ def test_microsoft_sign_in_links_say_microsoft_is_not_configured(
     response = client.get(path)
 
     assert response.status_code == 404
-    assert "Sign in with Microsoft is not available" in response.text
+    assert "<title>Sign in with Microsoft is not available | Admin Assistant</title>" in (
+        response.text
+    )
     assert "MS_CLIENT_ID" in response.text
 
 

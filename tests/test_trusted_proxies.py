@@ -72,12 +72,15 @@ NETS = [ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32"
         ("10.0.0.2", "10.0.0.3", 0, NETS, "10.0.0.3"),
         # A malformed hop ends what can be believed: the proxy that reported it.
         ("10.0.0.1", "203.0.113.5, unknown", 2, [], "10.0.0.1"),
+        # A Unix socket has no peer address: the proxy in front is the first trusted hop.
+        ("", "1.2.3.4, 203.0.113.5", 1, [], "203.0.113.5"),
+        ("", "203.0.113.5", 0, [], None),
         # IPv6, with the port some proxies add.
         ("2001:db8::1", "[2001:db8:ffff::5]:443", 0, [NETS[1]], "2001:db8:ffff::5"),
     ],
 )
 def test_the_client_is_the_right_most_untrusted_hop(
-    remote: str, forwarded: str | None, count: int, proxies: list, expected: str
+    remote: str, forwarded: str | None, count: int, proxies: list, expected: str | None
 ) -> None:
     found = client_ip(
         remote_addr=remote, forwarded_for=forwarded, proxy_count=count, proxies=proxies
