@@ -26,7 +26,7 @@ from tests.url_sweep import (
 )
 from timesheets.models import BillingProfile
 
-pytestmark = pytest.mark.django_db(databases=["default", "web"])
+pytestmark = [pytest.mark.django_db(databases=["default", "web"]), pytest.mark.slow]
 
 ROUTES = url_routes()
 
