@@ -26,6 +26,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.microsoft import graph_client
+from archiving.attention import (
+    attention_items_sync,
+    local_category_overrides,
+    source_deleted_recommendations,
+)
 from archiving.graph_events import (
     STORED_FIELDS,
     SourceEvent,
@@ -36,6 +41,7 @@ from archiving.graph_events import (
     location_name,
 )
 from archiving.models import ArchiveConfiguration, ArchiveCopy
+from archiving.overlap_advice import overlap_recommendations
 from archiving.phrases import DateRange, window_bounds
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
@@ -409,19 +415,7 @@ class _Run:
                         "source_event_id": appointment.ms_event_id,
                         "on_issued_timesheet": appointment.timesheet_id,
                     },
-                    recommendations=[
-                        "It happened — keep billing it: resolve the item, nothing changes.",
-                        "It did not happen: it stops counting and its archive copies are "
-                        "deleted from Outlook.",
-                        *(
-                            [
-                                "It is on an issued timesheet and stays billed there until "
-                                "that timesheet is voided."
-                            ]
-                            if billed
-                            else []
-                        ),
-                    ],
+                    recommendations=source_deleted_recommendations(billed=billed),
                 )
             )
         ActionLog.objects.open_items(items)
@@ -430,7 +424,11 @@ class _Run:
 
     def _store(self, events: list[SourceEvent], source: Calendar) -> list[EventWork]:
         """Upsert the appointments in bulk: one query per kind of row, not per event."""
-        billings = {event.id: billing_from_categories(event.categories) for event in events}
+        billings = local_category_overrides(
+            user=self.user,
+            categories={event.id: event.categories for event in events},
+            billings={event.id: billing_from_categories(event.categories) for event in events},
+        )
         locations = self._locations(
             {name for e in events if (name := location_name(e.graph)) is not None}
         )
@@ -505,33 +503,14 @@ class _Run:
             item.close(by=None, note="the event is back in Outlook")
 
     def _flag_uncategorised(self, works: list[EventWork]) -> None:
-        """One open item per appointment whose categories name no billing customer."""
-        items = [
-            ActionLog(
-                user=self.user,
-                event_type=ActionLog.EventType.UNCATEGORISED,
-                key=work.appointment.pk,
-                description=(
-                    f"“{work.appointment.subject}” on "
-                    f"{work.appointment.start_time.astimezone(self.zone):%a %d %b %Y %H:%M} "
-                    "has no billing category"
-                ),
-                details={
-                    "appointment": work.appointment.pk,
-                    "source_event_id": work.key,
-                    "categories": work.appointment.categories,
-                    "problems": list(work.billing.problems),
-                },
-                recommendations=[
-                    "Give it a category such as 'Acme - billable' in Outlook; the next "
-                    "archive run picks it up."
-                ],
-            )
-            for work in works
-            if not work.billing.customer and not work.billing.is_personal
-        ]
-        if items:
-            ActionLog.objects.open_items(items)
+        """Meetings whose categories bill no customer get an item with suggestions learned
+        from the user's history (archiving/attention.py); those now billed close theirs."""
+        attention_items_sync(
+            user=self.user,
+            zone=self.zone,
+            mailboxes=[c.mailbox for c in (self.configuration.source_calendar,) if c],
+            works=[(w.appointment, w.billing, w.key) for w in works],
+        )
 
     def _locations(self, names: set[str]) -> dict[str, Location]:
         if not names:
@@ -626,7 +605,7 @@ class _Run:
     def _conflict_items(self, conflicts: list[tuple[Any, list[Appointment]]]) -> None:
         """One open item per conflict group (the database refuses a second)."""
         items = []
-        for resolution, members in conflicts:
+        for _resolution, members in conflicts:
             key = ",".join(str(i) for i in sorted(a.pk for a in members))
             first = min(a.start_time for a in members).astimezone(self.zone)
             items.append(
@@ -654,9 +633,7 @@ class _Run:
                             for a in sorted(members, key=lambda a: (a.start_time, a.pk))
                         ],
                     },
-                    recommendations=(
-                        [resolution.recommendation] if resolution.recommendation else None
-                    ),
+                    recommendations=overlap_recommendations(user=self.user, members=members),
                 )
             )
         if items:

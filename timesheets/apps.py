@@ -9,3 +9,8 @@ class TimesheetsConfig(AppConfig):
 
     def ready(self) -> None:
         from timesheets import checks  # noqa: F401 - registers the system checks
+        from timesheets.attention import timesheets_attention_register
+
+        # The action log (auditing, below timesheets) retries uploads and pushes and prices
+        # what its items hold back through these, without importing timesheets.
+        timesheets_attention_register()

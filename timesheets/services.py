@@ -33,6 +33,7 @@ from timesheets.billing import (
     timesheet_rows,
 )
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
+from timesheets.recommendations import retry_recommendation
 
 logger = logging.getLogger(__name__)
 
@@ -499,7 +500,7 @@ def _upload_failed(timesheet: Timesheet, error: BaseException) -> None:
         key=timesheet.pk,
         description=f"Uploading timesheet {timesheet} to OneDrive failed",
         details={"timesheet": timesheet.pk, "error": str(error)[:500]},
-        recommendations=["Retry with 'Upload to OneDrive' on the timesheet."],
+        recommendations=retry_recommendation("upload"),
     )
 
 

@@ -40,6 +40,7 @@ from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from timesheets.billing import EffortRow, TimesheetData, TravelRow, format_hours, line_amount
 from timesheets.models import CustomerSettings, Timesheet, XeroConnection
+from timesheets.recommendations import retry_recommendation, xero_reconnect_recommendation
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def _reconnect_item(user: User, reason: str) -> None:
         key="xero",
         description="Reconnect Xero: its sign-in has expired or was revoked",
         details={"reason": reason[:300]},
-        recommendations=["Connect Xero again from your user page or `manage.py connect_xero`."],
+        recommendations=xero_reconnect_recommendation(),
     )
 
 
@@ -640,7 +641,7 @@ def _push_failed(timesheet: Timesheet, error: BaseException) -> None:
         key=timesheet.pk,
         description=f"Sending timesheet {timesheet} to Xero failed",
         details={"timesheet": timesheet.pk, "error": str(error)[:500]},
-        recommendations=["Retry with 'Send to Xero' on the timesheet."],
+        recommendations=retry_recommendation("push"),
     )
 
 

@@ -746,6 +746,9 @@ class FakeMicrosoft:
         `recurrence` the event is a series master, expanded by calendarView.
         """
         kind = fields.pop("type", None)
+        # A meeting someone else organised (an invitation from a customer): read-only through
+        # the API (resources/event.md, organizer), so only seeding can set it.
+        organizer = fields.pop("organizer", None)
         if kind == "seriesMaster" and not fields.get("recurrence"):
             raise ValueError("a seriesMaster needs a recurrence")
         if fields.get("recurrence") and kind not in (None, "seriesMaster"):
@@ -758,6 +761,9 @@ class FakeMicrosoft:
                 )
             except GraphError as error:
                 raise ValueError(error.message) from None
+            if organizer is not None:
+                stored.data["organizer"] = {"emailAddress": dict(organizer)}
+                stored.data["isOrganizer"] = False
             return json.loads(json.dumps(stored.data))
 
     def events(self, email: str, calendar_name: str = "Calendar") -> list[dict[str, Any]]:
