@@ -766,6 +766,14 @@ class FakeMicrosoft:
                 stored.data["isOrganizer"] = False
             return json.loads(json.dumps(stored.data))
 
+    def edit_event(self, email: str, event_id: str, **fields: Any) -> None:
+        """Change a stored event as someone in Outlook would (a new changeKey, so a client
+        holding the old etag gets 412)."""
+        with self._lock:
+            stored = self.graph.mailbox(email).events[event_id]
+            self.graph._merge(stored.data, fields)
+            self.graph._touch(stored.data)
+
     def events(self, email: str, calendar_name: str = "Calendar") -> list[dict[str, Any]]:
         """Stored events (series masters, not occurrences), with their extended properties."""
         with self._lock:
