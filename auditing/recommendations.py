@@ -79,9 +79,9 @@ def recommendation(
 
 def recommendations_ordered(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Best first (highest confidence; ties keep the order they were given in), validated."""
-    ordered = sorted((dict(item) for item in items), key=lambda item: -item["confidence"])
-    validate_recommendations(ordered)
-    return ordered
+    listed = list(items)
+    validate_recommendations(listed)
+    return sorted((dict(item) for item in listed), key=lambda item: -item["confidence"])
 
 
 def confidence_threshold() -> float:

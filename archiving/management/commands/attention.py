@@ -44,6 +44,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="With --apply-confident: say what it would do."
         )
+        parser.add_argument(
+            "--refresh",
+            action="store_true",
+            help="First suggest again from your history (items from before an upgrade).",
+        )
 
     def handle(
         self,
@@ -52,14 +57,15 @@ class Command(BaseCommand):
         apply_confident: bool,
         min_confidence: str | None,
         dry_run: bool,
+        refresh: bool,
         **options: Any,
     ) -> None:
         floor = confidence_threshold() if min_confidence is None else _confidence(min_confidence)
         if dry_run and not apply_confident:
             raise CommandError("--dry-run goes with --apply-confident.")
         user = user_by_email(email)
-        if not dry_run:
-            attention_refresh(user=user)
+        if refresh and not dry_run:
+            self.stdout.write(f"{attention_refresh(user=user)} item(s) got new suggestions.")
         items = list(ActionLog.objects.filter(user=user).open().order_by("created_at", "id"))
         if not apply_confident:
             self._list(items)
