@@ -50,7 +50,8 @@ def coffee_item(user: User, *, confidence: float = 0.9, subject: str = "Coffee")
                 action="set_category",
                 params={"category": "Modena - billable"},
                 confidence=confidence - 0.2,
-                reason="2 of your 3 meetings with people at modena.example were 'Modena - billable'.",
+                reason="2 of your 3 meetings with people at modena.example were 'Modena - "
+                "billable'.",
             ),
             recommendation(
                 id="mark-personal",
@@ -384,5 +385,5 @@ def test_the_command_applies_the_confident_ones_and_a_dry_run_changes_nothing(
 
 
 def test_the_command_refuses_a_confidence_outside_zero_to_one(alice: User) -> None:
-    with pytest.raises(CommandError, match="--min-confidence must be from 0 to 1, not 1.5"):
+    with pytest.raises(CommandError, match=r"--min-confidence must be from 0 to 1, not 1\.5"):
         call_command("attention", alice.email, "--apply-confident", "--min-confidence", "1.5")
