@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import zoneinfo
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,20 +27,15 @@ from archiving.models import CategoryDecision
 from auditing.models import ActionLog
 from auditing.recommendations import confidence_threshold, recommendation
 from calendars.categories import Billing, billing_from_categories
+from calendars.evidence import (
+    appointments_evidence,
+    categorised_feature_counts,
+    feature_counts_for,
+)
 from calendars.models import Appointment
-from calendars.suggestions import PERSONAL, CategoryModel, Evidence, Suggestion, evidence_of
+from calendars.suggestions import PERSONAL, CategoryModel, Evidence, Suggestion
 
 ATTENTION_TYPES = (ActionLog.EventType.UNCATEGORISED, ActionLog.EventType.POSSIBLY_BILLABLE)
-HISTORY_LIMIT = 20_000  # the most recent categorised meetings a suggestion learns from
-_HISTORY_COLUMNS = (
-    "subject",
-    "location__name",
-    "start_time",
-    "category__name",
-    "ms_event_data__attendees",
-    "ms_event_data__organizer",
-    "ms_event_data__seriesMasterId",
-)
 
 
 def own_domains(*, user: User, mailboxes: Iterable[str] = ()) -> set[str]:
@@ -48,55 +44,21 @@ def own_domains(*, user: User, mailboxes: Iterable[str] = ()) -> set[str]:
     return {a.rpartition("@")[2].casefold() for a in addresses if "@" in a}
 
 
-def _evidence(values: Sequence[Any], zone: zoneinfo.ZoneInfo, own: set[str]) -> Evidence:
-    subject, location, start, attendees, organizer, series = values
-    return evidence_of(
-        event={"attendees": attendees or [], "organizer": organizer},
-        subject=subject,
-        location=location,
-        hour=start.astimezone(zone).hour if start else None,
-        own_domains=own,
-        series=series,
-    )
-
-
-def history_model(*, user: User, own: set[str]) -> CategoryModel:
-    """The user's model: their categorised meetings, and those they said are not billable."""
-    zone = zoneinfo.ZoneInfo(user.timezone)
-    rows = (
-        Appointment.objects.filter(user=user, category__isnull=False, is_cancelled=False)
-        .exclude(customer__isnull=True)
-        .exclude(customer="")
-        .order_by("-start_time")
-        .values_list(*_HISTORY_COLUMNS)[:HISTORY_LIMIT]
-    )
-    examples = [
-        (_evidence((s, loc, t, att, org, ser), zone, own), c)
-        for s, loc, t, c, att, org, ser in rows
-    ]
+def model_for(*, user: User, evidences: Iterable[Evidence]) -> CategoryModel:
+    """The user's model, counted for the features these meetings carry: their categorised
+    meetings, and those they said are not billable."""
+    features = {f for evidence in evidences for f in evidence.features()}
+    counts = categorised_feature_counts(user=user, features=features)
     personal = Appointment.objects.filter(
         user=user,
         category_decisions__decision=CategoryDecision.Decision.APPLIED,
         category_decisions__label=PERSONAL,
-    ).values_list(*(c for c in _HISTORY_COLUMNS if c != "category__name"))
-    examples += [(_evidence(values, zone, own), PERSONAL) for values in personal]
-    return CategoryModel.fit(examples)
-
-
-def appointment_evidence(appointment: Appointment, own: set[str]) -> Evidence:
-    graph = appointment.ms_event_data if isinstance(appointment.ms_event_data, dict) else {}
-    return _evidence(
-        (
-            appointment.subject,
-            appointment.location.name if appointment.location_id and appointment.location else None,
-            appointment.start_time,
-            graph.get("attendees"),
-            graph.get("organizer"),
-            graph.get("seriesMasterId"),
-        ),
-        zoneinfo.ZoneInfo(appointment.user.timezone),
-        own,
     )
+    for feature, labels in feature_counts_for(
+        user=user, features=features, appointments=personal, label=PERSONAL
+    ).items():
+        counts.setdefault(feature, Counter()).update(labels)
+    return CategoryModel(counts=counts)
 
 
 def category_choice_id(label: str) -> str:
@@ -202,11 +164,12 @@ def attention_items_sync(
     if not candidates:
         return
     own = own_domains(user=user, mailboxes=mailboxes)
-    model = history_model(user=user, own=own)
+    evidences = appointments_evidence([a for a, _, _ in candidates], own, zone=user.timezone)
+    model = model_for(user=user, evidences=evidences.values())
     dismissed = _dismissed(user, [a.pk for a, _, _ in candidates])
     items = []
     for appointment, billing, source_id in candidates:
-        evidence = appointment_evidence(appointment, own)
+        evidence = evidences[appointment.pk]
         choices = _suggest(model, evidence, dismissed.get(appointment.pk, set()))
         kind = _item_kind(billing, evidence, choices)
         if kind is None:
@@ -301,12 +264,13 @@ def attention_refresh(*, user: User) -> int:
     own = own_domains(
         user=user, mailboxes=[a.calendar.mailbox for a in appointments if a.calendar_id]
     )
-    model = history_model(user=user, own=own)
+    evidences = appointments_evidence(list(appointments), own, zone=user.timezone)
+    model = model_for(user=user, evidences=evidences.values())
     dismissed = _dismissed(user, list(by_id))
     changed = []
     for appointment in appointments:
         item = by_id[appointment.pk]
-        evidence = appointment_evidence(appointment, own)
+        evidence = evidences[appointment.pk]
         choices = _suggest(model, evidence, dismissed.get(appointment.pk, set()))
         if choices != item.recommendations:
             item.recommendations, item.updated_at = choices, timezone.now()
@@ -372,8 +336,11 @@ def item_evidence(item: ActionLog) -> list[dict[str, Any]]:
     ids += [m["id"] for m in details.get("appointments", []) if isinstance(m.get("id"), int)]
     if not ids:
         return []
-    rows = Appointment.objects.filter(user_id=item.user_id, pk__in=ids).select_related("location")
-    own = {(item.user.email or "").rpartition("@")[2].casefold()}
+    rows = list(
+        Appointment.objects.filter(user_id=item.user_id, pk__in=ids).select_related("location")
+    )
+    own = own_domains(user=item.user)
+    evidences = appointments_evidence(rows, own, zone=item.user.timezone)
     return [
         {
             "id": a.pk,
@@ -383,7 +350,7 @@ def item_evidence(item: ActionLog) -> list[dict[str, Any]]:
             "customer": a.customer,
             "categories": list(a.categories or []),
             "location": a.location.name if a.location else "",
-            "people": list(appointment_evidence(a, own).people[:10]),
+            "people": list(evidences[a.pk].people[:10]),
             "show_as": a.get_show_as_display(),
             "importance": a.get_importance_display(),
             "billed_on": a.timesheet_id,

@@ -29,6 +29,7 @@ from accounts.microsoft import graph_client
 from archiving.attention import (
     attention_items_sync,
     local_category_overrides,
+    own_domains,
     source_deleted_recommendations,
 )
 from archiving.graph_events import (
@@ -46,6 +47,7 @@ from archiving.phrases import DateRange, window_bounds
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from calendars.categories import Billing, billing_from_categories
+from calendars.evidence import appointment_features_store
 from calendars.models import Appointment, Calendar, Category, Location
 from calendars.modifications import apply_modifications
 from calendars.overlaps import Slot, resolve_overlaps
@@ -487,6 +489,11 @@ class _Run:
             for appointment in to_create:
                 appointment.pk = ids[appointment.ms_event_id]
         self._close_reappeared(reappeared)
+        appointment_features_store(
+            appointments=[*to_create, *to_update],
+            own=own_domains(user=self.user, mailboxes=[source.mailbox]),
+            zone=self.user.timezone,
+        )
         self._flag_uncategorised(works)
         return works
 

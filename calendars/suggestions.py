@@ -38,6 +38,15 @@ STOPWORDS = frozenset(
         "review", "session", "team", "online", "teams", "zoom", "invite", "invitation",
     }
 )  # fmt: skip
+# Public mail services: a domain shared by strangers says nothing about a customer (their
+# addresses still do).
+FREEMAIL = frozenset(
+    {
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com",
+        "msn.com", "yahoo.com", "yahoo.co.uk", "icloud.com", "me.com", "aol.com", "proton.me",
+        "protonmail.com", "gmx.de", "gmx.net", "web.de", "mail.com", "yandex.ru", "zoho.com",
+    }
+)  # fmt: skip
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
 
 
@@ -57,7 +66,7 @@ class Evidence:
 
     def features(self) -> list[tuple[str, str]]:
         found = [("addr", p) for p in self.people]
-        found += [("dom", d) for d in self.domains]
+        found += [("dom", d) for d in self.domains if d not in FREEMAIL]
         if self.series:
             found.append(("series", self.series))
         found += [("word", w) for w in self.words]

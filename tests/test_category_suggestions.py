@@ -1,9 +1,16 @@
 """The category suggestion model (calendars/suggestions.py): per-feature counts of one user's
-history, a weighted vote, and a reason quoting the counts. Pure: no database."""
+history, a weighted vote, and a reason quoting the counts; and the stored features it counts."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
+
+from accounts.models import User
+from calendars.models import AppointmentFeature
 from calendars.suggestions import PERSONAL, CategoryModel, Evidence, evidence_of, outside_people
+from tests.factories import AppointmentFactory
 
 MODENA, ACME = "Modena - billable", "Acme - billable"
 
@@ -88,3 +95,33 @@ def test_outside_people_leave_out_the_users_own_domain_and_bad_addresses() -> No
     }
 
     assert outside_people(event, {"example.com"}) == ("gianni@modena.example",)
+
+
+@pytest.mark.django_db
+def test_the_upgrade_stores_the_features_of_appointments_archived_before(alice: User) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    appointment = AppointmentFactory(
+        user=alice,
+        subject="Modena steering",
+        start_time=datetime(2025, 5, 8, 9, tzinfo=UTC),
+        end_time=datetime(2025, 5, 8, 10, tzinfo=UTC),
+        ms_event_data={
+            "seriesMasterId": "S1",
+            "attendees": [{"emailAddress": {"address": "Gianni@modena.example"}}],
+        },
+    )
+    AppointmentFeature.objects.all().delete()
+
+    import_module("calendars.migrations.0008_backfill_appointment_features").forwards(apps, None)
+
+    assert set(appointment.features.values_list("feature", flat=True)) == {
+        "addr:gianni@modena.example",
+        "dom:modena.example",
+        "series:S1",
+        "word:modena",
+        "word:steering",
+        "tod:morning",
+    }
