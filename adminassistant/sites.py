@@ -39,7 +39,11 @@ MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
             "archiving.ArchiveRun",
         ],
     ),
-    ("attention", "Attention", ["auditing.ActionLog", "auditing.AuditLog"]),
+    (
+        "attention",
+        "Attention",
+        ["auditing.ActionLog", "archiving.CategoryDecision", "auditing.AuditLog"],
+    ),
     ("settings", "Settings", ["accounts.User", "accounts.ApiToken"]),
 ]
 

@@ -121,7 +121,14 @@ class ActionLogAdmin(OwnedModelAdmin[ActionLog]):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         item = self.get_object(request, object_id)
+        if request.method == "POST" and item is not None:
+            # Nothing on the item is edited by hand: it is settled by its recommendations.
+            self.message_user(
+                request, "Settle the item with one of its recommendations.", messages.WARNING
+            )
+            return HttpResponseRedirect(request.path)
         context = dict(extra_context or {})
+        context.update(show_save=False, show_save_and_continue=False)
         if item is not None:
             stake = action_items_at_stake(items=[item]).get(item.pk)
             context.update(

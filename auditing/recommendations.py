@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from foundations.inputs import json_schema_validator
 
@@ -87,7 +88,12 @@ def recommendations_ordered(items: Iterable[Mapping[str, Any]]) -> list[dict[str
 def confidence_threshold() -> float:
     """Above this a recommendation is pre-selected; below it is offered, never applied for the
     user without their say."""
-    return float(getattr(settings, "ATTENTION_CONFIDENCE_THRESHOLD", 0.8))
+    value = float(getattr(settings, "ATTENTION_CONFIDENCE_THRESHOLD", 0.8))
+    if not 0 <= value <= 1:
+        raise ImproperlyConfigured(
+            f"ATTENTION_CONFIDENCE_THRESHOLD is a confidence from 0 to 1, not {value}."
+        )
+    return value
 
 
 def is_preselected(item: Mapping[str, Any]) -> bool:
