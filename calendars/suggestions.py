@@ -10,7 +10,7 @@ those counts:
 - each feature f seen n_f times votes for category c with its share n_fc / n_f, weighted by how
   telling that kind of evidence is (a series or a person more than a subject word) and by how
   often it was seen (n_f / (n_f + 1), so one past meeting counts for less than ten);
-- purity(c) = the weighted share of the votes for c; strength = evidence / (evidence + 3), from
+- purity(c) = the weighted share of the votes for c; strength = evidence / (evidence + 2), from
   how much history stands behind the features;
 - confidence(c) = purity(c) * strength.
 
@@ -30,7 +30,7 @@ from typing import Any
 PERSONAL = "personal"  # the label of meetings the user said are not billable
 WEIGHTS = {"series": 4.0, "addr": 3.0, "dom": 2.5, "loc": 1.5, "word": 1.0, "tod": 0.3}
 STRONG_KINDS = frozenset({"series", "addr", "dom", "loc", "word"})
-STRENGTH_HALF = 3.0
+STRENGTH_HALF = 2.0
 STOPWORDS = frozenset(
     {
         "the", "and", "for", "with", "from", "about", "call", "meeting", "meet", "sync",
@@ -197,7 +197,16 @@ class CategoryModel:
             seen = sum(labels.values())
             scored.append((WEIGHTS[feature[0]] * labels[label] * labels[label] / seen, feature))
         scored.sort(key=lambda pair: -pair[0])
-        return "; ".join(self._phrase(f, label) for _, f in scored[:2])
+        chosen: list[tuple[str, str]] = []
+        for _, feature in scored:
+            # A person and their domain backed by the very same meetings say one thing once.
+            same = [f for f in chosen if self.counts[f] == self.counts[feature]]
+            if feature[0] in ("addr", "dom") and any(f[0] in ("addr", "dom") for f in same):
+                continue
+            chosen.append(feature)
+            if len(chosen) == 2:
+                break
+        return "; ".join(self._phrase(f, label) for f in chosen)
 
     def _phrase(self, feature: tuple[str, str], label: str) -> str:
         labels = self.counts[feature]

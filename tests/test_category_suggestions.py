@@ -125,3 +125,11 @@ def test_the_upgrade_stores_the_features_of_appointments_archived_before(alice: 
         "word:steering",
         "tod:morning",
     }
+
+
+def test_a_person_and_their_domain_seen_in_the_same_meetings_are_one_reason() -> None:
+    model = CategoryModel.fit([(meeting("wile@acme.example"), ACME)])
+
+    [top] = model.suggest(meeting("wile@acme.example"))
+
+    assert top.reason == "your one meeting with wile@acme.example was 'Acme - billable'"
