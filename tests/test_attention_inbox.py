@@ -352,3 +352,31 @@ def test_marking_a_meeting_not_billable_closes_it_for_good_and_teaches_the_model
     assert item.top_recommendation["action"] == "mark_personal"
     assert "left unbilled" in item.top_recommendation["reason"]
     assert ActionLog.objects.filter(event_type="possibly_billable").count() == 2
+
+
+def test_a_day_already_invoiced_stays_locked_and_the_meeting_rolls_into_the_next_timesheet(
+    config: ArchiveConfiguration, fake_alice: FakeMicrosoft, connected_alice: User
+) -> None:
+    from timesheets.models import Timesheet
+
+    modena_history(fake_alice, connected_alice, config)
+    add_event(
+        fake_alice, connected_alice, "Budget review", "2025-05-08T14:00",
+        categories=[], attendees=modena_guest("paola"),
+    )  # fmt: skip
+    run_archive(config, THURSDAY)
+    issued = Timesheet.objects.create(
+        user=connected_alice, customer="Modena", start_date=date(2025, 5, 1),
+        end_date=date(2025, 5, 31),
+    )  # fmt: skip
+
+    done = recommendation_apply(
+        item=possibly_billable(connected_alice),
+        recommendation_id=category_choice_id(MODENA),
+        by=connected_alice,
+    )
+
+    assert f"Timesheet {issued} is issued and stays as it is" in done
+    assert "billed as a late item on Modena's next timesheet" in done
+    appointment = Appointment.objects.get(subject="Budget review")
+    assert (appointment.customer, appointment.timesheet_id) == ("Modena", None)

@@ -387,3 +387,20 @@ def test_the_command_applies_the_confident_ones_and_a_dry_run_changes_nothing(
 def test_the_command_refuses_a_confidence_outside_zero_to_one(alice: User) -> None:
     with pytest.raises(CommandError, match=r"--min-confidence must be from 0 to 1, not 1\.5"):
         call_command("attention", alice.email, "--apply-confident", "--min-confidence", "1.5")
+
+
+def test_dismissing_a_whole_item_in_the_admin_turns_down_its_suggestions(
+    alice: User, alice_client: Client
+) -> None:
+    item = coffee_item(alice)
+
+    alice_client.post(
+        reverse("admin:auditing_actionlog_changelist"),
+        {"action": "dismiss", "_selected_action": [item.pk]},
+    )
+
+    item.refresh_from_db()
+    assert item.state == "dismissed"
+    assert list(CategoryDecision.objects.values_list("label", "decision")) == [
+        ("Modena - billable", "dismissed")
+    ]
