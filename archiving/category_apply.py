@@ -79,33 +79,9 @@ def appointment_category_set(
         resource_id=appointment.pk,
         message=f"“{appointment}”: category '{category}'",
     ) as audit:
-        calendar = appointment.calendar
-        client = client or graph_client(user=item.user)
-        source = client.for_mailbox(calendar.mailbox or None) if calendar else client
-        writable = bool(
-            calendar is not None
-            and calendar.ms_calendar_id
-            and appointment.ms_event_id
-            and source.calendar_can_edit(calendar.ms_calendar_id)
+        categories, writable, outlook_note = _outlook_write(
+            appointment, category, client or graph_client(user=item.user)
         )
-        categories = list(appointment.categories)
-        outlook_note = ""
-        if writable:
-            assert appointment.ms_event_id is not None
-            written, event = source.event_categories_update(
-                appointment.ms_event_id, lambda current: _with_category(current, category)
-            )
-            categories = [c for c in event.get("categories") or [] if isinstance(c, str)]
-            if not written and billing_from_categories(categories).customer:
-                outlook_note = " (Outlook already had a billing category: it stands)"
-            else:
-                outlook_note = " and in Outlook"
-        else:
-            outlook_note = (
-                " here only: you may only read that calendar in Outlook, so Outlook still "
-                "shows no billing category (archive runs keep this one)"
-            )
-            categories = [*categories, category]
         billing = billing_from_categories(categories)
         _appointment_billing_store(appointment, categories, writable=writable)
         CategoryDecision.objects.create(
@@ -122,6 +98,34 @@ def appointment_category_set(
         audit.message = message + late
     attention_refresh(user=item.user)
     return message + late
+
+
+def _outlook_write(
+    appointment: Appointment, category: str, client: GraphClient
+) -> tuple[list[str], bool, str]:
+    """Write the category onto the source event unless the user may only read its calendar:
+    (the categories that now bill it, whether Outlook has them, a note for the person)."""
+    calendar = appointment.calendar
+    source = client.for_mailbox(calendar.mailbox or None) if calendar else client
+    writable = bool(
+        calendar is not None
+        and calendar.ms_calendar_id
+        and appointment.ms_event_id
+        and source.calendar_can_edit(calendar.ms_calendar_id)
+    )
+    if not writable or appointment.ms_event_id is None:
+        note = (
+            " here only: you may only read that calendar in Outlook, so Outlook still shows no "
+            "billing category (archive runs keep this one)"
+        )
+        return [*appointment.categories, category], False, note
+    written, event = source.event_categories_update(
+        appointment.ms_event_id, lambda current: _with_category(current, category)
+    )
+    categories = [c for c in event.get("categories") or [] if isinstance(c, str)]
+    if not written and billing_from_categories(categories).customer:
+        return categories, True, " (Outlook already had a billing category: it stands)"
+    return categories, True, " and in Outlook"
 
 
 def _appointment_billing_store(

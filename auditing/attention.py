@@ -59,6 +59,10 @@ class Stake:
 
     def __str__(self) -> str:
         hours = f"{self.hours.normalize():f} h"
+        if self.amount is not None and not self.hours:
+            return f"{self.currency} {self.amount:,.2f}" + (
+                f" ({self.customer})" if self.customer else ""
+            )
         if self.amount is None:
             return hours + (f" ({self.customer})" if self.customer else "")
         return f"{self.currency} {self.amount:,.2f} ({hours}" + (
