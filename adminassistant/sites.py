@@ -42,7 +42,12 @@ MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
     (
         "attention",
         "Attention",
-        ["auditing.ActionLog", "archiving.CategoryDecision", "auditing.AuditLog"],
+        [
+            "auditing.ActionLog",
+            "archiving.CategoryDecision",
+            "calendars.AppointmentFeature",
+            "auditing.AuditLog",
+        ],
     ),
     ("settings", "Settings", ["accounts.User", "accounts.ApiToken"]),
 ]

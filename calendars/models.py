@@ -442,6 +442,8 @@ class AppointmentFeature(models.Model):
 
     class Meta:
         db_table = "appointment_features"
+        verbose_name = "suggestion evidence"
+        verbose_name_plural = "suggestion evidence"
         constraints = [
             models.UniqueConstraint(
                 fields=["appointment", "feature"], name="appointment_features_unique"

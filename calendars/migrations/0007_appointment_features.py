@@ -23,6 +23,8 @@ class Migration(migrations.Migration):
             ],
             options={
                 'db_table': 'appointment_features',
+                'verbose_name': 'suggestion evidence',
+                'verbose_name_plural': 'suggestion evidence',
                 'indexes': [models.Index(fields=['user', 'feature'], name='idx_features_user_feature')],
                 'constraints': [models.UniqueConstraint(fields=('appointment', 'feature'), name='appointment_features_unique')],
             },
