@@ -14,6 +14,10 @@ class AccountsConfig(AppConfig):
         from axes.signals import user_locked_out
 
         from accounts import checks  # noqa: F401 - registers the system checks
+        from accounts.resolutions import accounts_resolutions_register
+
+        # The action log (auditing, below accounts) offers "reconnect" without importing us.
+        accounts_resolutions_register()
 
         # django-axes decides a lockout inside its backend; its signal is the only place to
         # hear of it.

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from auditing.models import ActionLog, AuditLog
+from auditing.recommendations import recommendation
 from auditing.services import audit_record
 from foundations.graph import (
     GraphClient,
@@ -298,6 +299,25 @@ def microsoft_access_token(
     return result["access_token"]
 
 
+def reconnect_recommendations(user: User, permission: str | None = None) -> list[dict]:
+    reason = (
+        f"An administrator adds the delegated permission {permission} to the app registration "
+        "and grants consent; then"
+        if permission
+        else "Microsoft no longer accepts the saved sign-in:"
+    )
+    return [
+        recommendation(
+            id="reconnect",
+            label="I have reconnected: check the Microsoft 365 sign-in again",
+            action="reconnect",
+            confidence=0.5,
+            reason=f"{reason} choose 'Connect Microsoft 365' on your user page (or run "
+            f"`manage.py connect_microsoft {user.email}`), then check here.",
+        )
+    ]
+
+
 def _reconnect_required(user: User, result: dict | None) -> None:
     description = _describe(result) if result else "no refresh token in the cache"
     with transaction.atomic():
@@ -307,10 +327,7 @@ def _reconnect_required(user: User, result: dict | None) -> None:
             key="",
             description="Reconnect Microsoft 365: Microsoft no longer accepts the saved sign-in.",
             details={"error": (result or {}).get("error"), "description": description},
-            recommendations=[
-                "Open your user page in the admin and choose 'Connect Microsoft 365'.",
-                f"Or run: manage.py connect_microsoft {user.email}",
-            ],
+            recommendations=reconnect_recommendations(user),
         )
         audit_record(
             action_type=AuditLog.ActionType.MICROSOFT,
@@ -370,12 +387,7 @@ def permission_missing(*, user: User, error: GraphPermissionError) -> None:
             description=f"Reconnect Microsoft 365: the app needs the {error.permission} "
             "permission.",
             details={"error": error.code, "permission": error.permission},
-            recommendations=[
-                f"An administrator adds the delegated Microsoft Graph permission "
-                f"{error.permission} to the app registration and grants consent.",
-                "Then open your user page in the admin and choose 'Connect Microsoft 365'.",
-                f"Or run: manage.py connect_microsoft {user.email}",
-            ],
+            recommendations=reconnect_recommendations(user, error.permission),
         )
         audit_record(
             action_type=AuditLog.ActionType.MICROSOFT,

@@ -19,6 +19,7 @@ from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.run_status import archive_last_runs
 from archiving.schedules import job_next_run
+from auditing.attention import open_items_at_stake
 from auditing.models import ActionLog
 from foundations.days import today_in
 from foundations.requests import AuthenticatedHttpRequest
@@ -28,6 +29,7 @@ from timesheets.services import CustomerHours, period_customer_hours, unbilled_c
 ATTENTION_LABELS = {
     ActionLog.EventType.OVERLAP: "Overlaps to resolve",
     ActionLog.EventType.UNCATEGORISED: "Uncategorised meetings",
+    ActionLog.EventType.POSSIBLY_BILLABLE: "Possibly billable meetings",
     ActionLog.EventType.SOURCE_DELETED: "Deleted in the source calendar",
     ActionLog.EventType.RECONNECT_MICROSOFT: "Reconnect Microsoft 365",
     ActionLog.EventType.UPLOAD_FAILED: "Failed uploads",
@@ -97,9 +99,19 @@ def dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
             for row in unbilled
         ],
         "attention": _attention(owner),
+        "attention_at_stake": attention_at_stake(owner),
         "archive_health": _archive_health(owner),
         "microsoft_users": _microsoft(request, owner),
     }
+
+
+def attention_at_stake(owner: User) -> list[str]:
+    """The unbilled money waiting on the owner's decisions, per currency (hours without a
+    rate last)."""
+    totals = open_items_at_stake(user=owner)
+    money = [f"{code} {amount:,.2f}" for code, amount in sorted(totals.items()) if code and amount]
+    hours = totals.get("")
+    return money + ([f"{format_hours(hours)} h not yet priced"] if hours else [])
 
 
 def _query(request: HttpRequest, **changes: str) -> str:

@@ -401,6 +401,9 @@ SOCIALACCOUNT_PROVIDERS = {
 ONEDRIVE_FOLDER = env.str("ONEDRIVE_FOLDER", default="Timesheets/{customer}")
 # Exports of more appointments than this render their PDF in a django-q2 task.
 TIMESHEET_PDF_SYNC_LIMIT = env.int("TIMESHEET_PDF_SYNC_LIMIT", default=2000)
+# The attention inbox pre-selects (and "apply the confident ones" applies) recommendations at
+# least this sure, from 0 to 1.
+ATTENTION_CONFIDENCE_THRESHOLD = env.float("ATTENTION_CONFIDENCE_THRESHOLD", default=0.8)
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-admin-2025")
 

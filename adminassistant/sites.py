@@ -39,7 +39,16 @@ MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
             "archiving.ArchiveRun",
         ],
     ),
-    ("attention", "Attention", ["auditing.ActionLog", "auditing.AuditLog"]),
+    (
+        "attention",
+        "Attention",
+        [
+            "auditing.ActionLog",
+            "archiving.CategoryDecision",
+            "calendars.AppointmentFeature",
+            "auditing.AuditLog",
+        ],
+    ),
     ("settings", "Settings", ["accounts.User", "accounts.ApiToken"]),
 ]
 

@@ -11,7 +11,13 @@ from django.utils.html import format_html
 from django_q.models import Schedule
 
 from archiving.forms import ArchiveNowForm
-from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
+from archiving.models import (
+    ArchiveConfiguration,
+    ArchiveCopy,
+    ArchiveRun,
+    CategoryDecision,
+    JobConfiguration,
+)
 from archiving.phrases import DateRange
 from archiving.run_status import (
     ArchiveRunStatus,
@@ -382,3 +388,13 @@ class ArchiveRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return (
             obj is None or request.user.is_superuser or obj.configuration.user_id == request.user.pk
         )
+
+
+@admin.register(CategoryDecision)
+class CategoryDecisionAdmin(ReadOnlyAdminMixin, OwnedModelAdmin[CategoryDecision]):
+    """What the attention inbox learned from: categories applied, suggestions turned down."""
+
+    list_display = ["created_at", "appointment", "label", "decision", "local_only", "user"]
+    list_filter = ["decision", "local_only"]
+    search_fields = ["label", "appointment__subject"]
+    list_select_related = ["appointment", "user"]

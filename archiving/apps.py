@@ -8,7 +8,10 @@ class ArchivingConfig(AppConfig):
     name = "archiving"
 
     def ready(self) -> None:
+        from archiving.attention import item_evidence
         from archiving.resolutions import archive_resolutions_register
+        from auditing.attention import evidence_provider_register
 
         # The action log (auditing, below archiving) offers these without importing archiving.
         archive_resolutions_register()
+        evidence_provider_register(item_evidence)

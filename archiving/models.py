@@ -408,3 +408,43 @@ class ArchiveRun(models.Model):
         self.status, self.finished_at = status, timezone.now()
         self.result, self.error = result, error
         self.save(update_fields=["status", "finished_at", "result", "error"])
+
+
+class CategoryDecision(models.Model):
+    """What a person decided about a suggested billing category for one appointment: applied
+    (the category, or "personal" for "not billable"), or dismissed (never offered again for
+    that appointment). The recommender learns from these next to the categorised history."""
+
+    class Decision(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        DISMISSED = "dismissed", "Dismissed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="category_decisions"
+    )
+    appointment = models.ForeignKey(
+        "calendars.Appointment", on_delete=models.CASCADE, related_name="category_decisions"
+    )
+    label = models.CharField(
+        max_length=255, help_text="The category name, or “personal” for not billable."
+    )
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    local_only = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Applied here but not in Outlook (a calendar you may only read): archive "
+        "runs keep billing it to this category.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "category_decisions"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "appointment"], name="idx_category_decisions_appt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()}: {self.label}"

@@ -6,11 +6,18 @@ action log's admin and API (in auditing, below archiving) offer them without imp
 from __future__ import annotations
 
 import zoneinfo
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from archiving.attention import ATTENTION_TYPES
+from archiving.category_apply import (
+    appointment_category_set,
+    appointment_mark_personal,
+    attention_dismissed,
+)
 from archiving.models import ArchiveConfiguration, ArchiveCopy
 from archiving.phrases import DateRange
 from archiving.services import archive_queue
@@ -183,3 +190,32 @@ def archive_resolutions_register() -> None:
         event_type=ActionLog.EventType.SOURCE_DELETED,
         choices={"happened": source_deleted_keep, "did_not_happen": source_deleted_discard},
     )
+    for event_type in ATTENTION_TYPES:
+        resolutions_register(
+            event_type=event_type,
+            choices={
+                "set_category": appointment_category_set,
+                "mark_personal": appointment_mark_personal,
+            },
+            on_dismiss=attention_dismissed,
+        )
+    resolutions_register(
+        event_type=ActionLog.EventType.ARCHIVE_STALE, choices={"archive_now": archive_stale_run}
+    )
+
+
+def archive_stale_run(*, item: ActionLog, by: User) -> str:
+    """Queue a run over the days since the configuration last succeeded (at most 31); the
+    item closes itself when a scheduled run succeeds."""
+    configuration = ArchiveConfiguration.objects.filter(
+        pk=item.detail_id("configuration"), user=item.user
+    ).first()
+    if configuration is None:
+        raise ResolutionFailed("The archive configuration of this item no longer exists.")
+    zone = zoneinfo.ZoneInfo(configuration.timezone)
+    today = timezone.now().astimezone(zone).date()
+    since = (item.details or {}).get("last_success")
+    first = datetime.fromisoformat(since).astimezone(zone).date() if since else today
+    first = max(first, today - timedelta(days=30))
+    queued = archive_queue(configuration=configuration, dates=DateRange(first, today), by=by)
+    return f"Archiving {first} to {today} (run {queued.correlation_id})."

@@ -13,6 +13,7 @@ from django_q.models import Schedule
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
 from auditing.models import ActionLog
+from auditing.recommendations import recommendation
 
 SCHEDULE_PREFIX = "archive-job-"
 SCHEDULED_TASK = "archiving.tasks.scheduled_archive"
@@ -92,8 +93,14 @@ def archive_staleness_sync(
         description=f"Archive “{configuration}” has not run since {local:%Y-%m-%d %H:%M %Z}",
         details={"configuration": configuration.pk, "last_success": since.isoformat()},
         recommendations=[
-            "Check that the qcluster workers are running (GET /health/ready/).",
-            "Reconnect Microsoft 365 if the runs fail to sign in.",
+            recommendation(
+                id="archive-now",
+                label="Archive the missed days now",
+                action="archive_now",
+                confidence=0.7,
+                reason="Scheduled runs have not succeeded: check that the qcluster workers "
+                "run (GET /health/ready/) and that Microsoft 365 accepts the sign-in.",
+            )
         ],
     )
 

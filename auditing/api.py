@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from auditing.attention import (
+    ApplyFailed,
+    ItemChanged,
+    RecommendationUnknown,
+    action_items_at_stake,
+    item_dismiss,
+    recommendation_apply,
+    recommendation_dismiss,
+)
 from auditing.models import ActionLog, ActionLogState, AuditLog
+from auditing.recommendations import is_preselected
 from auditing.resolutions import ResolutionFailed, item_resolve
 from auditing.services import action_log_close
-from foundations.api.exceptions import Conflict
+from foundations.api.exceptions import BadGateway, Conflict
 from foundations.api.filters import InstantFilter, OwnedFilterSet
 from foundations.api.pagination import CursorPagination
 from foundations.api.schema import error_response
@@ -45,7 +57,36 @@ class AuditLogSerializer(OwnedModelSerializer):
         read_only_fields = fields
 
 
+class RecommendationSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Name it in `POST …/apply/` or `…/dismiss/`.")
+    label = serializers.CharField()  # type: ignore[assignment]  # a field, as DRF declares
+    action = serializers.CharField(help_text="The registered way of settling the item it runs.")
+    params = serializers.DictField(help_text="The action's arguments.")
+    confidence = serializers.FloatField(min_value=0, max_value=1)
+    reason = serializers.CharField(help_text="Why, from your own history.")
+    preselected = serializers.SerializerMethodField(
+        help_text="Confident enough to be applied by 'apply the confident ones' "
+        "(ATTENTION_CONFIDENCE_THRESHOLD)."
+    )
+
+    def get_preselected(self, value: dict) -> bool:
+        return is_preselected(value)
+
+
+class StakeSerializer(serializers.Serializer):
+    hours = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    currency = serializers.CharField(allow_blank=True)
+    customer = serializers.CharField(allow_null=True)
+
+
 class ActionLogSerializer(OwnedModelSerializer):
+    recommendations = RecommendationSerializer(many=True, read_only=True, allow_null=True)
+    at_stake = serializers.SerializerMethodField(
+        help_text="The unbilled money (or hours, without a rate) the item holds back; null "
+        "when nothing billable waits on it."
+    )
+
     class Meta:
         model = ActionLog
         fields = [
@@ -56,6 +97,7 @@ class ActionLogSerializer(OwnedModelSerializer):
             "description",
             "details",
             "recommendations",
+            "at_stake",
             "key",
             "closed_at",
             "closed_by",
@@ -64,6 +106,33 @@ class ActionLogSerializer(OwnedModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(StakeSerializer(allow_null=True))
+    def get_at_stake(self, item: ActionLog) -> dict | None:
+        stakes = self.context.get("stakes")
+        if stakes is None:
+            stakes = action_items_at_stake(items=[item])
+        stake = stakes.get(item.pk)
+        return StakeSerializer(stake).data if stake is not None else None
+
+
+class ApplySerializer(StrictFieldsMixin, serializers.Serializer):
+    recommendation = serializers.CharField(
+        max_length=64, help_text="The id of one of the item's recommendations."
+    )
+    item_updated_at = serializers.DateTimeField(
+        required=False,
+        help_text="The item's `updated_at` as you saw it: 409 if it changed since.",
+    )
+
+
+class DismissSerializer(StrictFieldsMixin, serializers.Serializer):
+    recommendation = serializers.CharField(
+        max_length=64,
+        required=False,
+        help_text="Turn down only this recommendation (never offered again for this "
+        "appointment); the item stays open. Leave out to dismiss the whole item.",
+    )
 
 
 class ResolveSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -194,12 +263,69 @@ class ActionLogViewSet(OwnedReadOnlyModelViewSet[ActionLog]):
         item.refresh_from_db()
         return Response(ActionLogSerializer(item, context={"request": request}).data)
 
-    @extend_schema(request=None, responses={200: ActionLogSerializer, 409: CLOSED})
-    @action(detail=True, methods=["post"])
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        page = getattr(self, "_page_items", None)
+        if page is not None:
+            context["stakes"] = action_items_at_stake(items=page)
+        return context
+
+    def paginate_queryset(self, queryset: Any) -> Any:
+        page = super().paginate_queryset(queryset)
+        self._page_items = list(page) if page is not None else None
+        return page
+
+    @extend_schema(
+        request=ApplySerializer,
+        responses={
+            200: ActionLogSerializer,
+            409: error_response(409, "The item is closed, or changed since you saw it."),
+            502: error_response(502, "Microsoft 365 or Xero refused; the item stays open."),
+        },
+    )
+    @action(detail=True, methods=["post"], serializer_class=ApplySerializer)
+    def apply(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
+        """Carry out one of the item's recommendations (audited). A failure leaves the item
+        open with the reason (`details.last_error`)."""
+        item = self.get_object()
+        body = ApplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            recommendation_apply(
+                item=item,
+                recommendation_id=body.validated_data["recommendation"],
+                by=request.user,
+                seen_updated_at=body.validated_data.get("item_updated_at"),
+            )
+        except ItemChanged as error:
+            raise Conflict(str(error)) from error
+        except RecommendationUnknown as error:
+            raise serializers.ValidationError({"recommendation": [str(error)]}) from error
+        except ApplyFailed as error:
+            if error.upstream:
+                raise BadGateway(str(error)) from error
+            raise serializers.ValidationError({"recommendation": [str(error)]}) from error
+        item.refresh_from_db()
+        return Response(ActionLogSerializer(item, context={"request": request}).data)
+
+    @extend_schema(request=DismissSerializer, responses={200: ActionLogSerializer, 409: CLOSED})
+    @action(detail=True, methods=["post"], serializer_class=DismissSerializer)
     def dismiss(self, request: AuthenticatedRequest, pk: str | None = None) -> Response:
-        """Dismiss the item: nothing needs doing."""
+        """Dismiss the item (nothing needs doing), or with `recommendation` only that
+        suggestion: it is not offered again for this appointment."""
         item = self._open_item()
-        self._close(item, ActionLog.State.DISMISSED)
+        body = DismissSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        chosen = body.validated_data.get("recommendation")
+        try:
+            if chosen:
+                recommendation_dismiss(item=item, recommendation_id=chosen, by=request.user)
+            else:
+                item_dismiss(item=item, by=request.user)
+        except ItemChanged as error:
+            raise Conflict(str(error)) from error
+        except RecommendationUnknown as error:
+            raise serializers.ValidationError({"recommendation": [str(error)]}) from error
         item.refresh_from_db()
         return Response(ActionLogSerializer(item, context={"request": request}).data)
 

@@ -9,6 +9,12 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from auditing.recommendations import (
+    is_preselected,
+    recommendations_ordered,
+    validate_recommendations,
+)
+from auditing.resolutions import recommendations_check
 from foundations.audit import audit_change
 from foundations.models import OwnedQuerySet, Timestamped
 
@@ -101,7 +107,7 @@ class ActionLogQuerySet(OwnedQuerySet):
         key: object,
         description: str,
         details: dict[str, Any] | None = None,
-        recommendations: list[str] | None = None,
+        recommendations: list[dict[str, Any]] | None = None,
     ) -> tuple[ActionLog, bool]:
         """The open item for (user, event_type, key), opened now if there is none.
 
@@ -109,6 +115,7 @@ class ActionLogQuerySet(OwnedQuerySet):
         unique constraint), so two runs racing each other still open one.
         """
         key = str(key)
+        recommendations = _checked_recommendations(event_type, recommendations)
         existing = self.filter(user=user, event_type=event_type, key=key).open().first()
         if existing is not None:
             return existing, False
@@ -132,9 +139,22 @@ class ActionLogQuerySet(OwnedQuerySet):
         for item in items:
             item.key = str(item.key)
             item.description = (item.description or "")[:1024]
+            item.recommendations = _checked_recommendations(item.event_type, item.recommendations)
         # ON CONFLICT DO NOTHING / INSERT OR IGNORE: the partial unique constraint decides.
         self.bulk_create(items, batch_size=500, ignore_conflicts=True)
         return len(items)
+
+
+def _checked_recommendations(
+    event_type: str, recommendations: list[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    """Validated and best first; bulk inserts skip field validators, so every write path of
+    the queryset comes through here."""
+    if recommendations is None:
+        return None
+    ordered = recommendations_ordered(recommendations)
+    recommendations_check(event_type=event_type, recommendations=ordered)
+    return ordered
 
 
 class ActionLogState(models.TextChoices):
@@ -153,6 +173,7 @@ class ActionLog(Timestamped):
     class EventType(models.TextChoices):
         OVERLAP = "overlap", "Overlapping appointments"
         UNCATEGORISED = "uncategorised", "Uncategorised meeting"
+        POSSIBLY_BILLABLE = "possibly_billable", "Possibly billable meeting"
         SOURCE_DELETED = "source_deleted", "Deleted from the source calendar"
         RECONNECT_MICROSOFT = "reconnect_microsoft", "Reconnect Microsoft 365"
         UPLOAD_FAILED = "upload_failed", "Upload failed"
@@ -169,8 +190,15 @@ class ActionLog(Timestamped):
         max_length=32, choices=State.choices, default=State.OPEN, db_default=State.OPEN
     )
     description = models.CharField(max_length=1024, null=True, blank=True)
-    details = models.JSONField(null=True, blank=True)
-    recommendations = models.JSONField(null=True, blank=True)
+    details = models.JSONField(null=True, blank=True, editable=False)
+    recommendations = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        validators=[validate_recommendations],
+        help_text="Structured choices, best first: {id, label, action, params, confidence, "
+        "reason}; each action is a registered way to settle the item.",
+    )
 
     # Beyond the seed: what the item is about, and when, by whom and how it was closed.
     key = models.CharField(
@@ -225,6 +253,26 @@ class ActionLog(Timestamped):
     def is_open(self) -> bool:
         return self.state == self.State.OPEN
 
+    @property
+    def top_recommendation(self) -> dict[str, Any] | None:
+        return (self.recommendations or [None])[0]
+
+    @property
+    def top_is_preselected(self) -> bool:
+        top = self.top_recommendation
+        return top is not None and is_preselected(top)
+
+    def detail_id(self, name: str) -> int:
+        """An id the item's details name (its appointment, timesheet, configuration); 0 when
+        it names none, which matches no row."""
+        value = (self.details or {}).get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    def recommendation(self, recommendation_id: str) -> dict[str, Any] | None:
+        return next(
+            (r for r in self.recommendations or [] if r.get("id") == recommendation_id), None
+        )
+
     def close(
         self,
         *,
@@ -269,6 +317,8 @@ class ActionLog(Timestamped):
 
     def clean(self) -> None:
         super().clean()
+        if self.recommendations is not None:
+            recommendations_check(event_type=self.event_type, recommendations=self.recommendations)
         if self.state == self.State.OPEN:
             # Reopening an item forgets when and by whom it was closed.
             self.closed_at = None

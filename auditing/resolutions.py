@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ImproperlyConfigured
-
-from auditing.models import ActionLog
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 
 if TYPE_CHECKING:
     # AUTH_USER_MODEL as django-stubs resolves it: auditing sits below accounts.
     from django.contrib.auth.models import _User as User
+
+    from auditing.models import ActionLog
 
 
 class ResolutionFailed(Exception):
@@ -27,21 +27,54 @@ class ResolutionFailed(Exception):
 
 
 Resolver = Callable[..., Any]
+DismissHook = Callable[..., None]
 
 _RESOLVERS: dict[str, dict[str, Resolver]] = {}
+_ON_DISMISS: dict[str, DismissHook] = {}
 
 
 def resolutions_register(
-    *, event_type: ActionLog.EventType, choices: Mapping[str, Resolver]
+    *,
+    event_type: str,
+    choices: Mapping[str, Resolver],
+    on_dismiss: DismissHook | None = None,
 ) -> None:
     """Register the choices an event type's items offer. Each resolver is called with the
-    item, the person settling it (`by`) and the choice's own keyword arguments."""
+    item, the person settling it (`by`) and the choice's own keyword arguments (a
+    recommendation's `params`), and returns what it did in words (or None).
+
+    `on_dismiss(item=, by=, recommendation=)` hears that a person turned a recommendation (or,
+    with None, the whole item) down, so the app that offered it learns from that."""
     _RESOLVERS.setdefault(str(event_type), {}).update(choices)
+    if on_dismiss is not None:
+        _ON_DISMISS[str(event_type)] = on_dismiss
 
 
-def item_resolve(
-    *, event_type: ActionLog.EventType, choice: str, item: ActionLog, by: User, **options: Any
-) -> Any:
+def resolution_choices(*, event_type: str) -> frozenset[str]:
+    return frozenset(_RESOLVERS.get(str(event_type), {}))
+
+
+def recommendations_check(*, event_type: str, recommendations: list[dict[str, Any]] | None) -> None:
+    """Every recommendation's action must be a choice registered for the event type: a
+    recommendation nobody can carry out is refused when it is written, not when clicked."""
+    known = resolution_choices(event_type=event_type)
+    for item in recommendations or []:
+        if item.get("action") not in known:
+            raise ValidationError(
+                {
+                    "recommendations": f"{item.get('action')!r} is not a way to settle a "
+                    f"{event_type} item (registered: {', '.join(sorted(known)) or 'none'})."
+                }
+            )
+
+
+def dismissal_notify(*, item: ActionLog, by: User, recommendation: dict[str, Any] | None) -> None:
+    hook = _ON_DISMISS.get(str(item.event_type))
+    if hook is not None:
+        hook(item=item, by=by, recommendation=recommendation)
+
+
+def item_resolve(*, event_type: str, choice: str, item: ActionLog, by: User, **options: Any) -> Any:
     """Settle `item` the way `choice` (one of `event_type`'s) says; the resolver checks that
     the item is one it can settle and raises ResolutionFailed when not."""
     resolver = _RESOLVERS.get(str(event_type), {}).get(choice)

@@ -14,6 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from auditing.context import current_parent, current_request, new_correlation_id
 from auditing.models import ActionLog, ActionLogQuerySet, ActionLogState, AuditLog
+from auditing.resolutions import dismissal_notify
 
 if TYPE_CHECKING:
     # AUTH_USER_MODEL as django-stubs resolves it: auditing sits below accounts.
@@ -225,4 +226,11 @@ def action_log_close(*, items: ActionLogQuerySet, state: ActionLogState, user: U
     """Resolve or dismiss open action items; each change is audited. Returns how many changed."""
     if state not in (ActionLog.State.RESOLVED, ActionLog.State.DISMISSED):
         raise ValueError(f"An action item can be resolved or dismissed, not set to {state!r}.")
-    return sum(item.close(by=user, resolution=state) for item in items.open())
+    changed = 0
+    for item in items.open():
+        if item.close(by=user, resolution=state):
+            changed += 1
+            if state == ActionLog.State.DISMISSED:
+                # The app that offered the item's suggestions learns they were turned down.
+                dismissal_notify(item=item, by=user, recommendation=None)
+    return changed

@@ -17,9 +17,16 @@ from calendars.fields import (
     APPOINTMENT_WHEN,
 )
 from calendars.forms import AppointmentForm
-from calendars.models import Appointment, AppointmentQuerySet, Calendar, Category, Location
+from calendars.models import (
+    Appointment,
+    AppointmentFeature,
+    AppointmentQuerySet,
+    Calendar,
+    Category,
+    Location,
+)
 from calendars.services import categories_sync
-from foundations.admin import OwnedModelAdmin
+from foundations.admin import OwnedModelAdmin, ReadOnlyAdminMixin
 from foundations.graph import microsoft_problem
 from foundations.requests import AuthenticatedHttpRequest
 
@@ -215,3 +222,12 @@ class AppointmentAdmin(OwnedModelAdmin[Appointment]):
                 request, f"{locked} billed appointment(s) were kept: void their timesheet first."
             )
         super().delete_queryset(request, queryset.unlocked())
+
+
+@admin.register(AppointmentFeature)
+class AppointmentFeatureAdmin(ReadOnlyAdminMixin, OwnedModelAdmin[AppointmentFeature]):
+    """The evidence the category suggestions count (written by archive runs)."""
+
+    list_display = ["appointment", "feature", "user"]
+    search_fields = ["feature"]
+    list_select_related = ["appointment", "user"]

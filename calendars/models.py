@@ -390,3 +390,31 @@ class Appointment(Timestamped):
         """Billed on an issued timesheet: read-only until that timesheet is voided (the rule
         is timesheets': timesheets/locks.py)."""
         return self.timesheet_id is not None
+
+
+class AppointmentFeature(models.Model):
+    """One piece of evidence an appointment carries about who it was for — an outside
+    person's address (`addr:`), their domain (`dom:`), the series (`series:`), a subject word
+    (`word:`), the location (`loc:`), the time of day (`tod:`) — written when it is archived.
+    Suggestions count these per billing category in the database, so suggesting for a meeting
+    reads only the rows of its own features, however long the history."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="features")
+    feature = models.CharField(max_length=300)
+
+    objects = OwnedQuerySet.as_manager()
+
+    class Meta:
+        db_table = "appointment_features"
+        verbose_name = "suggestion evidence"
+        verbose_name_plural = "suggestion evidence"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "feature"], name="appointment_features_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "feature"], name="idx_features_user_feature")]
+
+    def __str__(self) -> str:
+        return self.feature

@@ -102,6 +102,9 @@ EVENT_FIELDS = (
     "recurrence",
     "lastModifiedDateTime",
     "changeKey",
+    # Who was in the meeting: the attention inbox suggests a billing category from them.
+    "attendees",
+    "organizer",
 )
 
 TokenProvider = Callable[[bool], str]
@@ -533,6 +536,59 @@ class GraphClient:
                 for event_id in event_ids
             ]
         )
+
+    def event_categories_update(
+        self,
+        event_id: str,
+        decide: Callable[[list[str]], list[str] | None],
+        *,
+        attempts: int = 3,
+    ) -> tuple[bool, dict[str, Any]]:
+        """Set an event's categories from what Outlook holds now, without losing a change
+        made meanwhile: read the event, ask `decide(current categories)` for the new list
+        (None: write nothing), PATCH it with `If-Match` on the event's etag; a 412 (somebody
+        changed it since) reads it again and decides again. Returns (written, the event as
+        Outlook answered it). Raises the GraphError of a refused read or write.
+
+        PATCH replaces the whole `categories` collection (event-update.md), which is why
+        `decide` gets the current list to keep the others."""
+        url = f"/{self.mailbox}/events/{quote(event_id, safe='')}"
+        select = "?$select=id,categories,changeKey,subject"
+        for _attempt in range(attempts):
+            [read] = self.batch([BatchRequest("GET", url + select)])
+            if not read.ok:
+                raise read.error()
+            event = read.body if isinstance(read.body, dict) else {}
+            current = [c for c in event.get("categories") or [] if isinstance(c, str)]
+            wanted = decide(current)
+            if wanted is None or wanted == current:
+                return False, event
+            etag = event.get("@odata.etag") or event.get("changeKey") or "*"
+            [answer] = self.batch(
+                [
+                    BatchRequest(
+                        "PATCH", url, body={"categories": wanted}, headers={"If-Match": etag}
+                    )
+                ]
+            )
+            if answer.ok:
+                return True, answer.body if isinstance(answer.body, dict) else event
+            if answer.status != 412:
+                raise answer.error()
+            logger.info("Graph: event changed since it was read (412); reading it again")
+        raise GraphError(
+            f"The event kept changing in Outlook while its categories were set ({attempts} "
+            "tries); try again.",
+            status=412,
+        )
+
+    def calendar_can_edit(self, calendar_id: str) -> bool:
+        """Whether the signed-in user may write to the calendar (`canEdit`, resources/
+        calendar.md): false for a calendar shared or delegated to them read-only."""
+        for calendar in self.list_calendars():
+            if calendar.get("id") == calendar_id:
+                return bool(calendar.get("canEdit", True))
+        return False
 
     def delete_events(self, event_ids: Sequence[str]) -> list[BatchResponse]:
         return self.batch(

@@ -9,10 +9,16 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import ApiToken, User
-from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
+from archiving.models import (
+    ArchiveConfiguration,
+    ArchiveCopy,
+    ArchiveRun,
+    CategoryDecision,
+    JobConfiguration,
+)
 from auditing.models import ActionLog
 from auditing.services import audit_record
-from calendars.models import Appointment, Calendar
+from calendars.models import Appointment, AppointmentFeature, Calendar
 from timesheets.models import (
     BillingProfile,
     CustomerSettings,
@@ -59,6 +65,12 @@ def one_of_everything(alice: User, alice_appointment: Appointment) -> None:
     XeroCallSlot.objects.create(tenant_id="tenant", started=1.0)
     XeroBudgetLock.objects.create(name="xero")
     ActionLog.objects.create(user=alice, event_type="overlap", description="Two meetings")
+    CategoryDecision.objects.create(
+        user=alice, appointment=alice_appointment, label="Acme - billable", decision="dismissed"
+    )
+    AppointmentFeature.objects.create(
+        user=alice, appointment=alice_appointment, feature="dom:acme.example"
+    )
     CustomerSettings.objects.create(user=alice, customer="Acme", display_name="Acme Ltd")
     BillingProfile.objects.create(user=alice, currency="GBP", hourly_rate=100)
     XeroConnection.objects.create(user=alice)

@@ -85,7 +85,8 @@ def test_a_tie_is_a_conflict_nothing_is_copied_and_one_item_lists_the_group(
         "Globex call",
         "Initech sync",
     ]
-    assert "Keep" in item.recommendations[0]
+    assert item.recommendations[0]["label"] == "Keep “Acme workshop”, drop the others"
+    assert item.recommendations[0]["reason"].startswith("It is the longest booking")
     assert not Appointment.objects.filter(is_archived=True).exists()
 
 

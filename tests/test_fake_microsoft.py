@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import msal
 import pytest
@@ -623,3 +623,49 @@ def test_drive_item_metadata_and_missing_items(
     assert found.json()["parentReference"]["path"] == "/drive/root:/Timesheets/2025"
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "itemNotFound"
+
+
+def test_a_patch_with_a_stale_if_match_is_a_412_and_changes_nothing(
+    fake: FakeMicrosoft, graph: requests.Session
+) -> None:
+    created = graph.post(f"{fake.graph_url}/me/events", json=an_event(categories=["Online"]))
+    url = f"{fake.graph_url}/me/events/{quote(created.json()['id'], safe='')}"
+    stale = created.json()["@odata.etag"]
+    graph.patch(url, json={"subject": "Renamed"}, headers={"If-Match": stale})
+
+    refused = graph.patch(
+        url, json={"categories": ["Acme - billable"]}, headers={"If-Match": stale}
+    )
+    current = graph.get(url).json()
+    accepted = graph.patch(
+        url, json={"categories": ["Acme - billable"]}, headers={"If-Match": current["@odata.etag"]}
+    )
+
+    assert refused.status_code == 412
+    assert refused.json()["error"]["code"] == "ErrorIrresolvableConflict"
+    assert current["categories"] == ["Online"]
+    # PATCH replaces the whole collection: the client must send the categories it keeps.
+    assert (accepted.status_code, accepted.json()["categories"]) == (200, ["Acme - billable"])
+
+
+def test_an_occurrence_changed_on_its_own_gets_its_own_etag(
+    fake: FakeMicrosoft, graph: requests.Session
+) -> None:
+    master = fake.add_event(
+        ALICE,
+        subject="Weekly",
+        start={"dateTime": "2025-05-05T10:00:00", "timeZone": "UTC"},
+        end={"dateTime": "2025-05-05T11:00:00", "timeZone": "UTC"},
+        recurrence={
+            "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
+            "range": {"type": "numbered", "startDate": "2025-05-05", "numberOfOccurrences": 3},
+        },
+    )
+    url = f"{fake.graph_url}/me/events/{quote(master['id'] + '_20250512', safe='')}"
+    before = graph.get(url).json()["@odata.etag"]
+
+    graph.patch(url, json={"categories": ["Acme - billable"]}, headers={"If-Match": before})
+    again = graph.patch(url, json={"categories": []}, headers={"If-Match": before})
+
+    assert again.status_code == 412
+    assert graph.get(url).json()["categories"] == ["Acme - billable"]

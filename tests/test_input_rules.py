@@ -62,7 +62,7 @@ def test_iana_zone_names_are_accepted(zone: str) -> None:
     validate_timezone(zone)
 
 
-def test_an_action_item_cannot_be_resolved_in_the_admin_form_without_a_close_date(
+def test_an_action_items_state_cannot_be_set_in_the_admin_form(
     admin_client: Client, alice: User
 ) -> None:
     item = ActionLog.objects.create(user=alice, event_type="overlap")
@@ -73,7 +73,7 @@ def test_an_action_item_cannot_be_resolved_in_the_admin_form_without_a_close_dat
             {"user": alice.pk, "event_type": "overlap", "state": "resolved"},
         )
 
-    assert "state" in response.context["adminform"].form.errors
+    assert response.status_code == 302
     item.refresh_from_db()
     assert (item.state, item.closed_at) == ("open", None)
 

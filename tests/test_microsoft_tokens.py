@@ -78,7 +78,9 @@ def test_a_revoked_refresh_token_opens_one_reconnect_item_and_raises_a_clear_err
     items = ActionLog.objects.filter(user=connected_alice, event_type="reconnect_microsoft")
     assert items.count() == 1
     assert items.get().state == "open"
-    assert "connect_microsoft alice@example.com" in " ".join(items.get().recommendations)
+    [reconnect] = items.get().recommendations
+    assert reconnect["action"] == "reconnect"
+    assert "connect_microsoft alice@example.com" in reconnect["reason"]
     assert AuditLog.objects.filter(operation="token_refresh", status="failure").count() == 2
 
 

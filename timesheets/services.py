@@ -34,6 +34,7 @@ from timesheets.billing import (
 )
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
 from timesheets.onedrive import onedrive_name, onedrive_path
+from timesheets.recommendations import retry_recommendation
 from timesheets.xero import timesheet_xero_invoice_void, xero_invoice_status
 from timesheets.xero_client import XeroError
 
@@ -521,7 +522,7 @@ def _upload_failed(timesheet: Timesheet, error: BaseException) -> None:
         key=timesheet.pk,
         description=f"Uploading timesheet {timesheet} to OneDrive failed",
         details={"timesheet": timesheet.pk, "error": str(error)[:500]},
-        recommendations=["Retry with 'Upload to OneDrive' on the timesheet."],
+        recommendations=retry_recommendation("upload"),
     )
 
 

@@ -25,6 +25,7 @@ from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
 from timesheets import xero_client
 from timesheets.models import Timesheet, XeroConnection
+from timesheets.recommendations import xero_reconnect_recommendation
 from timesheets.xero_client import (
     XeroClient,
     XeroError,
@@ -61,7 +62,7 @@ def reconnect_item(user: User, reason: str) -> None:
         key="xero",
         description="Reconnect Xero: its sign-in has expired or was revoked",
         details={"reason": reason[:300]},
-        recommendations=["Connect Xero again from your user page or `manage.py connect_xero`."],
+        recommendations=xero_reconnect_recommendation(),
     )
 
 

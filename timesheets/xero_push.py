@@ -28,6 +28,7 @@ from auditing.services import audit_operation
 from foundations.days import today_in
 from timesheets.models import Timesheet, XeroPush
 from timesheets.onedrive import onedrive_name
+from timesheets.recommendations import retry_recommendation
 from timesheets.services import (
     TimesheetError,
     customer_settings_for,
@@ -197,13 +198,13 @@ def _failed(push: XeroPush, client: XeroClient | None, error: BaseException) -> 
         key=timesheet.pk,
         description=f"Sending timesheet {timesheet} to Xero failed: {str(error)[:300]}",
         details=details,
-        recommendations=[_what_to_do(failure, problem)],
+        recommendations=retry_recommendation("push", reason=_what_to_do(failure, problem)),
     )
     if not opened:
         ActionLog.objects.filter(pk=item.pk).update(
             details=details,
             description=f"Sending timesheet {timesheet} to Xero failed: {str(error)[:300]}",
-            recommendations=[_what_to_do(failure, problem)],
+            recommendations=retry_recommendation("push", reason=_what_to_do(failure, problem)),
         )
 
 

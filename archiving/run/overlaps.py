@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from archiving.overlap_advice import overlap_recommendations
 from archiving.run.record import EventWork, Run
 from auditing.models import ActionLog
 from calendars.models import Appointment
@@ -114,5 +115,5 @@ def _conflict_item(run: Run, resolution: Resolution, members: list[Appointment])
                 for a in sorted(members, key=lambda a: (a.start_time, a.pk))
             ],
         },
-        recommendations=[resolution.recommendation] if resolution.recommendation else None,
+        recommendations=overlap_recommendations(user=run.user, members=members),
     )

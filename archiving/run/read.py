@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from archiving.attention import source_deleted_recommendations
 from archiving.graph_events import SourceEvent
 from archiving.run.record import Run
 from archiving.source_events import source_events_read
@@ -120,11 +121,6 @@ def _flag_source_deleted(run: Run, gone: list[Appointment]) -> None:
 
 def _source_deleted_item(run: Run, appointment: Appointment) -> ActionLog:
     when = appointment.start_time.astimezone(run.zone)
-    billed = (
-        ["It is on an issued timesheet and stays billed there until that timesheet is voided."]
-        if appointment.is_locked
-        else []
-    )
     return ActionLog(
         user=run.user,
         event_type=ActionLog.EventType.SOURCE_DELETED,
@@ -138,9 +134,5 @@ def _source_deleted_item(run: Run, appointment: Appointment) -> ActionLog:
             "source_event_id": appointment.ms_event_id,
             "on_issued_timesheet": appointment.timesheet_id,
         },
-        recommendations=[
-            "It happened — keep billing it: resolve the item, nothing changes.",
-            "It did not happen: it stops counting and its archive copies are deleted from Outlook.",
-            *billed,
-        ],
+        recommendations=source_deleted_recommendations(billed=appointment.is_locked),
     )

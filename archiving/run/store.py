@@ -13,10 +13,12 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from archiving.attention import attention_items_sync, local_category_overrides, own_domains
 from archiving.graph_events import STORED_FIELDS, SourceEvent, appointment_values, location_name
 from archiving.run.record import EventWork, Run
 from auditing.models import ActionLog
 from calendars.categories import Billing, billing_from_categories
+from calendars.evidence import appointment_features_store
 from calendars.models import Appointment, Calendar, Category, Location
 
 
@@ -44,12 +46,21 @@ def appointments_store(run: Run, events: list[SourceEvent]) -> list[EventWork]:
             )
     _read_back_ids(run, upserts.to_create)
     _close_reappeared(run, upserts.reappeared)
+    appointment_features_store(
+        appointments=[*upserts.to_create, *upserts.to_update],
+        own=own_domains(user=run.user, mailboxes=[run.source.mailbox]),
+        zone=run.user.timezone,
+    )
     _flag_uncategorised(run, upserts.works)
     return upserts.works
 
 
 def _plan(run: Run, events: list[SourceEvent], source: Calendar) -> _Upserts:
-    billings = {event.id: billing_from_categories(event.categories) for event in events}
+    billings = local_category_overrides(
+        user=run.user,
+        categories={event.id: event.categories for event in events},
+        billings={event.id: billing_from_categories(event.categories) for event in events},
+    )
     locations = _locations(run, {n for e in events if (n := location_name(e.graph)) is not None})
     categories = _categories(run, billings.values())
     existing = {
@@ -111,33 +122,15 @@ def _close_reappeared(run: Run, appointment_ids: list[int]) -> None:
 
 
 def _flag_uncategorised(run: Run, works: list[EventWork]) -> None:
-    """One open item per appointment whose categories name no billing customer."""
-    items = [
-        ActionLog(
-            user=run.user,
-            event_type=ActionLog.EventType.UNCATEGORISED,
-            key=work.appointment.pk,
-            description=(
-                f"“{work.appointment.subject}” on "
-                f"{work.appointment.start_time.astimezone(run.zone):%a %d %b %Y %H:%M} "
-                "has no billing category"
-            ),
-            details={
-                "appointment": work.appointment.pk,
-                "source_event_id": work.key,
-                "categories": work.appointment.categories,
-                "problems": list(work.billing.problems),
-            },
-            recommendations=[
-                "Give it a category such as 'Acme - billable' in Outlook; the next "
-                "archive run picks it up."
-            ],
-        )
-        for work in works
-        if not work.billing.customer and not work.billing.is_personal
-    ]
-    if items:
-        ActionLog.objects.open_items(items)
+    """Meetings whose categories bill no customer get an item with suggestions learned from the
+    user's history (archiving/attention.py); those now billed close theirs."""
+    source = run.configuration.source_calendar
+    attention_items_sync(
+        user=run.user,
+        zone=run.zone,
+        mailboxes=[source.mailbox] if source else [],
+        works=[(w.appointment, w.billing, w.key) for w in works],
+    )
 
 
 def _locations(run: Run, names: set[str]) -> dict[str, Location]:

@@ -1088,10 +1088,17 @@ class FakeGraph:
     def update_event(self, call: Call, event_id: str) -> Reply:
         body = self._json_body(call)
         stored, day = self._find_event(call, event_id)
+        self._check_if_match(call, stored, day)
+        # event-update.md: "Existing properties that aren't included in the request body
+        # maintain their previous values"; a collection given (categories) replaces the whole
+        # collection, so a client that wants to keep the others must send them.
         fields = self._event_fields(body, creating=False)
         if day is not None:
             changes = stored.overrides.get(day) or {}
             self._merge(changes, fields)
+            # resources/event.md, changeKey: "Every time the event is changed, ChangeKey
+            # changes as well" — for an occurrence changed on its own, its own version.
+            changes["changeKey"] = b64url(secrets.token_bytes(12))
             stored.overrides[day] = changes
             occurrence = self._occurrence(stored, day)
             assert occurrence is not None
@@ -1101,6 +1108,28 @@ class FakeGraph:
             stored.data["type"] = "seriesMaster" if fields["recurrence"] else "singleInstance"
         self._touch(stored.data)
         return Reply.json(200, self._render_event(call, stored.data))
+
+    def _check_if_match(self, call: Call, stored: StoredEvent, day: date | None) -> None:
+        """A PATCH with `If-Match` applies only to the version it names.
+
+        resources/event.md, changeKey: "Identifies the version of the event object. Every time
+        the event is changed, ChangeKey changes as well. This allows Exchange to apply changes
+        to the correct version of the object."; concepts/errors.md: 412 Precondition Failed, "A
+        precondition provided in the request (such as an if-match header) does not match the
+        resource's current state." The docs do not say which spelling of the tag is accepted:
+        the fake takes the stricter reading, the exact `@odata.etag` an event is read with."""
+        wanted = call.request.headers.get("If-Match")
+        if wanted is None or wanted.strip() == "*":
+            return
+        data = stored.data if day is None else self._occurrence(stored, day)
+        assert data is not None
+        if wanted.strip() != f'W/"{data["changeKey"]}"':
+            raise GraphError(
+                412,
+                "ErrorIrresolvableConflict",
+                "The send or update operation could not be performed because the change key "
+                "passed in the request does not match the current change key for the item.",
+            )
 
     def delete_event(self, call: Call, event_id: str) -> Reply:
         stored, day = self._find_event(call, event_id)

@@ -774,6 +774,9 @@ class FakeMicrosoft:
         `recurrence` the event is a series master, expanded by calendarView.
         """
         kind = fields.pop("type", None)
+        # A meeting someone else organised (an invitation from a customer): read-only through
+        # the API (resources/event.md, organizer), so only seeding can set it.
+        organizer = fields.pop("organizer", None)
         if kind == "seriesMaster" and not fields.get("recurrence"):
             raise ValueError("a seriesMaster needs a recurrence")
         if fields.get("recurrence") and kind not in (None, "seriesMaster"):
@@ -786,7 +789,18 @@ class FakeMicrosoft:
                 )
             except GraphError as error:
                 raise ValueError(error.message) from None
+            if organizer is not None:
+                stored.data["organizer"] = {"emailAddress": dict(organizer)}
+                stored.data["isOrganizer"] = False
             return json.loads(json.dumps(stored.data))
+
+    def edit_event(self, email: str, event_id: str, **fields: Any) -> None:
+        """Change a stored event as someone in Outlook would (a new changeKey, so a client
+        holding the old etag gets 412)."""
+        with self._lock:
+            stored = self.graph.mailbox(email).events[event_id]
+            self.graph._merge(stored.data, fields)
+            self.graph._touch(stored.data)
 
     def events(self, email: str, calendar_name: str = "Calendar") -> list[dict[str, Any]]:
         """Stored events (series masters, not occurrences), with their extended properties."""

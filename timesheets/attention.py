@@ -1,0 +1,163 @@
+"""Timesheets' half of the attention inbox: retrying a failed upload or Xero push, checking
+the Xero connection again, and what each open item holds back in money (the customer's rate
+times the hours at stake). Registered in `TimesheetsConfig.ready`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from accounts.models import User
+from auditing.attention import Stake, stake_provider_register
+from auditing.models import ActionLog
+from auditing.resolutions import ResolutionFailed, resolutions_register
+from calendars.categories import CategoryError, parse_billing_category
+from calendars.models import Appointment
+from timesheets.billing import line_amount
+from timesheets.models import BillingProfile, CustomerSettings, Timesheet
+
+HOUR = Decimal(3600)
+
+
+def _timesheet(item: ActionLog) -> Timesheet:
+    timesheet = Timesheet.objects.filter(pk=item.detail_id("timesheet"), user=item.user).first()
+    if timesheet is None or not item.is_open:
+        raise ResolutionFailed("The timesheet of this item no longer exists.")
+    return timesheet
+
+
+def upload_retry(*, item: ActionLog, by: User) -> str:
+    from timesheets.services import TimesheetError, timesheet_upload_onedrive
+
+    try:
+        files = timesheet_upload_onedrive(timesheet=_timesheet(item), user=by)
+    except TimesheetError as error:
+        raise ResolutionFailed(str(error)) from None
+    return f"Uploaded {len(files)} file(s) to OneDrive."
+
+
+def push_retry(*, item: ActionLog, by: User) -> str:
+    """Queues the push again (a background task, like every push): the push looks up what an
+    earlier attempt may have left in Xero first, so a retry never makes a second invoice."""
+    from timesheets.xero_client import XeroError
+    from timesheets.xero_queue import xero_push_queue
+
+    try:
+        xero_push_queue(timesheet=_timesheet(item), user=by)
+    except XeroError as error:
+        raise ResolutionFailed(str(error)) from None
+    return "Sending to Xero again in the background; the timesheet page shows when it is sent."
+
+
+def xero_reconnect_check(*, item: ActionLog, by: User) -> str:
+    from timesheets.xero import connection_for
+    from timesheets.xero_client import XeroClient, XeroError
+
+    try:
+        XeroClient(connection_for(item.user)).connections()
+    except XeroError as error:
+        raise ResolutionFailed(f"Xero still refuses the connection: {error}") from None
+    item.close(by=by, note="Xero accepts the connection again")
+    return "Xero accepts the connection again."
+
+
+def _item_appointments(item: ActionLog) -> list[int]:
+    details = item.details or {}
+    ids = [details["appointment"]] if isinstance(details.get("appointment"), int) else []
+    ids += [m["id"] for m in details.get("appointments", []) if isinstance(m.get("id"), int)]
+    return ids
+
+
+def _item_customer(item: ActionLog, appointment: Appointment) -> str | None:
+    """Whose money it is: the appointment's customer, else the top suggested category's."""
+    if appointment.customer:
+        return appointment.customer
+    top = item.top_recommendation or {}
+    category = (top.get("params") or {}).get("category")
+    if top.get("action") != "set_category" or not isinstance(category, str):
+        return None
+    try:
+        return parse_billing_category(category).customer
+    except CategoryError:
+        return None
+
+
+def items_at_stake(items: list[ActionLog]) -> dict[int, Stake]:
+    """Hours times the customer's rate of the appointments each item holds back; a failed upload
+    or push holds back its timesheet's amount. Four queries however many items."""
+    if not items:
+        return {}
+    wanted = {pk for item in items for pk in _item_appointments(item)}
+    appointments = {a.pk: a for a in Appointment.objects.filter(pk__in=wanted)}
+    users = {item.user_id for item in items}
+    terms = {
+        (row.user_id, row.customer.casefold()): row
+        for row in CustomerSettings.objects.filter(user_id__in=users)
+    }
+    defaults = {p.user_id: p for p in BillingProfile.objects.filter(user_id__in=users)}
+    timesheets = {
+        t.pk: t
+        for t in Timesheet.objects.filter(
+            pk__in=[(i.details or {}).get("timesheet") for i in items if i.details]
+        )
+    }
+    found: dict[int, Stake] = {}
+    for item in items:
+        timesheet = timesheets.get((item.details or {}).get("timesheet"))
+        if timesheet is not None and timesheet.user_id == item.user_id:
+            found[item.pk] = Stake(
+                hours=Decimal(0),
+                amount=timesheet.amount_total,
+                currency=timesheet.currency if timesheet.amount_total is not None else "",
+                customer=timesheet.customer,
+            )
+            continue
+        members = [
+            appointments[pk]
+            for pk in _item_appointments(item)
+            if pk in appointments and appointments[pk].user_id == item.user_id
+        ]
+        if not members:
+            continue
+        stake = _appointments_stake(item, members, terms, defaults)
+        if stake is not None:
+            found[item.pk] = stake
+    return found
+
+
+def _appointments_stake(
+    item: ActionLog,
+    members: list[Appointment],
+    terms: dict[tuple[int, str], CustomerSettings],
+    defaults: dict[int, BillingProfile],
+) -> Stake | None:
+    if item.event_type == ActionLog.EventType.OVERLAP:
+        # A conflict bills none of its members until decided: the most a decision gives back.
+        members = [max(members, key=lambda a: a.end_time - a.start_time)]
+    customer = _item_customer(item, members[0])
+    seconds = sum((a.end_time - a.start_time).total_seconds() for a in members)
+    hours = (Decimal(seconds) / HOUR).quantize(Decimal("0.01"))
+    if customer is None:
+        return Stake(hours=hours)
+    settings_row = terms.get((item.user_id, customer.casefold()))
+    pricing = (
+        settings_row.pricing(default=defaults.get(item.user_id))
+        if settings_row
+        else CustomerSettings(customer=customer).pricing(default=defaults.get(item.user_id))
+    )
+    if not pricing.priced or pricing.hourly_rate is None:
+        return Stake(hours=hours, customer=customer)
+    amount = line_amount(hours, pricing.hourly_rate, pricing.currency)
+    return Stake(hours=hours, amount=amount, currency=pricing.currency, customer=customer)
+
+
+def timesheets_attention_register() -> None:
+    resolutions_register(
+        event_type=ActionLog.EventType.UPLOAD_FAILED, choices={"retry_upload": upload_retry}
+    )
+    resolutions_register(
+        event_type=ActionLog.EventType.XERO_PUSH_FAILED, choices={"retry_push": push_retry}
+    )
+    resolutions_register(
+        event_type=ActionLog.EventType.RECONNECT_XERO, choices={"reconnect": xero_reconnect_check}
+    )
+    stake_provider_register(items_at_stake)
