@@ -460,7 +460,10 @@ class XeroCallSlot(models.Model):
 
     class Meta:
         db_table = "timesheet_xero_call_slots"
-        indexes = [models.Index(fields=["tenant_id", "started"], name="idx_xero_slot_tenant")]
+        indexes = [
+            models.Index(fields=["tenant_id", "started"], name="idx_xero_slot_tenant"),
+            models.Index(fields=["started"], name="idx_xero_slot_started"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tenant_id} at {self.started}"

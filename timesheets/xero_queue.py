@@ -75,7 +75,7 @@ def xero_push_queue(*, timesheet: Timesheet, user: User, batch: str = "") -> Xer
 
 def xero_push_batch(*, timesheets: list[Timesheet], user: User) -> tuple[str, list[str]]:
     """Queue many (a month end) under one batch id; returns it and the refusals, one a line."""
-    batch = new_correlation_id()[:32]
+    batch = new_correlation_id()[:32]  # hex: letters and digits
     refused = []
     for timesheet in timesheets:
         try:
@@ -85,10 +85,14 @@ def xero_push_batch(*, timesheets: list[Timesheet], user: User) -> tuple[str, li
     return batch, refused
 
 
-def xero_batch_progress(*, batch: str) -> dict[str, int]:
-    """How many pushes of a batch are queued, sending, sent and failed."""
+def xero_batch_progress(*, batch: str, user: User | None = None) -> dict[str, int]:
+    """How many pushes of a batch (the user's own, when given) are queued, sending, sent and
+    failed."""
     counts = dict.fromkeys(XeroPush.Status.values, 0)
-    for status in XeroPush.objects.filter(batch=batch).values_list("status", flat=True):
+    pushes = XeroPush.objects.filter(batch=batch)
+    if user is not None:
+        pushes = pushes.for_user(user)
+    for status in pushes.values_list("status", flat=True):
         counts[status] += 1
     return counts
 
