@@ -436,6 +436,7 @@ class XeroPush(models.Model):
 
     class Meta:
         db_table = "timesheet_xero_pushes"
+        verbose_name_plural = "Xero pushes"
         indexes = [models.Index(fields=["batch", "status"], name="idx_xero_push_batch")]
 
     def __str__(self) -> str:
