@@ -463,6 +463,7 @@ class XeroCallSlot(models.Model):
         db_table = "timesheet_xero_call_slots"
         indexes = [
             models.Index(fields=["tenant_id", "started"], name="idx_xero_slot_tenant"),
+            models.Index(fields=["tenant_id", "finished"], name="idx_xero_slot_finished"),
             models.Index(fields=["started"], name="idx_xero_slot_started"),
         ]
 
