@@ -27,6 +27,9 @@ MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
             "timesheets.CustomerSettings",
             "timesheets.BillingProfile",
             "timesheets.XeroConnection",
+            "timesheets.XeroPush",
+            "timesheets.XeroCallSlot",
+            "timesheets.XeroBudgetLock",
         ],
     ),
     (

@@ -14,7 +14,7 @@ The clock is SCALED: the fake Xero and the client both run on a clock where one 
 `--scale` seconds of Xero's time, so Xero's limits (60 a minute, 5 at once, 5,000 a day, unscaled)
 bind as they would, while a month end that takes Xero minutes takes seconds here. Every figure is
 printed in Xero's time with the real seconds next to it. The floor is what 60 calls a minute per
-organisation allows: the busiest organisation's calls / 60 minutes.
+organisation allows: the busiest organisation's calls beyond its first 60, / 60 minutes.
 """
 
 from __future__ import annotations
@@ -191,7 +191,11 @@ def month_end(args: argparse.Namespace) -> None:
         batch, refused = xero_push_batch(timesheets=issued, user=issued[0].user)
         assert not refused, refused
         work: queue.Queue[int] = queue.Queue()
-        for push_id in XeroPush.objects.filter(batch=batch).values_list("pk", flat=True):
+        for push_id in (
+            XeroPush.objects.filter(batch=batch)
+            .order_by("queued_at", "pk")
+            .values_list("pk", flat=True)
+        ):
             work.put(push_id)
         failures: list[str] = []
 
@@ -250,7 +254,9 @@ def report(
     pushes = list(XeroPush.objects.filter(batch=batch))
     waits = sum(p.limit_waits for p in pushes)
     invoices = sum(len(org.invoices) for org in fake.organisations.values())
-    floor = max(per_org.values()) / 60 * 60  # seconds of Xero time at 60 calls a minute
+    # Seconds of Xero time at 60 calls a minute: the first 60 may go at once, each further 60
+    # needs another minute.
+    floor = max(max(per_org.values()) - 60, 0) / 60 * 60
     progress = xero_batch_progress(batch=batch)
     print(f"  sent {progress['sent']}, failed {progress['failed']} {failures[:1]}")
     print(
@@ -265,7 +271,8 @@ def report(
     print(f"  limit waits in the workers (shared budget): {waits}")
     print(
         f"  wall time: {xero_time:.0f} s of Xero time ({real:.1f} s real) against a floor of "
-        f"{floor:.0f} s (busiest organisation's calls at 60 a minute) = "
+        f"{floor:.0f} s (the busiest organisation's calls beyond its first 60, at 60 a "
+        "minute) = "
         f"{xero_time / floor:.2f} x the floor"
     )
 

@@ -445,3 +445,25 @@ def test_the_timesheet_page_shows_sending_then_the_invoice_linked_to_xero(
     [invoice_id] = org.invoices
     assert f"InvoiceID={invoice_id}" in alice_client.get(page).text
     assert ">INV-0001</a>" in alice_client.get(page).text
+
+
+def test_the_api_queues_a_batch_and_reports_its_progress_and_bob_sees_none_of_it(
+    fake_xero: FakeXero,
+    org: Organisation,
+    xero_alice: User,
+    alice_client: Client,
+    bob_client: Client,
+    inline_tasks: Callable[..., Any],
+) -> None:
+    timesheet = priced_timesheet(xero_alice)
+    url = reverse("api:timesheet-xero-batch")
+    body = {"timesheets": [timesheet.pk]}
+    assert bob_client.post(url, body, content_type="application/json").status_code == 400
+    queued = inline_tasks(alice_client.post, url, body, content_type="application/json")
+    assert queued.status_code == 202, queued.content
+    assert (queued.json()["total"], queued.json()["refused"]) == (1, [])
+    progress = alice_client.get(queued.json()["status_url"])
+    assert progress.status_code == 200
+    assert (progress.json()["sent"], progress.json()["done"]) == (1, True)
+    assert bob_client.get(queued.json()["status_url"]).status_code == 404
+    assert len(org.invoices) == 1

@@ -14,7 +14,6 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from calendars.models import Appointment, AppointmentQuerySet
@@ -22,8 +21,8 @@ from foundations.admin import OwnedModelAdmin, admin_extension_add
 from foundations.downloads import attachment_response
 from foundations.graph import microsoft_problem
 from foundations.requests import AuthenticatedHttpRequest
-from timesheets import admin_xero  # noqa: F401 (registers the Xero pushes' admin pages)
 from timesheets.admin_exports import appointments_export, export_state
+from timesheets.admin_xero import TimesheetXeroAdminMixin
 from timesheets.billing import format_hours
 from timesheets.forms import GenerateTimesheetForm
 from timesheets.models import (
@@ -47,11 +46,10 @@ from timesheets.services import (
 from timesheets.xero import xero_connect_finish, xero_connect_start, xero_disconnect
 from timesheets.xero_client import XeroError, xero_configured
 from timesheets.xero_push import xero_push_what_to_do
-from timesheets.xero_queue import xero_push_batch, xero_push_queue
 
 
 @admin.register(Timesheet)
-class TimesheetAdmin(OwnedModelAdmin[Timesheet]):
+class TimesheetAdmin(TimesheetXeroAdminMixin, OwnedModelAdmin[Timesheet]):
     list_display = [
         "__str__",
         "customer",
@@ -364,62 +362,6 @@ class TimesheetAdmin(OwnedModelAdmin[Timesheet]):
                 self.message_user(
                     request, f"{timesheet}: {len(files)} file(s) uploaded to OneDrive."
                 )
-
-    @admin.display(description="Xero")
-    def xero(self, obj: Timesheet) -> str:
-        """Sending…, the invoice number linked to Xero, or the failure."""
-        push = getattr(obj, "xero_push", None)
-        if obj.xero_invoice_url and (push is None or push.status == XeroPush.Status.SENT):
-            return format_html(
-                '<a href="{}" rel="noopener" target="_blank">{}</a>',
-                obj.xero_invoice_url,
-                obj.xero_invoice_number or "invoice",
-            )
-        if push is None:
-            return "—"
-        if push.status == XeroPush.Status.FAILED:
-            return f"failed: {push.error}"
-        return str(push.get_status_display())
-
-    @admin.action(description="Send to Xero")
-    def send_to_xero(
-        self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet]
-    ) -> None:
-        """Queues the pushes (one task each) and answers at once; the Xero column follows."""
-        timesheets = list(queryset)
-        if len(timesheets) == 1:
-            try:
-                xero_push_queue(timesheet=timesheets[0], user=request.user)
-            except (TimesheetError, XeroError) as error:
-                self.message_user(request, f"{timesheets[0]}: {error}", messages.ERROR)
-                return
-            refused: list[str] = []
-        else:
-            _, refused = xero_push_batch(timesheets=timesheets, user=request.user)
-        for line in refused:
-            self.message_user(request, line, messages.ERROR)
-        pushes = XeroPush.objects.select_related("timesheet").filter(timesheet__in=timesheets)
-        waiting = 0
-        for push in pushes:
-            ts = push.timesheet
-            if push.status == XeroPush.Status.SENT:
-                self.message_user(
-                    request, f"{ts}: draft invoice {ts.xero_invoice_number} in Xero, PDF attached."
-                )
-            elif push.status == XeroPush.Status.FAILED:
-                self.message_user(
-                    request,
-                    f"{ts}: sending to Xero failed: {push.error} {xero_push_what_to_do(push)}",
-                    messages.ERROR,
-                )
-            else:
-                waiting += 1
-        if waiting:
-            self.message_user(
-                request,
-                f"Sending {waiting} timesheet(s) to Xero…: the Xero column shows each invoice "
-                "as it is made (reload the page).",
-            )
 
     @admin.action(description="Void (release the appointments)")
     def void(self, request: AuthenticatedHttpRequest, queryset: QuerySet[Timesheet]) -> None:

@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -25,8 +25,9 @@ from foundations.api.serializers import OwnedModelSerializer, StrictFieldsMixin,
 from foundations.api.viewsets import OwnedModelViewSet, OwnedQuerysetMixin
 from foundations.downloads import attachment_response
 from foundations.requests import AuthenticatedRequest
+from timesheets.api_xero import TimesheetXeroMixin, XeroPushStateSerializer
 from timesheets.billing import format_hours, period_label
-from timesheets.models import CustomerSettings, Timesheet, XeroPush
+from timesheets.models import CustomerSettings, Timesheet
 from timesheets.services import (
     CONTENT_TYPES,
     FORMATS,
@@ -36,9 +37,6 @@ from timesheets.services import (
     timesheet_upload_onedrive,
     timesheet_void,
 )
-from timesheets.xero_client import XeroError
-from timesheets.xero_push import xero_push_what_to_do
-from timesheets.xero_queue import xero_push_queue
 
 # A timesheet id no database will reach, so it appears in a reversed URL only where the id goes.
 _PK_SLOT = "9223372036854775807"
@@ -100,51 +98,11 @@ class TimesheetSerializer(OwnedModelSerializer):
         return urls
 
 
-class XeroPushSerializer(serializers.ModelSerializer):
-    """Where the timesheet's push to Xero stands: queued, sending, sent (with the invoice) or
-    failed (with what happened and what to do)."""
-
-    detail = serializers.CharField(source="error", help_text="What went wrong, when failed.")
-    what_to_do = serializers.SerializerMethodField()
-    invoice_id = serializers.CharField(source="timesheet.xero_invoice_id")
-    invoice_number = serializers.CharField(source="timesheet.xero_invoice_number")
-    invoice_url = serializers.CharField(source="timesheet.xero_invoice_url")
-    contact = serializers.SerializerMethodField(help_text="How the Xero contact was chosen.")
-    status_url = serializers.SerializerMethodField(help_text="GET it to follow the push.")
+class XeroPushSerializer(XeroPushStateSerializer):
     timesheet = TimesheetSerializer(help_text="The timesheet, with its Xero invoice.")
 
-    class Meta:
-        model = XeroPush
-        fields = [
-            "status",
-            "failure",
-            "limit_problem",
-            "detail",
-            "what_to_do",
-            "invoice_id",
-            "invoice_number",
-            "invoice_url",
-            "contact",
-            "attempts",
-            "requests_sent",
-            "limit_waits",
-            "task_id",
-            "status_url",
-            "queued_at",
-            "finished_at",
-            "timesheet",
-        ]
-
-    def get_what_to_do(self, push: XeroPush) -> str:
-        return xero_push_what_to_do(push) if push.status == XeroPush.Status.FAILED else ""
-
-    def get_contact(self, push: XeroPush) -> str:
-        return str((push.body or {}).get("contact", ""))
-
-    def get_status_url(self, push: XeroPush) -> str:
-        url = reverse("api:timesheet-xero", args=[push.timesheet_id])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
+    class Meta(XeroPushStateSerializer.Meta):
+        fields = [*XeroPushStateSerializer.Meta.fields, "timesheet"]
 
 
 class TimesheetVoidSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -247,6 +205,7 @@ def download_schema(fmt: str) -> Any:
 
 @extend_schema(tags=["timesheets"])
 class TimesheetViewSet(
+    TimesheetXeroMixin,
     OwnedQuerysetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -391,63 +350,8 @@ class TimesheetViewSet(
             ).data
         )
 
-    @extend_schema(
-        methods=["POST"],
-        request=None,
-        responses={
-            202: XeroPushSerializer,
-            409: error_response(
-                409, "The timesheet is void or has no rate, or Xero is not configured/connected."
-            ),
-        },
-    )
-    @extend_schema(
-        methods=["GET"],
-        responses={
-            200: XeroPushSerializer,
-            202: XeroPushSerializer,
-            404: error_response(404, "The timesheet was never sent to Xero."),
-            409: XeroPushSerializer,
-            502: XeroPushSerializer,
-            503: XeroPushSerializer,
-        },
-    )
-    @action(detail=True, methods=["get", "post"], url_path="xero")
-    def xero(
-        self, request: AuthenticatedRequest, pk: str | None = None, format: str | None = None
-    ) -> Response:
-        """POST queues sending the timesheet to Xero as a draft sales invoice with its PDF
-        (once: a push already sent or under way is left as it is) and answers 202 at once.
-        GET follows it: 202 while queued or sending, 200 once sent (invoice number and link),
-        and when it failed 409 (you must act: a setting Xero refused, or reconnect Xero),
-        502 (Xero answered badly) or 503 (Xero unavailable or a limit reached: retried
-        automatically); `detail` says what happened and `what_to_do` what to do."""
-        timesheet = self.get_object()
-        if request.method == "POST":
-            try:
-                push = xero_push_queue(timesheet=timesheet, user=request.user)
-            except (TimesheetError, XeroError) as error:
-                raise Conflict(str(error)) from error
-            queued = XeroPush.objects.select_related("timesheet").get(pk=push.pk)
-            body = XeroPushSerializer(queued, context={"request": request}).data
-            return Response(body, status=status.HTTP_202_ACCEPTED)
-        found = XeroPush.objects.select_related("timesheet").filter(timesheet=timesheet).first()
-        if found is None:
-            raise exceptions.NotFound("This timesheet was never sent to Xero: POST to send it.")
-        answer = xero_failure_status(found)
-        if found.status == XeroPush.Status.SENT:
-            answer = status.HTTP_200_OK
-        elif found.status in (XeroPush.Status.QUEUED, XeroPush.Status.SENDING):
-            answer = status.HTTP_202_ACCEPTED
-        return Response(XeroPushSerializer(found, context={"request": request}).data, status=answer)
-
-
-def xero_failure_status(push: XeroPush) -> int:
-    if push.user_must_act:
-        return status.HTTP_409_CONFLICT
-    if push.failure == XeroPush.Failure.BAD_ANSWER:
-        return status.HTTP_502_BAD_GATEWAY
-    return status.HTTP_503_SERVICE_UNAVAILABLE
+    def xero_push_serializer(self) -> type[serializers.Serializer]:
+        return XeroPushSerializer
 
 
 class CustomerSettingsSerializer(OwnedModelSerializer):

@@ -436,6 +436,7 @@ class XeroPush(models.Model):
 
     class Meta:
         db_table = "timesheet_xero_pushes"
+        verbose_name_plural = "Xero pushes"
         indexes = [models.Index(fields=["batch", "status"], name="idx_xero_push_batch")]
 
     def __str__(self) -> str:
@@ -460,7 +461,11 @@ class XeroCallSlot(models.Model):
 
     class Meta:
         db_table = "timesheet_xero_call_slots"
-        indexes = [models.Index(fields=["tenant_id", "started"], name="idx_xero_slot_tenant")]
+        indexes = [
+            models.Index(fields=["tenant_id", "started"], name="idx_xero_slot_tenant"),
+            models.Index(fields=["tenant_id", "finished"], name="idx_xero_slot_finished"),
+            models.Index(fields=["started"], name="idx_xero_slot_started"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.tenant_id} at {self.started}"

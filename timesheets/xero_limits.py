@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Min, Q
 
 from timesheets.models import XeroBudgetLock, XeroCallSlot
 
 DAY = 86400.0
-# A slot counts one second longer than Xero's window: Xero counts a call when it arrives,
-# a little after the slot was taken, and must not still see it in its minute.
+# A slot counts until a second past Xero's window measured from when its answer came back: Xero
+# counted the call at some moment before that, so it has surely left Xero's window by then.
 MARGIN = 1.0
 STALE = 120.0  # a slot never finished (a worker killed mid-call) stops counting as in progress
 
@@ -78,24 +78,27 @@ class XeroBudget:
             # transaction already holds the database's write lock.
             XeroBudgetLock.objects.select_for_update().get(name="xero")
             now = self.clock()
-            window = 60.0 + MARGIN
-            XeroCallSlot.objects.filter(started__lt=now - DAY - MARGIN).delete()
-            mine = XeroCallSlot.objects.filter(tenant_id=tenant_id)
+            XeroCallSlot.objects.filter(started__lt=now - DAY - STALE).delete()
+            everyone = XeroCallSlot.objects.all()
+            mine = everyone.filter(tenant_id=tenant_id)
             in_progress = mine.filter(finished__isnull=True, started__gt=now - STALE)
             checks = (
-                ("day", mine.filter(started__gt=now - DAY - MARGIN), self.limits.day, DAY),
-                (
-                    "appminute",
-                    XeroCallSlot.objects.filter(started__gt=now - window),
-                    self.limits.app_minute,
-                    window,
-                ),
-                ("minute", mine.filter(started__gt=now - window), self.limits.minute, window),
+                ("day", mine, self.limits.day, DAY),
+                ("appminute", everyone, self.limits.app_minute, 60.0),
+                ("minute", mine, self.limits.minute, 60.0),
             )
-            for problem, calls, limit, span in checks:
-                if calls.count() >= limit:
-                    oldest = calls.aggregate(first=Min("started"))["first"] or now
-                    return None, problem, max(oldest + span - now, 0.05)
+            for problem, slots, limit, span in checks:
+                # Xero counted each call at some moment before its answer came back: a call
+                # leaves Xero's window `span` after it finished (one still in flight counts).
+                counted = slots.filter(
+                    Q(finished__gt=now - span - MARGIN)
+                    | Q(finished__isnull=True, started__gt=now - span - STALE)
+                )
+                if counted.count() >= limit:
+                    oldest = counted.aggregate(first=Min("finished"))["first"]
+                    if oldest is None:  # all in flight: one will finish soon
+                        return None, problem, 0.2
+                    return None, problem, max(oldest + span + MARGIN - now, 0.05)
             if in_progress.count() >= self.limits.concurrent:
                 return None, "concurrent", 0.2
             return XeroCallSlot.objects.create(tenant_id=tenant_id, started=now).pk, "", 0.0

@@ -297,12 +297,18 @@ def _contact(client: XeroClient, push: XeroPush, body: dict[str, Any], key: str)
         push.contact_sent_at = timezone.now()
         push.save(update_fields=["contact_sent_at"])
         digest = hashlib.sha256(name.encode()).hexdigest()[:12]
-        reply = client.call(
-            "PUT",
-            f"{ACCOUNTING}/Contacts",
-            json_body={"Contacts": [{"Name": name}]},
-            idempotency_key=f"{key}-contact-{digest}",
-        )
+        try:
+            reply = client.call(
+                "PUT",
+                f"{ACCOUNTING}/Contacts",
+                json_body={"Contacts": [{"Name": name}]},
+                idempotency_key=f"{key}-contact-{digest}",
+            )
+        except XeroRefused:
+            # Nothing was made: the next attempt takes the (corrected) name afresh.
+            push.body, push.contact_sent_at = None, None
+            push.save(update_fields=["body", "contact_sent_at"])
+            raise
         body["contact_id"], body["contact"] = reply.body["Contacts"][0]["ContactID"], "created"
     push.body = body
     push.save(update_fields=["body"])

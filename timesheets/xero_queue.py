@@ -5,6 +5,7 @@ batch with its progress, and the automatic retry of pushes that failed on someth
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import zip_longest
 
 from django.db import transaction
 from django.db.models import Q
@@ -15,7 +16,7 @@ from accounts.models import User
 from auditing.context import current_correlation_id, new_correlation_id
 from auditing.models import AuditLog
 from auditing.services import audit_operation
-from timesheets.models import Timesheet, XeroPush
+from timesheets.models import Timesheet, XeroConnection, XeroPush
 from timesheets.services import TimesheetError
 from timesheets.xero_client import XeroError
 from timesheets.xero_push import LEASE, push_row, xero_push_check
@@ -75,9 +76,9 @@ def xero_push_queue(*, timesheet: Timesheet, user: User, batch: str = "") -> Xer
 
 def xero_push_batch(*, timesheets: list[Timesheet], user: User) -> tuple[str, list[str]]:
     """Queue many (a month end) under one batch id; returns it and the refusals, one a line."""
-    batch = new_correlation_id()[:32]
+    batch = new_correlation_id()[:32]  # hex: letters and digits
     refused = []
-    for timesheet in timesheets:
+    for timesheet in _interleaved(timesheets):
         try:
             xero_push_queue(timesheet=timesheet, user=user, batch=batch)
         except (TimesheetError, XeroError) as error:
@@ -85,10 +86,30 @@ def xero_push_batch(*, timesheets: list[Timesheet], user: User) -> tuple[str, li
     return batch, refused
 
 
-def xero_batch_progress(*, batch: str) -> dict[str, int]:
-    """How many pushes of a batch are queued, sending, sent and failed."""
+def _interleaved(timesheets: list[Timesheet]) -> list[Timesheet]:
+    """The timesheets in turns of organisation (one of each in turn), so that the workers,
+    taking tasks in order, spread over the organisations' separate limits instead of all
+    waiting on one organisation's minute while the others idle."""
+    tenants = dict(
+        XeroConnection.objects.filter(user__in={t.user_id for t in timesheets}).values_list(
+            "user_id", "tenant_id"
+        )
+    )
+    queues: dict[str, list[Timesheet]] = {}
+    for timesheet in timesheets:
+        queues.setdefault(tenants.get(timesheet.user_id, ""), []).append(timesheet)
+    turns = zip_longest(*queues.values())
+    return [timesheet for turn in turns for timesheet in turn if timesheet is not None]
+
+
+def xero_batch_progress(*, batch: str, user: User | None = None) -> dict[str, int]:
+    """How many pushes of a batch (the user's own, when given) are queued, sending, sent and
+    failed."""
     counts = dict.fromkeys(XeroPush.Status.values, 0)
-    for status in XeroPush.objects.filter(batch=batch).values_list("status", flat=True):
+    pushes = XeroPush.objects.filter(batch=batch)
+    if user is not None:
+        pushes = pushes.for_user(user)
+    for status in pushes.values_list("status", flat=True):
         counts[status] += 1
     return counts
 
