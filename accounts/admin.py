@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import views
 from accounts.forms import UserCreationForm, UserEditForm
+from accounts.connections import user_connections
 from accounts.microsoft import microsoft_disconnect
 from accounts.models import ApiToken, User
 from accounts.services import api_tokens_revoke
@@ -79,10 +80,14 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
+        shown = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
             "can_connect_microsoft": request.user.is_superuser
             or str(request.user.pk) == str(object_id),
+            "connections": (
+                user_connections(users=[shown], viewer=request.user)[shown.pk] if shown else []
+            ),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

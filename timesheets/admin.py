@@ -14,6 +14,7 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from calendars.models import Appointment, AppointmentQuerySet
@@ -25,10 +26,15 @@ from timesheets.admin_exports import appointments_export, export_state
 from timesheets.billing import format_hours
 from timesheets.forms import GenerateTimesheetForm
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet, XeroConnection
+from timesheets.presentation import (
+    timesheet_amount_html,
+    timesheet_invoice_html,
+    timesheet_uploads,
+)
+from timesheets.selectors import appointment_billing
 from timesheets.services import (
     CONTENT_TYPES,
     TimesheetError,
-    appointment_billing,
     timesheet_billed,
     timesheet_file,
     timesheet_generate,
@@ -54,8 +60,9 @@ class TimesheetAdmin(OwnedModelAdmin[Timesheet]):
         "start_date",
         "end_date",
         "status",
-        "uploaded_to_onedrive",
-        "uploaded_to_xero",
+        "amount",
+        "invoice",
+        "uploads",
         "created_at",
         "user",
     ]
@@ -91,6 +98,18 @@ class TimesheetAdmin(OwnedModelAdmin[Timesheet]):
         "void",
         "void_in_xero",
     ]
+
+    @admin.display(description="amount", ordering="amount_total")
+    def amount(self, obj: Timesheet) -> SafeString:
+        return timesheet_amount_html(obj)
+
+    @admin.display(description="Xero invoice", ordering="xero_invoice_number")
+    def invoice(self, obj: Timesheet) -> SafeString:
+        return timesheet_invoice_html(obj)
+
+    @admin.display(description="uploaded to")
+    def uploads(self, obj: Timesheet) -> str:
+        return timesheet_uploads(obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Timesheets are issued through "Generate timesheet", which bills and locks.
@@ -145,6 +164,8 @@ class TimesheetAdmin(OwnedModelAdmin[Timesheet]):
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
+        from timesheets.documents import timesheet_context  # WeasyPrint loads on first use
+
         timesheet = self.get_object(request, object_id)
         data = timesheet_billed(timesheet)
         files = [
@@ -158,15 +179,13 @@ class TimesheetAdmin(OwnedModelAdmin[Timesheet]):
         ]
         context = {
             "billed": data,
-            "billed_totals": {
-                "effort": format_hours(data.effort_total),
-                "effort_billable": format_hours(data.effort_billable_total),
-                "travel": format_hours(data.travel_total),
-                "travel_billable": format_hours(data.travel_billable_total),
-                "billable": format_hours(data.billable_total),
-            },
+            # The PDF's own formatting: the page prints what the document prints.
+            "document": timesheet_context(data),
             "billed_timezone": timesheet.user.timezone,
             "billed_files": files,
+            "billed_amount": timesheet_amount_html(timesheet),
+            "billed_invoice": timesheet_invoice_html(timesheet),
+            "billed_uploads": timesheet_uploads(timesheet),
         }
         return super().change_view(
             request, object_id, form_url, {**context, **(extra_context or {})}
