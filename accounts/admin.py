@@ -11,8 +11,8 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from accounts import views
-from accounts.forms import UserCreationForm, UserEditForm
 from accounts.connections import user_connections
+from accounts.forms import UserCreationForm, UserEditForm
 from accounts.microsoft import microsoft_disconnect
 from accounts.models import ApiToken, User
 from accounts.services import api_tokens_revoke

@@ -180,7 +180,9 @@ def test_billing_fields_follow_the_category_of_each_appointment() -> None:
 def test_demo_configures_a_valid_daily_archive_into_the_billable_archive() -> None:
     run_demo("--days", "14")
 
-    configuration = ArchiveConfiguration.objects.get(name="Daily archive")
+    configuration = ArchiveConfiguration.objects.get(
+        name="Daily archive", user__email="admin@example.com"
+    )
     configuration.full_clean()
     assert configuration.destination_calendar_uri == 'msgraph://calendars/"Billable Archive"'
     assert Calendar.objects.get(user=configuration.user, name="Billable Archive").is_archive
@@ -188,10 +190,11 @@ def test_demo_configures_a_valid_daily_archive_into_the_billable_archive() -> No
     assert job.schedule_type == "daily"
 
 
-def test_demo_opens_an_overlap_item_naming_both_appointments() -> None:
+def test_the_archive_run_opens_an_overlap_item_naming_both_appointments() -> None:
     run_demo("--days", "14")
 
-    item = ActionLog.objects.get(event_type="overlap", state="open")
+    item = ActionLog.objects.filter(event_type="overlap", state="open").first()
+    assert item is not None
     first, second = (
         Appointment.objects.get(pk=entry["id"]) for entry in item.details["appointments"]
     )
@@ -220,16 +223,16 @@ def test_running_demo_twice_rewrites_the_same_appointments() -> None:
     assert list(Appointment.objects.order_by("user", "ms_event_id").values_list(*fields)) == first
 
 
-def test_rerun_removes_stale_demo_appointments_but_keeps_the_users_own() -> None:
+def test_a_rerun_archives_no_day_twice_and_keeps_the_users_own_appointments() -> None:
     run_demo("--days", "14")
+    runs = AuditLog.objects.filter(action_type="archive", operation="run").count()
     admin = User.objects.get(email="admin@example.com")
     noon = datetime.combine(yesterday_in_london() - timedelta(days=2), time(12), tzinfo=LONDON)
-    stale = AppointmentFactory(user=admin, start_time=noon, ms_event_id="demo-19990101-9")
     own = AppointmentFactory(user=admin, start_time=noon, ms_event_id="AAMkAGI2-real-event")
 
     run_demo("--days", "14")
 
-    assert not Appointment.objects.filter(pk=stale.pk).exists()
+    assert AuditLog.objects.filter(action_type="archive", operation="run").count() == runs
     assert Appointment.objects.filter(pk=own.pk).exists()
 
 
