@@ -30,11 +30,10 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     list_filter = ["role", "is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "name"]
     ordering = ["email"]
-    readonly_fields = ["microsoft_connected", "last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined"]  # connections: the panel on top
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["name", "timezone", "profile_photo_url"]}),
-        ("Microsoft 365", {"fields": ["microsoft_connected"]}),
         (
             "Permissions",
             {"fields": ["role", "is_active", "is_staff", "is_superuser", "groups"]},

@@ -61,9 +61,11 @@ def microsoft_account_name(user: User) -> str:
     the cache's Account section), or "" when the cache names none."""
     try:
         cache = json.loads(user.ms_token_cache or "{}")
-    except ValueError:
+        if isinstance(cache, dict) and "msal" in cache:  # UserTokenCache's wrapper
+            cache = json.loads(cache["msal"])
+    except (TypeError, ValueError):
         return ""
-    accounts = cache.get("Account") or {}
+    accounts = cache.get("Account") or {} if isinstance(cache, dict) else {}
     return next((a.get("username", "") for a in accounts.values() if a.get("username")), "")
 
 

@@ -29,6 +29,7 @@ from timesheets.models import BillingProfile, CustomerSettings, Timesheet, XeroC
 from timesheets.presentation import (
     timesheet_amount_html,
     timesheet_invoice_html,
+    timesheet_period,
     timesheet_uploads,
 )
 from timesheets.selectors import appointment_billing
@@ -55,17 +56,15 @@ from timesheets.xero import (
 @admin.register(Timesheet)
 class TimesheetAdmin(OwnedModelAdmin[Timesheet]):
     list_display = [
-        "__str__",
         "customer",
-        "start_date",
-        "end_date",
+        "period",
         "status",
         "amount",
         "invoice",
         "uploads",
-        "created_at",
         "user",
     ]
+    list_display_links = ["customer"]
     list_filter = ["status", "customer", "uploaded_to_onedrive", "uploaded_to_xero", "user"]
     search_fields = ["customer", "pdf_path", "csv_path", "excel_path"]
     date_hierarchy = "start_date"
@@ -98,6 +97,10 @@ class TimesheetAdmin(OwnedModelAdmin[Timesheet]):
         "void",
         "void_in_xero",
     ]
+
+    @admin.display(description="period", ordering="start_date")
+    def period(self, obj: Timesheet) -> str:
+        return timesheet_period(obj)
 
     @admin.display(description="amount", ordering="amount_total")
     def amount(self, obj: Timesheet) -> SafeString:

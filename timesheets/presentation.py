@@ -14,8 +14,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from timesheets.billing import format_money
+from timesheets.billing import format_money, period_label
 from timesheets.models import Timesheet
+
+
+def timesheet_period(timesheet: Timesheet) -> str:
+    """`1–31 May 2025`: the period's days, without the zone the page states once."""
+    return period_label(timesheet.start_date, timesheet.end_date, "").removesuffix(", ")
 
 
 def timesheet_amount(timesheet: Timesheet) -> str:
