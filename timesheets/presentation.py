@@ -19,7 +19,7 @@ from timesheets.models import Timesheet
 
 
 def timesheet_period(timesheet: Timesheet) -> str:
-    """`1–31 May 2025`: the period's days, without the zone the page states once."""
+    """`1-31 May 2025` (an en dash): the period's days, without the zone (stated once)."""
     return period_label(timesheet.start_date, timesheet.end_date, "").removesuffix(", ")
 
 
