@@ -17,7 +17,7 @@ from accounts.microsoft import microsoft_disconnect
 from accounts.models import ApiToken, User
 from accounts.services import api_tokens_revoke
 from foundations.admin import AuditedAdminMixin, OwnedModelAdmin
-from foundations.requests import AuthenticatedHttpRequest
+from foundations.requests import AuthenticatedHttpRequest, authenticated
 
 
 @admin.register(User)
@@ -85,7 +85,9 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
             "can_connect_microsoft": request.user.is_superuser
             or str(request.user.pk) == str(object_id),
             "connections": (
-                user_connections(users=[shown], viewer=request.user)[shown.pk] if shown else []
+                user_connections(users=[shown], viewer=authenticated(request).user)[shown.pk]
+                if shown
+                else []
             ),
         }
         return super().change_view(request, object_id, form_url, extra_context)

@@ -456,7 +456,7 @@ def test_generating_a_timesheet_bills_and_locks_the_periods_appointments(
     assert response.status_code == 201
     body = response.json()
     assert body["appointments"] == 2
-    assert body["billable"] == "2 hrs"
+    assert body["billable"] == "2.00 hrs"
     assert body["timesheet"]["customer"] == "Acme"
     assert body["timesheet"]["status"] == "issued"
     timesheet = Timesheet.objects.get(pk=body["timesheet"]["id"])
