@@ -1,5 +1,6 @@
 """The demo's money: customers with rates in two currencies and a travel rate, and last month's
-timesheets issued, one voided (so its month waits to be invoiced again), and one sent to Xero
+timesheets issued (and the month before's, for every customer), one voided (so its month waits
+to be invoiced again), and one sent to Xero
 as a draft where Xero is configured and connected. Everything goes through the services and the
 models' own validation, as the admin would write it; each timesheet is issued once.
 """
@@ -74,6 +75,10 @@ def demo_billing_seed(admin: User, *, today: date) -> list[Timesheet]:
     profile.save()
     customer_settings_upsert(admin, CUSTOMERS)
     start, end = last_month(today)
+    # The month before was invoiced in full: what waits is this month and the voided one.
+    earlier_start, earlier_end = last_month(start)
+    for customer in CUSTOMERS:
+        timesheet_issue_once(admin, customer, earlier_start, earlier_end)
     issued = [
         timesheet
         for customer in ISSUED

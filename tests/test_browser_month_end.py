@@ -171,7 +171,7 @@ def test_the_timesheet_list_and_page_show_its_amount_invoice_and_uploads(
     row = page.locator("#result_list tbody tr").first
     expect(row.locator("td.field-amount")).to_have_text(amount)
     expect(row.locator("td.field-invoice")).to_have_text("Not sent")
-    expect(row.locator("td.field-uploads")).to_have_text("not uploaded")
+    expect(row.locator("td.field-uploads")).to_have_text("\u2014")
     looked_at(page, "timesheet-list")
     page.goto(f"{live_server.url}/admin/timesheets/timesheet/{month.pk}/change/")
     expect(page.locator("#timesheet-amount")).to_have_text(amount)

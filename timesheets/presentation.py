@@ -14,13 +14,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from timesheets.billing import format_money, period_label
+from timesheets.billing import format_money
 from timesheets.models import Timesheet
 
 
 def timesheet_period(timesheet: Timesheet) -> str:
-    """`1-31 May 2025` (an en dash): the period's days, without the zone (stated once)."""
-    return period_label(timesheet.start_date, timesheet.end_date, "").removesuffix(", ")
+    """`1-30 Nov 2026` (an en dash), `28 Nov - 3 Dec 2026`: short, for the list's column."""
+    start, end = timesheet.start_date, timesheet.end_date
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}\u2013{end.day} {end:%b %Y}"
+    first = f"{start.day} {start:%b}" if start.year == end.year else f"{start.day} {start:%b %Y}"
+    return f"{first} \u2013 {end.day} {end:%b %Y}"
 
 
 def timesheet_amount(timesheet: Timesheet) -> str:
@@ -76,7 +80,7 @@ def timesheet_invoice_html(timesheet: Timesheet) -> SafeString:
 
 
 def timesheet_uploads(timesheet: Timesheet) -> str:
-    """Where the files went: "OneDrive, Xero", "OneDrive", or "not uploaded"."""
+    """Where the files went: "OneDrive, Xero", "OneDrive", or "—" (nowhere yet)."""
     places = [
         name
         for name, done in (
@@ -85,4 +89,4 @@ def timesheet_uploads(timesheet: Timesheet) -> str:
         )
         if done
     ]
-    return ", ".join(places) or "not uploaded"
+    return ", ".join(places) or "\u2014"
