@@ -27,7 +27,8 @@ def test_the_demo_sends_last_months_acme_timesheet_to_xero_as_a_draft(
 
     call_command("demo", "--days", "40", "--password", "demo-secret-42", stdout=StringIO())
 
-    sent = Timesheet.objects.get(user=admin, customer="Acme", status=Timesheet.Status.ISSUED)
+    issued = Timesheet.objects.filter(user=admin, customer="Acme", status="issued")
+    sent = issued.latest("start_date")  # last month's
     assert sent.xero_invoice_id and sent.uploaded_to_xero
     [invoice] = org.invoices.values()
     assert invoice["Status"] == "DRAFT" and invoice["Type"] == "ACCREC"
