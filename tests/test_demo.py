@@ -68,11 +68,22 @@ def test_demo_creates_a_superuser_who_can_log_in_with_the_printed_password() -> 
     assert login.status_code == 302
 
 
-def test_demo_prints_the_admin_url_and_the_credentials() -> None:
+def test_demo_prints_the_admin_url_and_the_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PORT", raising=False)
     output = run_demo("--days", "14")
 
     assert "Log in at http://127.0.0.1:8000/admin/ as admin@example.com / demo-secret-42" in output
     assert "bob@example.com / demo-secret-42" in output
+
+
+def test_demo_prints_the_address_scripts_dev_serves_when_port_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PORT", "8765")
+
+    output = run_demo("--days", "1")
+
+    assert "Log in at http://127.0.0.1:8765/admin/ as admin@example.com" in output
 
 
 def test_password_option_overrides_the_demo_password_setting() -> None:
