@@ -13,12 +13,13 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from accounts import views
+from accounts.connections import user_connections
 from accounts.forms import SocialAppForm, UserCreationForm, UserEditForm
 from accounts.microsoft import microsoft_disconnect
 from accounts.models import ApiToken, User
 from accounts.services import api_tokens_revoke
 from foundations.admin import AuditedAdminMixin, OwnedModelAdmin
-from foundations.requests import AuthenticatedHttpRequest
+from foundations.requests import AuthenticatedHttpRequest, authenticated
 
 
 @admin.register(User)
@@ -31,11 +32,10 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     list_filter = ["role", "is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "name"]
     ordering = ["email"]
-    readonly_fields = ["microsoft_connected", "last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined"]  # connections: the panel on top
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["name", "timezone", "profile_photo_url"]}),
-        ("Microsoft 365", {"fields": ["microsoft_connected"]}),
         (
             "Permissions",
             {"fields": ["role", "is_active", "is_staff", "is_superuser", "groups"]},
@@ -81,10 +81,16 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
+        shown = self.get_object(request, object_id)
         extra_context = {
             **(extra_context or {}),
             "can_connect_microsoft": request.user.is_superuser
             or str(request.user.pk) == str(object_id),
+            "connections": (
+                user_connections(users=[shown], viewer=authenticated(request).user)[shown.pk]
+                if shown
+                else []
+            ),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

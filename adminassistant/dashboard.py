@@ -15,6 +15,7 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import reverse
 
+from accounts.connections import user_connections
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
 from archiving.run_status import archive_last_runs
@@ -23,8 +24,13 @@ from auditing.attention import open_items_at_stake
 from auditing.models import ActionLog
 from foundations.days import today_in
 from foundations.requests import AuthenticatedHttpRequest
-from timesheets.billing import format_hours
-from timesheets.services import CustomerHours, period_customer_hours, unbilled_customer_hours
+from timesheets.billing import format_hours, format_money
+from timesheets.selectors import (
+    CustomerHours,
+    amounts_by_currency,
+    period_customer_hours,
+    unbilled_customer_hours,
+)
 
 ATTENTION_LABELS = {
     ActionLog.EventType.OVERLAP: "Overlaps to resolve",
@@ -48,6 +54,7 @@ class ChartBar:
     segments: list[dict[str, Any]]
     total: str
     total_x: int
+    tooltip: str
 
 
 def dashboard_owner(request: AuthenticatedHttpRequest) -> User:
@@ -80,6 +87,8 @@ def dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     unbilled = unbilled_customer_hours(user=owner)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = last + timedelta(days=1)
+    customers = [row for row in hours if not row.internal]
+    waiting = [row for row in unbilled if not row.internal]
     return {
         "owner": owner,
         "owners": (
@@ -91,17 +100,22 @@ def dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
         "month_value": f"{first:%Y-%m}",
         "previous_month": _query(request, month=f"{previous:%Y-%m}"),
         "next_month": _query(request, month=f"{following:%Y-%m}"),
-        "hours": [_hours_row(row) for row in hours],
+        "hours": [_hours_row(row, owner) for row in customers],
+        "internal_hours": [_hours_row(row, owner) for row in hours if row.internal],
         "hours_totals": _totals(hours),
+        "amount_totals": _money_totals(customers),
         "chart": _chart(hours),
         "unbilled": [
-            {**_hours_row(row), "generate_url": _generate_url(request, owner, row)}
-            for row in unbilled
+            {**_hours_row(row, owner), "generate_url": _generate_url(request, owner, row)}
+            for row in waiting
         ],
+        "unbilled_totals": _money_totals(waiting),
+        "unbilled_unpriced": sum(1 for row in waiting if row.amount is None),
+        "unbilled_internal": [_hours_row(row, owner) for row in unbilled if row.internal],
         "attention": _attention(owner),
         "attention_at_stake": attention_at_stake(owner),
         "archive_health": _archive_health(owner),
-        "microsoft_users": _microsoft(request, owner),
+        "connections": _connections(request, owner),
     }
 
 
@@ -120,7 +134,7 @@ def _query(request: HttpRequest, **changes: str) -> str:
     return "?" + urlencode(params)
 
 
-def _hours_row(row: CustomerHours) -> dict[str, Any]:
+def _hours_row(row: CustomerHours, owner: User) -> dict[str, Any]:
     return {
         "customer": row.data.customer_display_name,
         "billable": format_hours(row.billable),
@@ -128,11 +142,28 @@ def _hours_row(row: CustomerHours) -> dict[str, Any]:
         "travel": format_hours(row.travel),
         "total": format_hours(row.total),
         "billable_total": format_hours(row.billable_total),
-        "amount": row.amount,
+        "amount": _money(row),
+        "currency": row.currency,
+        "rate_url": None if row.internal or row.amount is not None else _rate_url(row, owner),
+        "internal": row.internal,
         "first_day": row.first_day,
         "last_day": row.last_day,
         "customer_key": row.customer,
     }
+
+
+def _money(row: CustomerHours) -> str:
+    """The row's amount as Babel prints its currency; "" for internal time or without a rate
+    (the template then says "no rate" and links to `_rate_url`)."""
+    return "" if row.amount is None else format_money(row.amount, row.currency)
+
+
+def _rate_url(row: CustomerHours, owner: User) -> str:
+    """Where to set the customer's rate: its settings, or new settings named for it."""
+    if row.settings_id is not None:
+        return reverse("admin:timesheets_customersettings_change", args=[row.settings_id])
+    params = {"customer": row.customer, "display_name": row.customer, "user": owner.pk}
+    return reverse("admin:timesheets_customersettings_add") + "?" + urlencode(params)
 
 
 def _totals(rows: list[CustomerHours]) -> dict[str, str]:
@@ -143,6 +174,14 @@ def _totals(rows: list[CustomerHours]) -> dict[str, str]:
         name: total(name)
         for name in ("billable", "non_billable", "travel", "total", "billable_total")
     }
+
+
+def _money_totals(rows: list[CustomerHours]) -> list[dict[str, str]]:
+    """One total per currency, each printed in its own currency: never EUR added to GBP."""
+    return [
+        {"currency": currency, "amount": format_money(amount, currency)}
+        for currency, amount in amounts_by_currency(rows).items()
+    ]
 
 
 def _chart(rows: list[CustomerHours]) -> dict[str, Any]:
@@ -173,6 +212,7 @@ def _chart(rows: list[CustomerHours]) -> dict[str, Any]:
                 segments=segments,
                 total=format_hours(row.total),
                 total_x=int(x) + 6,
+                tooltip=_bar_tooltip(row),
             )
         )
     return {
@@ -182,6 +222,16 @@ def _chart(rows: list[CustomerHours]) -> dict[str, Any]:
         "bar_height": CHART_BAR_HEIGHT,
         "label_x": CHART_LABEL_WIDTH - 8,
     }
+
+
+def _bar_tooltip(row: CustomerHours) -> str:
+    """What hovering a customer's bar says: its hours and what they bill."""
+    hours = f"{row.data.customer_display_name}: {format_hours(row.total)}"
+    if row.internal:
+        return f"{hours}, internal time"
+    billed = f"{format_hours(row.billable_total)} billed"
+    money = _money(row) or "no rate"
+    return f"{hours}, {billed}, {money}"
 
 
 def _generate_url(request: HttpRequest, owner: User, row: CustomerHours) -> str:
@@ -252,28 +302,12 @@ def _archive_health(owner: User) -> list[dict[str, Any]]:
     return health
 
 
-def _microsoft(request: HttpRequest, owner: User) -> list[dict[str, Any]]:
+def _connections(request: AuthenticatedHttpRequest, owner: User) -> list[dict[str, Any]]:
+    """Microsoft 365 and Xero side by side for the owner (a superuser: for every staff user)."""
     users = (
         list(User.objects.filter(is_active=True, is_staff=True).order_by("email"))
         if request.user.is_superuser
         else [owner]
     )
-    reconnect = set(
-        ActionLog.objects.filter(
-            user__in=users,
-            event_type=ActionLog.EventType.RECONNECT_MICROSOFT,
-            state=ActionLog.State.OPEN,
-        ).values_list("user_id", flat=True)
-    )
-    return [
-        {
-            "user": user,
-            "state": (
-                "expired"
-                if user.pk in reconnect
-                else ("connected" if user.is_microsoft_connected else "not connected")
-            ),
-            "connect_url": reverse("admin:accounts_user_microsoft_connect", args=[user.pk]),
-        }
-        for user in users
-    ]
+    found = user_connections(users=users, viewer=request.user)
+    return [{"user": user, "connections": found[user.pk]} for user in users]

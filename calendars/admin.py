@@ -50,8 +50,8 @@ class LocationAdmin(OwnedModelAdmin[Location]):
 
 @admin.register(Category)
 class CategoryAdmin(OwnedModelAdmin[Category]):
-    list_display = ["name", "color", "description", "user"]
-    list_filter = ["color", "user"]
+    list_display = ["name", "color", "is_internal", "description", "user"]
+    list_filter = ["is_internal", "color", "user"]
     search_fields = ["name", "description"]
     list_select_related = ["user"]
 

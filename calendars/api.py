@@ -59,7 +59,7 @@ class LocationSerializer(OwnedModelSerializer):
 class CategorySerializer(OwnedModelSerializer):
     class Meta:
         model = Category
-        fields = ["id", "user", "name", "description", "ms_category_id", "color"]
+        fields = ["id", "user", "name", "description", "ms_category_id", "color", "is_internal"]
 
 
 class CategorySyncSerializer(serializers.Serializer):

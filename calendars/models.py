@@ -96,6 +96,13 @@ class Category(models.Model):
         "Microsoft category id", max_length=255, null=True, blank=True
     )
     color = models.CharField(max_length=32, null=True, blank=True)
+    is_internal = models.BooleanField(
+        "internal time",
+        default=False,
+        db_default=False,
+        help_text="Its customer is your own time (admin, training): shown as internal, never "
+        "offered as an invoice.",
+    )
 
     objects = OwnedQuerySet.as_manager()
 

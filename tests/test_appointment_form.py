@@ -64,7 +64,7 @@ def test_the_form_shows_what_a_timesheet_bills(
     alice_client: Client, alice_appointment: Appointment
 ) -> None:
     body = form_page(alice_client, alice_appointment).text
-    assert "Effort for Acme: 1 hrs, 1 hrs billable." in body
+    assert "Effort for Acme: 1.00 hrs, 1.00 hrs billable." in body
 
 
 def test_a_billed_appointment_says_which_timesheet_locks_it(

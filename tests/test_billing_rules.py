@@ -121,16 +121,17 @@ def test_an_unknown_rounding_mode_is_refused() -> None:
 @pytest.mark.parametrize(
     ("hours", "text"),
     [
-        (Decimal("29.5"), "29 1/2 hrs"),
-        (Decimal("1.25"), "1 1/4 hrs"),
-        (Decimal("0.75"), "3/4 hrs"),
-        (Decimal("2"), "2 hrs"),
-        (Decimal("0"), "0 hrs"),
+        (Decimal("29.5"), "29.50 hrs"),
+        (Decimal("1.25"), "1.25 hrs"),
+        (Decimal("0.75"), "0.75 hrs"),
+        (Decimal("2"), "2.00 hrs"),
+        (Decimal("0"), "0.00 hrs"),
         (Decimal("2.3333333"), "2.33 hrs"),
-        (Decimal("0.1"), "0.10 hrs"),
+        (Decimal("0.125"), "0.13 hrs"),
+        (Decimal("-1.5"), "-1.50 hrs"),
     ],
 )
-def test_hours_print_with_fractions(hours: Decimal, text: str) -> None:
+def test_hours_print_one_way_as_decimal_hours_to_two_places(hours: Decimal, text: str) -> None:
     assert format_hours(hours) == text
 
 

@@ -98,7 +98,7 @@ def test_a_consultant_sees_this_months_hours_per_customer_as_a_timesheet_bills_t
 ) -> None:
     month_of_work(alice)
     page = log_in(browser, live_server, alice, color_scheme="light")
-    expect(page.locator("#dashboard-hours h2")).to_contain_text("Hours in")
+    expect(page.locator("#dashboard-hours h2")).to_contain_text("Hours and amounts in")
     shown = hours_table(page)
     assert set(shown) == {"Acme", "Globex", "Initech"}
     assert page.locator("svg.dashboard-chart rect").count() >= 4
@@ -110,11 +110,11 @@ def test_a_consultant_sees_this_months_hours_per_customer_as_a_timesheet_bills_t
     )
     page.goto(f"{live_server.url}/admin/timesheets/timesheet/{issued.timesheet.pk}/change/")
     billable_total = page.locator("#timesheet-billable-total").inner_text()
-    assert shown["Acme"][-1] == billable_total == "4 hrs"
+    assert shown["Acme"][-2] == billable_total == "4.00 hrs"
     effort = page.locator("#timesheet-effort tbody tr")
     assert effort.count() == 3
-    expect(page.locator("#timesheet-effort tfoot")).to_contain_text("4 1/2 hrs")
-    expect(page.locator("#timesheet-travel tfoot")).to_contain_text("1/2 hrs")
+    expect(page.locator("#timesheet-effort tfoot")).to_contain_text("4.50 hrs")
+    expect(page.locator("#timesheet-travel tfoot")).to_contain_text("0.50 hrs")
     expect(page.locator(".object-tools .object-tool-button")).to_have_count(2)
     shoot(page, "timesheet.png")
 

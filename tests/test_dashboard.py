@@ -18,7 +18,8 @@ from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
 from tests.factories import AppointmentFactory
 from timesheets.models import CustomerSettings
-from timesheets.services import period_customer_hours, timesheet_generate
+from timesheets.selectors import period_customer_hours
+from timesheets.services import timesheet_generate
 
 pytestmark = pytest.mark.django_db(databases=["default", "web"])
 
@@ -87,14 +88,14 @@ def test_the_home_page_shows_this_months_hours_per_customer(
     alice_client: Client, may: None
 ) -> None:
     body = alice_client.get(reverse("admin:index") + MAY).content.decode()
-    assert "Hours in May 2025" in body
+    assert "Hours and amounts in May 2025" in body
     assert "<svg" in body and "Acme" in body and "Globex" in body
     table = alice_client.get(reverse("admin:index") + MAY).context["hours"]
     acme = next(row for row in table if row["customer"] == "Acme")
     assert (acme["billable"], acme["non_billable"], acme["travel"]) == (
-        "3 1/2 hrs",
-        "1 hrs",
-        "1 hrs",
+        "3.50 hrs",
+        "1.00 hrs",
+        "1.00 hrs",
     )
 
 
@@ -187,7 +188,10 @@ def test_archive_health_shows_the_last_run_and_the_next_run_in_the_configuration
     assert "?correlation_id=abc" in body
 
 
-def test_microsoft_state_offers_connect_when_missing(alice: User, alice_client: Client) -> None:
+def test_microsoft_state_offers_connect_when_missing(
+    alice: User, alice_client: Client, settings: object
+) -> None:
+    settings.MS_CLIENT_ID, settings.MS_CLIENT_SECRET = "client", "secret"
     body = alice_client.get(reverse("admin:index")).content.decode()
     assert "Not connected" in body
     assert reverse("admin:accounts_user_microsoft_connect", args=[alice.pk]) in body

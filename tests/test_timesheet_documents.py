@@ -22,8 +22,10 @@ from pypdf import PdfReader
 from timesheets.billing import BillableItem, TimesheetData, timesheet_rows
 from timesheets.documents import (
     csv_stream,
+    csv_totals,
     file_name,
     local_url_fetcher,
+    overall_totals,
     render_csv,
     render_pdf,
     render_xlsx,
@@ -247,7 +249,7 @@ def test_pdf_lists_every_row_with_its_date_local_time_and_subject(
             line.startswith(f"{row.date:%d-%b-%y} {row.time:%H:%M} ") and row.notes in line
             for line in lines
         ), row
-    assert "01-May-25 13:30 3 3 Kick-off workshop" in may_text
+    assert "01-May-25 13:30 3.00 3.00 Kick-off workshop" in may_text
 
 
 def test_pdf_rows_keep_the_given_order(may: TimesheetData, may_text: str) -> None:
@@ -256,9 +258,9 @@ def test_pdf_rows_keep_the_given_order(may: TimesheetData, may_text: str) -> Non
     assert [(row[0], row[1]) for row in travel] == [(row.date, row.time) for row in may.travel_rows]
 
 
-def test_pdf_totals_print_as_hours_with_fractions(may_text: str) -> None:
-    assert "Total 29 1/2 hrs 27 hrs" in may_text
-    assert "Total 2 1/2 hrs 1 1/4 hrs" in may_text
+def test_pdf_totals_print_as_decimal_hours_to_two_places(may_text: str) -> None:
+    assert "Total 29.50 hrs 27.00 hrs" in may_text
+    assert "Total 2.50 hrs 1.25 hrs" in may_text
 
 
 def test_pdf_footer_says_confidential_and_page_of_pages(may_pdf: PdfReader) -> None:
@@ -308,7 +310,8 @@ def test_pdf_is_rendered_without_fetching_from_the_network() -> None:
 
 def test_csv_rows_and_totals_equal_the_pdfs(may: TimesheetData, may_text: str) -> None:
     pdf_effort, pdf_travel, pdf_totals = pdf_tables(may_text)
-    effort_table, travel_table = csv_tables(render_csv(may))
+    effort_table, travel_table, overall = csv_tables(render_csv(may))
+    assert overall == [["Billable total (hours)", "28.25"]]
     assert effort_table[0] == [
         "Date",
         "Time",
@@ -337,7 +340,7 @@ def test_csv_rows_and_totals_equal_the_pdfs(may: TimesheetData, may_text: str) -
 def test_xlsx_rows_and_totals_equal_the_pdfs(may: TimesheetData, may_text: str) -> None:
     pdf_effort, pdf_travel, pdf_totals = pdf_tables(may_text)
     book = workbook(render_xlsx(may))
-    assert book.sheetnames == ["Effort", "Travel"]
+    assert book.sheetnames == ["Effort", "Travel", "Totals"]
     assert xlsx_values(book["Effort"]) == (pdf_effort, pdf_totals[0])
     assert xlsx_values(book["Travel"]) == (pdf_travel, pdf_totals[1])
 
@@ -368,8 +371,8 @@ def test_travel_table_is_left_out_when_there_was_no_travel() -> None:
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(data))).pages)
     assert TRAVEL_HEADER not in text
     assert "\nTravel\n" not in text
-    assert len(csv_tables(render_csv(data))) == 1
-    assert workbook(render_xlsx(data)).sheetnames == ["Effort"]
+    assert len(csv_tables(render_csv(data))) == 2  # the effort table, the overall totals
+    assert workbook(render_xlsx(data)).sheetnames == ["Effort", "Totals"]
 
 
 # -- streaming, zips and names ------------------------------------------------------------------
@@ -383,6 +386,7 @@ def test_csv_stream_yields_the_same_tables_as_render_csv(may: TimesheetData) -> 
         b"".join(csv_stream(once(may.effort_rows), kind="effort"))
         + b"\r\n"
         + b"".join(csv_stream(once(may.travel_rows), kind="travel"))
+        + csv_totals(overall_totals(may))
     )
     assert streamed == render_csv(may)
 
@@ -391,7 +395,7 @@ def test_csv_stream_sends_a_large_export_in_chunks() -> None:
     data = timesheet(may_appointments(1200))
     chunks = list(csv_stream(iter(data.effort_rows), kind="effort"))
     assert len(chunks) > 1
-    assert b"".join(chunks) == render_csv(data)
+    assert b"".join(chunks) + csv_totals(overall_totals(data)) == render_csv(data)
 
 
 def test_zip_files_round_trips_several_documents(may: TimesheetData) -> None:

@@ -230,7 +230,7 @@ def test_generate_in_the_admin_issues_and_reports(
     )
 
     assert (
-        "Timesheet issued for 1\u201331 May 2025, Europe/London: 4 row(s), 4 hrs billable."
+        "Timesheet issued for 1\u201331 May 2025, Europe/London: 4 row(s), 4.00 hrs billable."
         in response.text
     )
     assert "unresolved overlap conflicts are left out" in response.text
@@ -368,7 +368,7 @@ def test_the_timesheet_command_issues_writes_and_uploads(
     )  # fmt: skip
 
     out = capsys.readouterr().out
-    assert "3 effort and 1 travel row(s), 4 hrs billable." in out
+    assert "3 effort and 1 travel row(s), 4.00 hrs billable." in out
     assert (
         (tmp_path / "Alice Archer timesheet for Acme 31 May 25.pdf")
         .read_bytes()
@@ -456,7 +456,7 @@ def test_generating_a_timesheet_bills_and_locks_the_periods_appointments(
     assert response.status_code == 201
     body = response.json()
     assert body["appointments"] == 2
-    assert body["billable"] == "2 hrs"
+    assert body["billable"] == "2.00 hrs"
     assert body["timesheet"]["customer"] == "Acme"
     assert body["timesheet"]["status"] == "issued"
     timesheet = Timesheet.objects.get(pk=body["timesheet"]["id"])

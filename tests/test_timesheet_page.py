@@ -52,9 +52,9 @@ def test_the_timesheet_page_lists_its_rows_with_section_totals(
 ) -> None:
     body = page(alice_client, timesheet)
     assert "Acme design review" in body and "Drive to Acme" in body
-    assert "Effort total" in body and "2 1/2 hrs" in body
-    assert "Travel total" in body and "1/2 hrs" in body
-    assert '<strong id="timesheet-billable-total">3 hrs</strong>' in body
+    assert "Effort total" in body and "2.50 hrs" in body
+    assert "Travel total" in body and "0.50 hrs" in body
+    assert '<strong id="timesheet-billable-total">3.00 hrs</strong>' in body
 
 
 def test_private_appointments_are_masked_as_in_the_pdf(

@@ -10,32 +10,37 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
-    StreamingHttpResponse,
 )
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from calendars.models import Appointment, AppointmentQuerySet
-from foundations.admin import OwnedModelAdmin, admin_extension_add
+from calendars.models import Appointment
+from foundations.admin import OwnedModelAdmin
 from foundations.downloads import attachment_response
 from foundations.graph import microsoft_problem
 from foundations.requests import AuthenticatedHttpRequest
-from timesheets.admin_exports import appointments_export, export_state
+
+# The billing settings' pages and the Appointment page's timesheet actions register on import.
+from timesheets import admin_settings  # noqa: F401
+from timesheets.admin_exports import export_state
 from timesheets.admin_xero import TimesheetXeroAdminMixin
 from timesheets.billing import format_hours
 from timesheets.forms import GenerateTimesheetForm
 from timesheets.models import (
-    BillingProfile,
-    CustomerSettings,
     Timesheet,
-    XeroConnection,
     XeroPush,
+)
+from timesheets.presentation import (
+    timesheet_amount_html,
+    timesheet_invoice_html,
+    timesheet_period,
+    timesheet_uploads,
 )
 from timesheets.services import (
     CONTENT_TYPES,
     TimesheetError,
-    appointment_billing,
     timesheet_billed,
     timesheet_file,
     timesheet_generate,
@@ -43,24 +48,22 @@ from timesheets.services import (
     timesheet_upload_onedrive,
     timesheet_void,
 )
-from timesheets.xero import xero_connect_finish, xero_connect_start, xero_disconnect
-from timesheets.xero_client import XeroError, xero_configured
 from timesheets.xero_push import xero_push_what_to_do
 
 
 @admin.register(Timesheet)
 class TimesheetAdmin(TimesheetXeroAdminMixin, OwnedModelAdmin[Timesheet]):
     list_display = [
-        "__str__",
         "customer",
-        "start_date",
-        "end_date",
+        "period",
         "status",
-        "uploaded_to_onedrive",
+        "amount",
+        "invoice",
         "xero",
-        "created_at",
+        "uploads",
         "user",
     ]
+    list_display_links = ["customer"]
     list_filter = ["status", "customer", "uploaded_to_onedrive", "uploaded_to_xero", "user"]
     search_fields = ["customer", "pdf_path", "csv_path", "excel_path"]
     date_hierarchy = "start_date"
@@ -94,6 +97,22 @@ class TimesheetAdmin(TimesheetXeroAdminMixin, OwnedModelAdmin[Timesheet]):
         "void",
         "void_in_xero",
     ]
+
+    @admin.display(description="period", ordering="start_date")
+    def period(self, obj: Timesheet) -> str:
+        return timesheet_period(obj)
+
+    @admin.display(description="amount", ordering="amount_total")
+    def amount(self, obj: Timesheet) -> SafeString:
+        return timesheet_amount_html(obj)
+
+    @admin.display(description="Xero invoice", ordering="xero_invoice_number")
+    def invoice(self, obj: Timesheet) -> SafeString:
+        return timesheet_invoice_html(obj)
+
+    @admin.display(description="uploaded to")
+    def uploads(self, obj: Timesheet) -> str:
+        return timesheet_uploads(obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Timesheets are issued through "Generate timesheet", which bills and locks.
@@ -148,6 +167,8 @@ class TimesheetAdmin(TimesheetXeroAdminMixin, OwnedModelAdmin[Timesheet]):
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
+        from timesheets.documents import timesheet_context  # WeasyPrint loads on first use
+
         timesheet = self.get_object(request, object_id)
         if timesheet is None:
             raise Http404("No such timesheet.")
@@ -170,15 +191,13 @@ class TimesheetAdmin(TimesheetXeroAdminMixin, OwnedModelAdmin[Timesheet]):
         ]
         context = {
             "billed": data,
-            "billed_totals": {
-                "effort": format_hours(data.effort_total),
-                "effort_billable": format_hours(data.effort_billable_total),
-                "travel": format_hours(data.travel_total),
-                "travel_billable": format_hours(data.travel_billable_total),
-                "billable": format_hours(data.billable_total),
-            },
+            # The PDF's own formatting: the page prints what the document prints.
+            "document": timesheet_context(data),
             "billed_timezone": timesheet.user.timezone,
             "billed_files": files,
+            "billed_amount": timesheet_amount_html(timesheet),
+            "billed_invoice": timesheet_invoice_html(timesheet),
+            "billed_uploads": timesheet_uploads(timesheet),
         }
         return super().change_view(
             request, object_id, form_url, {**context, **(extra_context or {})}
@@ -391,164 +410,3 @@ class TimesheetAdmin(TimesheetXeroAdminMixin, OwnedModelAdmin[Timesheet]):
                 self.message_user(
                     request, f"{timesheet}: void; {released} appointment(s) released."
                 )
-
-
-@admin.register(CustomerSettings)
-class CustomerSettingsAdmin(OwnedModelAdmin[CustomerSettings]):
-    list_display = [
-        "customer",
-        "display_name",
-        "legal_name",
-        "currency",
-        "hourly_rate",
-        "travel_rate",
-        "travel_hourly_rate",
-        "xero_contact_id",
-        "rounding_interval",
-        "rounding_mode",
-        "onedrive_folder",
-        "user",
-    ]
-    list_filter = ["rounding_mode", "user"]
-    search_fields = ["customer", "display_name", "legal_name"]
-    list_select_related = ["user"]
-
-
-@admin.register(BillingProfile)
-class BillingProfileAdmin(OwnedModelAdmin[BillingProfile]):
-    list_display = ["user", "currency", "hourly_rate"]
-    list_select_related = ["user"]
-
-
-@admin.register(XeroConnection)
-class XeroConnectionAdmin(OwnedModelAdmin[XeroConnection]):
-    """The user's Xero connection: connect (sign in at Xero), choose the organisation,
-    disconnect (revokes at Xero). Tokens are never shown."""
-
-    list_display = ["user", "tenant_name", "connected", "connected_at"]
-    list_select_related = ["user"]
-    fields = ["user", "tenant_id", "tenant_name", "connected_at"]
-    readonly_fields = ["tenant_name", "connected_at"]
-    actions = ["disconnect"]
-
-    @admin.display(boolean=True)
-    def connected(self, obj: XeroConnection) -> bool:
-        return obj.is_connected
-
-    def get_urls(self) -> list:
-        return [
-            path(
-                "connect/",
-                self.admin_site.admin_view(self.connect_view),
-                name="timesheets_xeroconnection_connect",
-            ),
-            path(
-                "callback/",
-                self.admin_site.admin_view(self.callback_view),
-                name="timesheets_xeroconnection_callback",
-            ),
-            *super().get_urls(),
-        ]
-
-    def connect_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
-        if not xero_configured():
-            self.message_user(request, "Xero is not configured (see the README).", messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:timesheets_xeroconnection_changelist"))
-        return HttpResponseRedirect(xero_connect_start(user=request.user))
-
-    def callback_view(self, request: AuthenticatedHttpRequest) -> HttpResponse:
-        try:
-            connection = xero_connect_finish(
-                user=request.user, redirect_url=request.build_absolute_uri()
-            )
-        except XeroError as error:
-            self.message_user(request, str(error), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:timesheets_xeroconnection_changelist"))
-        if connection.tenant_id:
-            self.message_user(request, f"Connected to Xero: {connection.tenant_name}.")
-        else:
-            self.message_user(request, "Connected to Xero: choose the organisation to invoice.")
-        return HttpResponseRedirect(
-            reverse("admin:timesheets_xeroconnection_change", args=[connection.pk])
-        )
-
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "tenant_id":
-            from django import forms
-
-            choices = [("", "—")]
-            obj_id = (
-                request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
-            )
-            connection = XeroConnection.objects.filter(pk=obj_id).first() if obj_id else None
-            if connection is not None:
-                choices += [(t["tenantId"], t["tenantName"]) for t in connection.tenants]
-            return forms.ChoiceField(choices=choices, required=False, label="Organisation")
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
-
-    def save_model(
-        self, request: HttpRequest, obj: XeroConnection, form: Any, change: bool
-    ) -> None:
-        names = {t["tenantId"]: t["tenantName"] for t in obj.tenants}
-        obj.tenant_name = names.get(obj.tenant_id, "")
-        super().save_model(request, obj, form, change)
-
-    @admin.action(description="Disconnect (revoke at Xero)")
-    def disconnect(
-        self, request: AuthenticatedHttpRequest, queryset: QuerySet[XeroConnection]
-    ) -> None:
-        for connection in queryset.select_related("user"):
-            try:
-                xero_disconnect(user=connection.user)
-            except XeroError as error:
-                self.message_user(request, f"{connection}: {error}", messages.ERROR)
-            else:
-                self.message_user(request, f"{connection.user}: Xero disconnected.")
-
-
-# -- what timesheets add to the Appointment admin (calendars sits below timesheets) -----------
-
-
-def _appointments_export(
-    request: AuthenticatedHttpRequest, queryset: AppointmentQuerySet, fmt: str
-) -> HttpResponse | StreamingHttpResponse | None:
-    try:
-        return appointments_export(request=request, appointments=queryset, fmt=fmt)
-    except TimesheetError as error:
-        messages.error(request, str(error))
-        return None
-
-
-@admin.action(description="Export timesheet (PDF)")
-def export_pdf(
-    modeladmin: admin.ModelAdmin, request: AuthenticatedHttpRequest, queryset: AppointmentQuerySet
-) -> HttpResponse | StreamingHttpResponse | None:
-    return _appointments_export(request, queryset, "pdf")
-
-
-@admin.action(description="Export timesheet (CSV)")
-def export_csv(
-    modeladmin: admin.ModelAdmin, request: AuthenticatedHttpRequest, queryset: AppointmentQuerySet
-) -> HttpResponse | StreamingHttpResponse | None:
-    return _appointments_export(request, queryset, "csv")
-
-
-@admin.action(description="Export timesheet (Excel)")
-def export_xlsx(
-    modeladmin: admin.ModelAdmin, request: AuthenticatedHttpRequest, queryset: AppointmentQuerySet
-) -> HttpResponse | StreamingHttpResponse | None:
-    return _appointments_export(request, queryset, "xlsx")
-
-
-@admin.display(description="What a timesheet bills")
-def billing_result(obj: Appointment) -> str:
-    if obj.pk is None:
-        return "Shown once saved."
-    return appointment_billing(obj)
-
-
-admin_extension_add(
-    Appointment,
-    actions=[export_pdf, export_csv, export_xlsx],
-    fields=[(billing_result, "categories")],
-)

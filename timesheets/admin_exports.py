@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -29,12 +30,10 @@ from foundations.days import today_in
 from foundations.downloads import attachment_response
 from timesheets.billing import DailyCap, EffortRow, TimesheetData, TravelRow, timesheet_row
 from timesheets.models import CustomerSettings
+from timesheets.selectors import ITEM_COLUMNS, billing_item, customer_pricing
 from timesheets.services import (
     CONTENT_TYPES,
-    ITEM_COLUMNS,
     TimesheetError,
-    billing_item,
-    customer_pricing,
     customer_settings_for,
     render_documents,
     timesheet_data,
@@ -160,26 +159,54 @@ def _rows(
         yield row
 
 
+Row = EffortRow | TravelRow
+
+
 def csv_document_stream(
     appointments: AppointmentQuerySet, *, user: User, settings_row: Any
 ) -> Iterator[bytes]:
-    """The same CSV as `render_csv`, produced row by row from the database."""
-    from timesheets.documents import csv_stream
+    """The same CSV as `render_csv`, produced row by row from the database, its overall totals
+    summed on the way."""
+    from timesheets.documents import csv_stream, csv_totals, totals_rows
 
     zone = zoneinfo.ZoneInfo(user.timezone)
     pricing = customer_pricing(user=user, customer_settings=settings_row)
+    sums = {"billable": Decimal(0), "effort": Decimal(0), "travel": Decimal(0)}
+
+    def tallied(
+        rows: Iterator[EffortRow | TravelRow], kind: str
+    ) -> Iterator[EffortRow | TravelRow]:
+        for row in rows:
+            sums["billable"] += row.billable
+            sums[kind] += row.amount or Decimal(0)
+            yield row
+
     yield from csv_stream(
-        _rows(appointments, user=user, travel=False, zone=zone, settings_row=settings_row),
+        tallied(
+            _rows(appointments, user=user, travel=False, zone=zone, settings_row=settings_row),
+            "effort",
+        ),
         kind="effort",
         pricing=pricing,
     )
     if appointments.filter(is_travel=True).exists():
         yield b"\r\n"
         yield from csv_stream(
-            _rows(appointments, user=user, travel=True, zone=zone, settings_row=settings_row),
+            tallied(
+                _rows(appointments, user=user, travel=True, zone=zone, settings_row=settings_row),
+                "travel",
+            ),
             kind="travel",
             pricing=pricing,
         )
+    yield csv_totals(
+        totals_rows(
+            billable=sums["billable"],
+            effort_amount=sums["effort"],
+            travel_amount=sums["travel"],
+            pricing=pricing,
+        )
+    )
 
 
 # -- PDFs rendered on the cluster ----------------------------------------------------------

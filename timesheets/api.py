@@ -26,8 +26,9 @@ from foundations.api.viewsets import OwnedModelViewSet, OwnedQuerysetMixin
 from foundations.downloads import attachment_response
 from foundations.requests import AuthenticatedRequest
 from timesheets.api_xero import TimesheetXeroMixin, XeroPushStateSerializer
-from timesheets.billing import format_hours, period_label
+from timesheets.billing import format_hours, format_money, period_label
 from timesheets.models import CustomerSettings, Timesheet
+from timesheets.presentation import timesheet_amount
 from timesheets.services import (
     CONTENT_TYPES,
     FORMATS,
@@ -48,6 +49,10 @@ class TimesheetSerializer(OwnedModelSerializer):
         help_text="The period and the time zone its days are counted in, e.g. "
         "1-31 May 2025, Europe/London."
     )
+    amount = serializers.SerializerMethodField(
+        help_text="The amount due as printed in its currency (`£1,234.50`); null when the "
+        "timesheet was issued without a rate."
+    )
 
     class Meta:
         model = Timesheet
@@ -67,6 +72,7 @@ class TimesheetSerializer(OwnedModelSerializer):
             "hourly_rate",
             "travel_hourly_rate",
             "amount_total",
+            "amount",
             "xero_invoice_id",
             "xero_invoice_number",
             "xero_invoice_url",
@@ -80,6 +86,9 @@ class TimesheetSerializer(OwnedModelSerializer):
         # Lists read the owner's zone alongside each row (TimesheetViewSet.get_queryset).
         zone = getattr(timesheet, "owner_timezone", None) or timesheet.user.timezone
         return period_label(timesheet.start_date, timesheet.end_date, zone)
+
+    def get_amount(self, timesheet: Timesheet) -> str | None:
+        return timesheet_amount(timesheet) or None
 
     def get_files(self, timesheet: Timesheet) -> dict[str, str]:
         pk = str(timesheet.pk)
@@ -144,7 +153,19 @@ class TimesheetGeneratedSerializer(serializers.Serializer):
     timesheet = TimesheetSerializer()
     appointments = serializers.IntegerField(help_text="How many appointments were billed.")
     billable_hours = serializers.DecimalField(max_digits=12, decimal_places=2)
-    billable = serializers.CharField(help_text="The billable total as printed (`29 1/2 hrs`).")
+    billable = serializers.CharField(
+        help_text="The billable total as the admin and the documents print it (`29.50 hrs`)."
+    )
+    currency = serializers.CharField(help_text="ISO 4217 code; empty without a rate.")
+    amount_due = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=3,
+        allow_null=True,
+        help_text="The amount due, the PDF's to the cent; null without a rate.",
+    )
+    amount = serializers.CharField(
+        allow_null=True, help_text="The amount due as printed (`£1,234.50`); null without a rate."
+    )
     late_items = serializers.IntegerField()
     blocked_by_conflicts = serializers.IntegerField()
     messages = serializers.ListField(child=serializers.CharField())
@@ -264,6 +285,9 @@ class TimesheetViewSet(
                 "appointments": generation.timesheet.appointments.count(),
                 "billable_hours": data.billable_total,
                 "billable": format_hours(data.billable_total),
+                "currency": data.currency,
+                "amount_due": data.amount_total if data.priced else None,
+                "amount": format_money(data.amount_total, data.currency) if data.priced else None,
                 "late_items": generation.late_items,
                 "blocked_by_conflicts": generation.blocked_by_conflicts,
                 "messages": generation.messages,

@@ -335,27 +335,19 @@ def timesheet_rows(
     return effort, travel
 
 
-_FRACTIONS = {
-    Decimal("0.25"): "1/4",
-    Decimal("0.5"): "1/2",
-    Decimal("0.75"): "3/4",
-}
+HOURS_UNIT = " hrs"
 
 
 def format_hours(hours: Decimal) -> str:
-    """`29 1/2 hrs`, `1 1/4 hrs`, `3/4 hrs`, `2 hrs`; other values to 2 decimal places."""
-    hours = Decimal(hours)
-    sign = "-" if hours < 0 else ""
-    hours = abs(hours)
-    whole = int(hours)
-    fraction = (hours - whole).normalize()
-    if fraction == 0:
-        text = f"{whole}"
-    elif fraction in _FRACTIONS:
-        text = f"{whole} {_FRACTIONS[fraction]}" if whole else _FRACTIONS[fraction]
-    else:
-        text = f"{hours.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
-    return f"{sign}{text} hrs"
+    """The one way hours print, in the admin, the documents and the API: decimal hours to two
+    places with the unit (`29.50 hrs`, `0.75 hrs`, `2.33 hrs` for 2 h 20 min). The customer's
+    rounding decides the value before this prints it; this never rounds to a coarser step."""
+    return f"{format_hours_number(hours)}{HOURS_UNIT}"
+
+
+def format_hours_number(hours: Decimal) -> str:
+    """The hours without the unit, two decimal places, half up (`1.50`): table cells."""
+    return f"{Decimal(hours).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
 
 
 def format_long_date(day: date) -> str:

@@ -4,10 +4,12 @@ Renderers take a `TimesheetData` (billing's pure result) and return bytes; nothi
 database. The PDF is the `timesheets/timesheet.html` template rendered by WeasyPrint; the CSV and
 XLSX columns are the django-import-export resources of `timesheets.resources`.
 
-Hours print in the PDF as billing's fractions: rows without the unit (`1 1/2`, `3/4`, `0.33`),
-totals with it (`29 1/2 hrs`). CSV carries the same hours as 2-decimal numbers (`1.50`), XLSX as
-numbers. A priced timesheet adds Rate and Amount after Billable in every format, with section
-totals and an overall total in the customer's currency (Babel's formatting in the PDF).
+Hours print the one way the whole app prints them (`timesheets.billing.format_hours`):
+decimal hours to two places, rows without the unit (`1.50`), totals with it (`29.50 hrs`). CSV
+carries the same 2-decimal numbers, XLSX numbers formatted `0.00`. A priced timesheet adds Rate
+and Amount after Billable in every format, with section totals and an overall total in the
+customer's currency (Babel's formatting in the PDF); CSV and XLSX close with the same overall
+totals as the PDF (`overall_totals`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
@@ -37,9 +39,11 @@ from timesheets.billing import (
     TravelRow,
     format_amount,
     format_hours,
+    format_hours_number,
     format_long_date,
     format_money,
     format_short_date,
+    minor_unit,
 )
 from timesheets.resources import (
     EffortResource,
@@ -54,7 +58,6 @@ from timesheets.resources import (
 
 TEMPLATE = "timesheets/timesheet.html"
 CSV_CHUNK_ROWS = 500
-HOURS_UNIT = " hrs"
 XLSX_DATE_FORMAT = "dd-mmm-yy"
 XLSX_TIME_FORMAT = "hh:mm"
 # Excel column widths (characters) by header; other columns take WIDE_COLUMN.
@@ -73,8 +76,8 @@ RESOURCES: dict[str, type[TimesheetTableResource]] = {
 
 
 def row_hours(hours: Decimal) -> str:
-    """A row's hours as the PDF prints them: the total's fractions without the unit."""
-    return format_hours(hours).removesuffix(HOURS_UNIT)
+    """A row's hours as the PDF prints them: the totals' format without the unit."""
+    return format_hours_number(hours)
 
 
 def _clock(moment: time) -> str:
@@ -154,15 +157,62 @@ def render_pdf(data: TimesheetData, *, base_url: str | None = None) -> bytes:
     return document.write_pdf()
 
 
+def overall_totals(data: TimesheetData, *, typed: bool = False) -> list[tuple[str, Any]]:
+    """The PDF's closing figures, for CSV and XLSX: billable hours over both tables and, when
+    priced, each section's amount and the amount due (the sums of the printed row amounts, so
+    they equal the PDF's to the cent). `typed` gives numbers for Excel, else text."""
+    return totals_rows(
+        billable=data.billable_total,
+        effort_amount=data.effort_amount_total,
+        travel_amount=data.travel_amount_total,
+        pricing=data.pricing,
+        typed=typed,
+    )
+
+
+def totals_rows(
+    *,
+    billable: Decimal,
+    effort_amount: Decimal,
+    travel_amount: Decimal,
+    pricing: Pricing,
+    typed: bool = False,
+) -> list[tuple[str, Any]]:
+    """`overall_totals` from running sums (a streamed export never holds its rows)."""
+
+    def money(value: Decimal) -> Any:
+        amount = value.quantize(minor_unit(pricing.currency), rounding=ROUND_HALF_UP)
+        return float(amount) if typed else str(amount)
+
+    hours = float(billable) if typed else format_hours_number(billable)
+    rows: list[tuple[str, Any]] = [("Billable total (hours)", hours)]
+    if pricing.priced:
+        currency = pricing.currency
+        rows += [
+            (f"Effort amount ({currency})", money(effort_amount)),
+            (f"Travel amount ({currency})", money(travel_amount)),
+            (f"Amount due ({currency})", money(effort_amount + travel_amount)),
+        ]
+    return rows
+
+
+def csv_totals(rows: list[tuple[str, Any]]) -> bytes:
+    """The overall totals block of a CSV file, after a blank line."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return ("\r\n" + buffer.getvalue()).encode()
+
+
 def render_csv(data: TimesheetData) -> bytes:
-    """The effort table, then (when there was travel) a blank line and the travel table.
+    """The effort table, then (when there was travel) a blank line and the travel table, then a
+    blank line and the overall totals (`overall_totals`).
 
     Each table has its header and a Total row: the PDF's rows and totals.
     """
     text = effort_dataset(data.effort_rows, data.pricing).export("csv")
     if data.travel_rows:
         text += "\r\n" + travel_dataset(data.travel_rows, data.pricing).export("csv")
-    return text.encode()
+    return text.encode() + csv_totals(overall_totals(data))
 
 
 TABLE_RESOURCES = {"effort": effort_resource, "travel": travel_resource}
@@ -205,9 +255,23 @@ def render_xlsx(data: TimesheetData) -> bytes:
     _write_sheet(workbook, "Effort", effort_resource(data.pricing), data.effort_rows)
     if data.travel_rows:
         _write_sheet(workbook, "Travel", travel_resource(data.pricing), data.travel_rows)
+    _write_totals(workbook, data)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _write_totals(workbook: Workbook, data: TimesheetData) -> None:
+    """A "Totals" sheet: the overall figures as numbers, in bold, as the PDF closes."""
+    sheet = workbook.create_sheet("Totals")
+    sheet.column_dimensions["A"].width = 26
+    sheet.column_dimensions["B"].width = MONEY_WIDTH
+    money_format = "#,##0." + "0" * max(
+        -int(minor_unit(data.currency or "GBP").as_tuple().exponent), 0
+    )
+    for label, value in overall_totals(data, typed=True):
+        number_format = "0.00" if label.startswith("Billable") else money_format
+        sheet.append(_bold_cells(sheet, [label, value], [None, number_format]))
 
 
 def _number_formats(resource: TimesheetTableResource) -> list[str | None]:

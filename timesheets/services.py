@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import logging
-import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.microsoft import graph_client
 from accounts.models import User
 from auditing.models import ActionLog, AuditLog
 from auditing.services import audit_operation
-from calendars.models import Appointment, AppointmentQuerySet, category_names, starts_in_period
+from calendars.models import Appointment, starts_in_period
 from foundations.days import day_bounds_utc, today_in
 from timesheets.billing import (
-    DEFAULT_TRAVEL_RATE,
-    BillableItem,
-    Pricing,
     Rounding,
     TimesheetData,
     format_hours,
@@ -35,6 +30,7 @@ from timesheets.billing import (
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
 from timesheets.onedrive import onedrive_name, onedrive_path
 from timesheets.recommendations import retry_recommendation
+from timesheets.selectors import billing_items, customer_pricing
 from timesheets.xero import timesheet_xero_invoice_void, xero_invoice_status
 from timesheets.xero_client import XeroError
 
@@ -69,76 +65,6 @@ def customer_settings_for(*, user: User, customer: str) -> CustomerSettings:
     if existing:
         return existing
     return CustomerSettings.objects.create(user=user, customer=customer, display_name=customer)
-
-
-def customer_pricing(*, user: User, customer_settings: CustomerSettings) -> Pricing:
-    """The rates the customer bills at now: its own, else the user's default rate."""
-    default = BillingProfile.objects.filter(user=user).first()
-    return customer_settings.pricing(default=default)
-
-
-ITEM_COLUMNS = (
-    "pk",
-    "start_time",
-    "end_time",
-    "subject",
-    "categories",
-    "location__name",
-    "billing_type",
-    "is_travel",
-    "is_private",
-    "billable_override",
-)
-
-
-def billing_items(
-    appointments: Iterable[Appointment] | QuerySet[Appointment],
-) -> list[BillableItem]:
-    """Billing's view of appointments; a queryset is read as plain values (no model objects),
-    which keeps a year's export fast."""
-    if isinstance(appointments, QuerySet):
-        return [billing_item(*values) for values in appointments.values_list(*ITEM_COLUMNS)]
-    return [
-        billing_item(
-            a.pk,
-            a.start_time,
-            a.end_time,
-            a.subject,
-            a.categories,
-            a.location.name if a.location is not None else None,
-            a.billing_type,
-            a.is_travel,
-            a.is_private,
-            a.billable_override,
-        )
-        for a in appointments
-    ]
-
-
-def billing_item(
-    pk: int,
-    start: datetime,
-    end: datetime,
-    subject: str | None,
-    categories: list[str] | None,
-    location: str | None,
-    billing_type: str | None,
-    travel: bool,
-    private: bool,
-    override: bool | None,
-) -> BillableItem:
-    return BillableItem(
-        key=pk,
-        start=start,
-        end=end,
-        subject=subject or "",
-        categories=category_names(categories),
-        location=location or "",
-        billing_type=billing_type or "billable",
-        is_travel=travel,
-        is_private=private,
-        billable_override=override,
-    )
 
 
 def timesheet_data(
@@ -523,146 +449,4 @@ def _upload_failed(timesheet: Timesheet, error: BaseException) -> None:
         description=f"Uploading timesheet {timesheet} to OneDrive failed",
         details={"timesheet": timesheet.pk, "error": str(error)[:500]},
         recommendations=retry_recommendation("upload"),
-    )
-
-
-@dataclass
-class CustomerHours:
-    """One customer's hours over a period, as the timesheet for it would bill them."""
-
-    data: TimesheetData
-    first_day: date
-    last_day: date
-
-    @property
-    def customer(self) -> str:
-        return self.data.customer
-
-    @property
-    def billable(self) -> Decimal:
-        return self.data.effort_billable_total
-
-    @property
-    def non_billable(self) -> Decimal:
-        return self.data.effort_total - self.data.effort_billable_total
-
-    @property
-    def travel(self) -> Decimal:
-        return self.data.travel_total
-
-    @property
-    def total(self) -> Decimal:
-        return self.data.effort_total + self.data.travel_total
-
-    @property
-    def billable_total(self) -> Decimal:
-        return self.data.billable_total
-
-    @property
-    def amount(self) -> Decimal | None:
-        # Rates per customer arrive with the Xero work (issue 13); until then only hours.
-        return None
-
-
-def customer_hours(
-    *, user: User, appointments: AppointmentQuerySet, start: date | None = None
-) -> list[CustomerHours]:
-    """Hours per customer of the billable appointments given, computed by `timesheet_rows` with
-    each customer's travel rate and rounding: the same figures a timesheet shows.
-
-    Two queries however many appointments: the rows are read as plain values, one pass."""
-    by_customer: dict[str, list[tuple]] = {}
-    names: dict[str, str] = {}
-    for customer, *values in (
-        appointments.billable()
-        .order_by()
-        .values_list("customer", *ITEM_COLUMNS)
-        .iterator(chunk_size=5000)
-    ):
-        key = customer.strip().lower()
-        names.setdefault(key, customer.strip())
-        by_customer.setdefault(key, []).append(values)
-    customer_settings = {
-        row.customer.strip().lower(): row for row in CustomerSettings.objects.filter(user=user)
-    }
-    zone = zoneinfo.ZoneInfo(user.timezone)
-    result = []
-    for key, rows in by_customer.items():
-        found = customer_settings.get(key)
-        items = [billing_item(*values) for values in rows]
-        effort, travel = timesheet_rows(
-            items,
-            timezone=user.timezone,
-            travel_rate=found.travel_rate if found else DEFAULT_TRAVEL_RATE,
-            rounding=found.rounding() if found else Rounding(),
-        )
-        days = [item.start.astimezone(zone).date() for item in items]
-        result.append(
-            CustomerHours(
-                data=TimesheetData(
-                    customer=names[key],
-                    customer_display_name=(found.display_name if found else "") or names[key],
-                    consultant=user.name or user.email,
-                    report_date=today_in(zone),
-                    start_date=start or min(days),
-                    end_date=max(days),
-                    effort_rows=effort,
-                    travel_rows=travel,
-                ),
-                first_day=min(days),
-                last_day=max(days),
-            )
-        )
-    result.sort(key=lambda hours: (-hours.total, hours.customer.lower()))
-    return result
-
-
-def period_customer_hours(*, user: User, start: date, end: date) -> list[CustomerHours]:
-    """The period's hours per customer (billed or not), as timesheets for it would show."""
-    appointments = Appointment.objects.filter(user=user).in_period(start, end, user.timezone)
-    return customer_hours(user=user, appointments=appointments, start=start)
-
-
-def unbilled_customer_hours(*, user: User) -> list[CustomerHours]:
-    """Archived appointments on no issued timesheet, per customer."""
-    appointments = Appointment.objects.filter(user=user, is_archived=True).unlocked()
-    return customer_hours(user=user, appointments=appointments)
-
-
-def appointment_billing(appointment: Appointment) -> str:
-    """What a timesheet would make of the appointment, in words: why it is left out, or its
-    row's hours and billable hours by the customer's settings."""
-    reasons = {
-        "shown as free": appointment.show_as == Appointment.ShowAs.FREE,
-        "cancelled": appointment.is_cancelled,
-        "out of office": appointment.is_out_of_office,
-        "no customer": not (appointment.customer or "").strip(),
-        f"overlap {appointment.overlap_state}": appointment.overlap_state
-        in Appointment.UNBILLED_OVERLAP_STATES,
-    }
-    left_out = [reason for reason, applies in reasons.items() if applies]
-    if left_out:
-        return f"Not billed: {', '.join(left_out)}."
-    if not (appointment.start_time and appointment.end_time and appointment.user_id):
-        return "Not billed yet: no times."
-    found = CustomerSettings.objects.filter(
-        user_id=appointment.user_id, customer__iexact=(appointment.customer or "").strip()
-    ).first()
-    (item,) = billing_items([appointment])
-    effort, travel = timesheet_rows(
-        [item],
-        timezone=appointment.user.timezone,
-        travel_rate=found.travel_rate if found else DEFAULT_TRAVEL_RATE,
-        rounding=found.rounding() if found else Rounding(),
-    )
-    if travel:
-        trip = travel[0]
-        return (
-            f"Travel for {appointment.customer}: {format_hours(trip.duration)}, "
-            f"{format_hours(trip.billable)} billable."
-        )
-    work = effort[0]
-    return (
-        f"Effort for {appointment.customer}: {format_hours(work.effort)}, "
-        f"{format_hours(work.billable)} billable."
     )

@@ -12,10 +12,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from adminassistant.demo import (
     ADMIN_EMAIL,
-    ADMIN_URL,
     DEFAULT_DAYS,
     DEMO_TIMEZONE,
     MEMBER_EMAIL,
+    admin_url,
     demo_seed,
 )
 from foundations.days import today_in
@@ -59,13 +59,14 @@ class Command(BaseCommand):
                 f"{ADMIN_EMAIL}: {len(plan)} appointments from {plan[0].start:%d %b %Y} to "
                 f"{plan[-1].start:%d %b %Y} ({sum(item.is_private for item in plan)} private, "
                 f"{sum(item.is_out_of_office for item in plan)} out of office, "
-                f"{len(summary.clashes)} overlapping pairs)."
+                f"{len(summary.clashes)} overlapping pairs), archived by the real archive "
+                "run from a fake Microsoft 365."
             )
         self.stdout.write(
             f"{MEMBER_EMAIL}: {len(summary.member_plan)} appointments of his own, "
             "to show that staff see only their own data."
         )
         self.stdout.write(
-            self.style.SUCCESS(f"Log in at {ADMIN_URL} as {ADMIN_EMAIL} / {password}")
+            self.style.SUCCESS(f"Log in at {admin_url()} as {ADMIN_EMAIL} / {password}")
         )
         self.stdout.write(f"or as the staff member {MEMBER_EMAIL} / {password}")

@@ -1,0 +1,85 @@
+"""`manage.py demo` is a consultant's real month: archived by real runs against the fake
+Microsoft 365, customers with rates in two currencies, issued, voided and unbilled money."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from accounts.models import User
+from archiving.models import ArchiveConfiguration, ArchiveCopy
+from auditing.models import ActionLog, AuditLog
+from calendars.models import Appointment
+from timesheets.models import Timesheet
+from timesheets.selectors import amounts_by_currency, unbilled_customer_hours
+
+pytestmark = pytest.mark.django_db(databases=["default", "web"])
+
+
+@pytest.fixture
+def demo(settings: Settings, tmp_path: object) -> User:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.DEMO_PASSWORD = "demo-secret-42"
+    settings.MEDIA_ROOT = tmp_path
+    call_command("demo", "--days", "40", stdout=StringIO())
+    return User.objects.get(email="admin@example.com")
+
+
+def test_the_demos_appointments_were_archived_by_real_runs_with_copies(demo: User) -> None:
+    configuration = ArchiveConfiguration.objects.get(user=demo, name="Daily archive")
+    runs = AuditLog.objects.filter(
+        action_type="archive", operation="run", resource_id=str(configuration.pk)
+    )
+    assert runs.count() == 40 and not runs.exclude(status="success").exists()
+    assert ArchiveCopy.objects.filter(appointment__user=demo).count() > 50
+    assert Appointment.objects.filter(user=demo, is_archived=True).count() > 50
+    # Graph's ids, as the archive stores them, not ids made up by a seeding script.
+    assert not Appointment.objects.filter(user=demo, ms_event_id__startswith="demo-").exists()
+
+
+def test_the_demo_has_overlaps_uncategorised_items_and_a_possibly_billable_meeting(
+    demo: User,
+) -> None:
+    open_items = ActionLog.objects.filter(user=demo, state=ActionLog.State.OPEN)
+    assert open_items.filter(event_type="overlap").exists()
+    assert open_items.filter(event_type="uncategorised").exists()
+    meeting = Appointment.objects.get(user=demo, subject="Globex budget review")
+    assert meeting.categories == [] and not meeting.customer
+
+
+def test_the_demos_customers_bill_in_two_currencies_with_a_travel_rate(demo: User) -> None:
+    issued = Timesheet.objects.filter(user=demo, status=Timesheet.Status.ISSUED)
+    assert {t.currency for t in issued} == {"GBP", "EUR"}
+    assert all(t.amount_total and t.amount_total > 0 for t in issued)
+    acme = issued.filter(customer="Acme").latest("start_date")
+    assert acme.travel_hourly_rate == Decimal("60.00")
+    assert Timesheet.objects.filter(user=demo, status=Timesheet.Status.VOID).count() == 1
+
+
+def test_the_voided_month_waits_to_be_invoiced_again_and_internal_time_is_not_offered(
+    demo: User,
+) -> None:
+    unbilled = unbilled_customer_hours(user=demo)
+    customers = {row.customer: row for row in unbilled}
+    assert customers["Initech"].amount and customers["Initech"].currency == "GBP"
+    assert customers["Admin"].internal and customers["Break"].internal
+    assert set(amounts_by_currency(unbilled)) == {"GBP", "EUR"}
+
+
+def test_the_dashboard_shows_when_the_archive_last_ran(demo: User) -> None:
+    client = Client()
+    client.force_login(demo)
+    health = client.get(reverse("admin:index")).context["archive_health"]
+    daily = next(row for row in health if row["configuration"].name == "Daily archive")
+    assert daily["last_run"] is not None and daily["last_run"].status == "success"
+    yesterday = timezone.now().astimezone(ZoneInfo("Europe/London")).date() - timedelta(days=1)
+    assert daily["last_run"].request_data["dates"] == str(yesterday)
