@@ -253,6 +253,13 @@ Q_CLUSTER = {
     "guard_cycle": env.float("Q_GUARD_CYCLE", default=0.5),
     "orm": "web",
 }
+# Leases on archive runs (archiving.leases): a running run renews its heartbeat this often; one
+# silent for ARCHIVE_RUN_STALE_SECONDS (or queued, never started, for ARCHIVE_QUEUE_STALE_SECONDS)
+# is abandoned and its work queued again, at most ARCHIVE_RUN_MAX_ATTEMPTS runs in all.
+ARCHIVE_HEARTBEAT_SECONDS = env.float("ARCHIVE_HEARTBEAT_SECONDS", default=30)
+ARCHIVE_RUN_STALE_SECONDS = env.float("ARCHIVE_RUN_STALE_SECONDS", default=300)
+ARCHIVE_QUEUE_STALE_SECONDS = env.float("ARCHIVE_QUEUE_STALE_SECONDS", default=3600)
+ARCHIVE_RUN_MAX_ATTEMPTS = env.int("ARCHIVE_RUN_MAX_ATTEMPTS", default=3)
 if env.str("REDIS_URL", default=""):
     # Redis as the broker for several clusters; results and schedules stay on `web`.
     Q_CLUSTER.pop("orm")

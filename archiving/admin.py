@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django_q.models import Schedule
 
+from archiving.admin_schedules import schedule_admin_register
 from archiving.forms import ArchiveNowForm
 from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
@@ -382,3 +383,6 @@ class ArchiveRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return (
             obj is None or request.user.is_superuser or obj.configuration.user_id == request.user.pk
         )
+
+
+schedule_admin_register(admin.site)

@@ -346,6 +346,17 @@ class ArchiveRun(models.Model):
         PARTIAL = "partial", "Partly failed"
         FAILURE = "failure", "Failure"
         SKIPPED = "skipped", "Skipped"
+        # Its worker stopped (killed, machine lost) mid-run: `error` says when and which worker,
+        # and `retry` is the run that took its work over (archiving.leases).
+        ABANDONED = "abandoned", "Abandoned (worker stopped)"
+
+    FINISHED = (
+        Status.SUCCESS,
+        Status.PARTIAL,
+        Status.FAILURE,
+        Status.SKIPPED,
+        Status.ABANDONED,
+    )
 
     class Kind(models.TextChoices):
         MANUAL = "manual", "Manual"
@@ -374,6 +385,20 @@ class ArchiveRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(null=True, blank=True)
+    # The lease of a running run: which worker process holds it and when it last said so.
+    worker = models.CharField(max_length=255, null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retry_of = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="retry",
+        help_text="The abandoned run whose work this one took over.",
+    )
+    # A scheduled run's firing ("archive-job-7@2026-12-06T06:00:00+00:00"): a firing delivered
+    # twice finds its run instead of starting another.
+    firing = models.CharField(max_length=128, null=True, blank=True, editable=False)
 
     objects = ArchiveRunQuerySet.as_manager()
 
@@ -385,6 +410,11 @@ class ArchiveRun(models.Model):
                 fields=["task_id"],
                 condition=Q(task_id__isnull=False),
                 name="archive_runs_one_per_task",
+            ),
+            models.UniqueConstraint(
+                fields=["firing"],
+                condition=Q(firing__isnull=False),
+                name="archive_runs_one_per_firing",
             ),
         ]
         indexes = [

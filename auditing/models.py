@@ -158,6 +158,8 @@ class ActionLog(Timestamped):
         XERO_PUSH_FAILED = "xero_push_failed", "Sending to Xero failed"
         RECONNECT_XERO = "reconnect_xero", "Reconnect Xero"
         ARCHIVE_STALE = "archive_stale", "Archive has not run"
+        ARCHIVE_ABANDONED = "archive_abandoned", "Archive run kept stopping"
+        SCHEDULE_BROKEN = "schedule_broken", "Schedule could not fire"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="action_log"
