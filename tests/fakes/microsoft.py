@@ -378,9 +378,14 @@ class FakeMicrosoft:
             self._log.append(request)
             fault = self._fault_for(request)
         if fault is not None and fault.lose_reply:
-            with self._lock:
-                if request.kind == "upload":
+            if request.kind == "upload":
+                with self._lock:
                     self.graph.handle_upload(request)
+            elif request.kind == "graph":
+                # Done, then the answer is lost (after `delay`): the writes stand.
+                self._answer(request)
+            if fault.delay:
+                time.sleep(fault.delay)
             return None
         if fault is not None:
             if fault.delay:
@@ -389,6 +394,9 @@ class FakeMicrosoft:
                 return None
             if fault.status is not None:
                 return fault.reply(request)
+        return self._answer(request)
+
+    def _answer(self, request: FakeRequest) -> Reply | None:
         with self._lock:
             if request.kind == "identity":
                 return self.identity.handle(request)
