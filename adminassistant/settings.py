@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import environ
 from cryptography.fernet import Fernet
