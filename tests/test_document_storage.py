@@ -20,6 +20,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from django.test import Client
+from django.urls import reverse
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
@@ -256,3 +258,32 @@ def test_a_timesheet_made_by_a_worker_on_one_machine_downloads_from_a_web_server
     assert fetched["sha256"] == hashlib.sha256(stored["Body"].read()).hexdigest()
     assert not (tmp_path / "worker-disk").exists()
     assert not (tmp_path / "web-disk").exists()
+
+
+@pytest.mark.django_db(databases=["default", "web"])
+def test_readiness_asks_the_object_store_when_documents_live_there(
+    s3_storage: None, admin_client: Client, settings: Settings
+) -> None:
+    settings.DOCUMENT_STORAGE = "s3"
+
+    reachable = admin_client.get(reverse("health-ready")).json()["checks"]["mediadisk"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            **settings.STORAGES["default"],
+            "OPTIONS": {
+                **settings.STORAGES["default"]["OPTIONS"],
+                "endpoint_url": f"http://127.0.0.1:{free_port()}",
+                "client_config": Config(retries={"max_attempts": 1}, connect_timeout=1),
+            },
+        },
+    }
+    unreachable = admin_client.get(reverse("health-ready"))
+
+    assert reachable["status"] == "ok"
+    assert unreachable.status_code == 503
+    check = unreachable.json()["checks"]["mediadisk"]
+    assert check["message"].endswith(
+        "The document store cannot be reached (EndpointConnectionError)."
+    )
+    assert "127.0.0.1" not in json.dumps(unreachable.json())
