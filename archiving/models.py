@@ -4,7 +4,7 @@ import os
 import socket
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -423,18 +423,3 @@ class ArchiveRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.configuration} {self.start} to {self.end} ({self.status})"
-
-    def mark_started(self) -> None:
-        self.status, self.started_at = self.Status.RUNNING, timezone.now()
-        self.save(update_fields=["status", "started_at"])
-
-    def mark_finished(
-        self,
-        *,
-        status: ArchiveRun.Status,
-        result: dict[str, Any] | None = None,
-        error: str | None = None,
-    ) -> None:
-        self.status, self.finished_at = status, timezone.now()
-        self.result, self.error = result, error
-        self.save(update_fields=["status", "finished_at", "result", "error"])
