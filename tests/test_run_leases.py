@@ -26,6 +26,7 @@ from archiving.leases import archive_run_heartbeat, archive_runs_reap
 from archiving.models import ArchiveConfiguration, ArchiveRun
 from archiving.tasks import archive_task, scheduled_archive
 from auditing.models import ActionLog, AuditLog
+from tests.api_helpers import api_client
 from tests.factories import ArchiveConfigurationFactory, JobConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
@@ -266,3 +267,31 @@ def test_the_heartbeat_renews_the_lease_while_the_run_works(
             time.sleep(0.05)
 
     assert ArchiveRun.objects.get(pk=run.pk).heartbeat_at > started
+
+
+def test_the_status_of_an_abandoned_run_is_that_of_the_run_that_took_its_work_over(
+    configuration: ArchiveConfiguration,
+    alice: User,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    long_ago = timezone.now() - timedelta(hours=1)
+    killed = a_run(
+        configuration,
+        task_id="a" * 32,
+        status=ArchiveRun.Status.RUNNING,
+        started_at=long_ago,
+        heartbeat_at=long_ago,
+        worker="worker-b:977",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        archive_runs_reap()
+    retry = ArchiveRun.objects.get(retry_of=killed)
+    ArchiveRun.objects.filter(pk=retry.pk).update(
+        status=ArchiveRun.Status.SUCCESS, finished_at=timezone.now(), result={"status": "success"}
+    )
+
+    answer = api_client(alice).get(f"/api/v1/archive-runs/{'a' * 32}/")
+
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "success"
+    assert answer.json()["result"] == {"status": "success"}

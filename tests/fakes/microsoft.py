@@ -599,6 +599,8 @@ class FakeMicrosoft:
         probability (seeded) until `times` failures. Graph calls, batch sub-requests and upload
         fragments match; identity endpoints only with `identity=True`. The outer `$batch` POST
         is a request too: narrow with `path_contains`/`method` to aim inside or at the batch.
+        `lose_reply` handles the request (its writes stand), waits `delay`, then drops the
+        connection: the answer is lost, as when a client dies or times out mid-request.
         """
         if status is None and delay is None and not drop and not lose_reply:
             status = 429
