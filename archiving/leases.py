@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from archiving.models import ArchiveConfiguration, ArchiveRun
 from auditing.models import ActionLog, AuditLog
-from auditing.services import audit_record
+from auditing.services import audit_operation
 
 logger = logging.getLogger(__name__)
 
@@ -233,16 +233,18 @@ def _close_audit(record: ArchiveRun, now: datetime) -> None:
 def _after_abandon(record: ArchiveRun, retry: ArchiveRun | None, attempt: int) -> None:
     configuration = record.configuration
     _release_dead_lock(configuration, record.worker)
-    audit_record(
+    # In the run's own correlation: the audit log shows the run, its abandonment, its successor.
+    with audit_operation(
         action_type=AuditLog.ActionType.ARCHIVE,
         operation="abandon",
         user=configuration.user,
-        status=AuditLog.Status.FAILURE,
         resource_type="ArchiveRun",
         resource_id=record.pk,
         message=record.error,
-        details={"configuration": configuration.pk, "retry": retry.pk if retry else None},
-    )
+        correlation_id=record.correlation_id,
+    ) as audit:
+        audit.status = AuditLog.Status.FAILURE
+        audit.details = {"configuration": configuration.pk, "retry": retry.pk if retry else None}
     if retry is not None:
         _enqueue(retry)
         return

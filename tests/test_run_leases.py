@@ -129,7 +129,9 @@ def test_a_run_whose_worker_went_silent_is_abandoned_with_the_reason_and_taken_o
     dead_row = AuditLog.objects.get(operation="run")
     assert dead_row.status == "failure"
     assert dead_row.message.startswith("Abandoned: Its worker worker-b:977 stopped")
-    assert AuditLog.objects.get(operation="abandon").resource_id == str(run.pk)
+    abandon = AuditLog.objects.get(operation="abandon")
+    assert (abandon.resource_id, abandon.status) == (str(run.pk), "failure")
+    assert abandon.correlation_id == run.correlation_id
 
 
 def test_a_run_that_keeps_its_heartbeat_is_not_reaped(
