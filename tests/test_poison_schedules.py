@@ -23,7 +23,9 @@ from archiving.schedules import job_schedule_sync
 from auditing.models import ActionLog, AuditLog
 from tests.factories import ArchiveConfigurationFactory, JobConfigurationFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(databases=["default", "web"])
+# Committed: django-q2's pass starts by closing old connections, which on PostgreSQL would end a
+# test's surrounding transaction.
+pytestmark = pytest.mark.django_db(databases=["default", "web"], transaction=True)
 
 POISON = "nightly_report"  # a bare name, not a literal: ValueError: malformed node or string
 
