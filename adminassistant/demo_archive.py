@@ -34,7 +34,7 @@ from auditing.models import AuditLog
 from calendars.services import categories_sync
 
 if TYPE_CHECKING:
-    from adminassistant.demo import PlannedAppointment
+    from adminassistant.demo_plan import PlannedAppointment
     from tests.fakes.microsoft import FakeMicrosoft
 
 # Ids of one day's events start at the day's ordinal times this: a day never holds this many.

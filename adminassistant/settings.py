@@ -10,6 +10,7 @@ import ipaddress
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import environ
 from cryptography.fernet import Fernet
@@ -249,6 +250,37 @@ STATIC_URL = "static/"
 STATIC_ROOT = _project_path("STATIC_ROOT", "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = _project_path("MEDIA_ROOT", "media")
+# Timesheet documents (and export archives) go through the `default` storage: the local disk
+# under MEDIA_ROOT, or with DOCUMENT_STORAGE=s3 an S3-compatible bucket that every web server and
+# worker reads alike (django-storages; boto3 finds credentials in S3_ACCESS_KEY_ID and
+# S3_SECRET_ACCESS_KEY, or else its own chain: instance role, ~/.aws).
+DOCUMENT_STORAGE = env.str("DOCUMENT_STORAGE", default="local")
+if DOCUMENT_STORAGE not in {"local", "s3"}:
+    raise ImproperlyConfigured("DOCUMENT_STORAGE must be local or s3.")
+_documents: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if DOCUMENT_STORAGE == "s3":
+    _documents = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("S3_BUCKET"),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("S3_PREFIX", default=""),
+            "addressing_style": env.str("S3_ADDRESSING_STYLE", default="") or None,
+            "verify": env.str("S3_CA_BUNDLE", default="") or None,
+            "signature_version": "s3v4",
+            # Private documents: no public ACL, never overwritten in place, and any URL signed.
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+STORAGES = {
+    "default": _documents,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 # health/ready/ reports unavailable below this much free disk for MEDIA_ROOT.
 HEALTH_MEDIA_MIN_FREE_MB = env.int("HEALTH_MEDIA_MIN_FREE_MB", default=100)
 
@@ -271,6 +303,13 @@ Q_CLUSTER = {
     "guard_cycle": env.float("Q_GUARD_CYCLE", default=0.5),
     "orm": "web",
 }
+# Leases on archive runs (archiving.leases): a running run renews its heartbeat this often; one
+# silent for ARCHIVE_RUN_STALE_SECONDS (or queued, never started, for ARCHIVE_QUEUE_STALE_SECONDS)
+# is abandoned and its work queued again, at most ARCHIVE_RUN_MAX_ATTEMPTS runs in all.
+ARCHIVE_HEARTBEAT_SECONDS = env.float("ARCHIVE_HEARTBEAT_SECONDS", default=30)
+ARCHIVE_RUN_STALE_SECONDS = env.float("ARCHIVE_RUN_STALE_SECONDS", default=300)
+ARCHIVE_QUEUE_STALE_SECONDS = env.float("ARCHIVE_QUEUE_STALE_SECONDS", default=3600)
+ARCHIVE_RUN_MAX_ATTEMPTS = env.int("ARCHIVE_RUN_MAX_ATTEMPTS", default=3)
 if env.str("REDIS_URL", default=""):
     # Redis as the broker for several clusters; results and schedules stay on `web`.
     Q_CLUSTER.pop("orm")

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django_q.models import Schedule
 
+from archiving.admin_schedules import schedule_admin_register
 from archiving.forms import ArchiveNowForm
 from archiving.models import (
     ArchiveConfiguration,
@@ -398,3 +399,6 @@ class CategoryDecisionAdmin(ReadOnlyAdminMixin, OwnedModelAdmin[CategoryDecision
     list_filter = ["decision", "local_only"]
     search_fields = ["label", "appointment__subject"]
     list_select_related = ["appointment", "user"]
+
+
+schedule_admin_register(admin.site)

@@ -8,9 +8,13 @@ class ArchivingConfig(AppConfig):
     name = "archiving"
 
     def ready(self) -> None:
+        from archiving import scheduler_guard
         from archiving.attention import item_evidence
         from archiving.resolutions import archive_resolutions_register
         from auditing.attention import evidence_provider_register
+
+        # The cluster's scheduler pass skips a bad schedule instead of stalling on it.
+        scheduler_guard.install()
 
         # The action log (auditing, below archiving) offers these without importing archiving.
         archive_resolutions_register()

@@ -4,7 +4,7 @@ import os
 import socket
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -346,6 +346,17 @@ class ArchiveRun(models.Model):
         PARTIAL = "partial", "Partly failed"
         FAILURE = "failure", "Failure"
         SKIPPED = "skipped", "Skipped"
+        # Its worker stopped (killed, machine lost) mid-run: `error` says when and which worker,
+        # and `retry` is the run that took its work over (archiving.leases).
+        ABANDONED = "abandoned", "Abandoned (worker stopped)"
+
+    FINISHED = (
+        Status.SUCCESS,
+        Status.PARTIAL,
+        Status.FAILURE,
+        Status.SKIPPED,
+        Status.ABANDONED,
+    )
 
     class Kind(models.TextChoices):
         MANUAL = "manual", "Manual"
@@ -374,6 +385,20 @@ class ArchiveRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     error = models.TextField(null=True, blank=True)
+    # The lease of a running run: which worker process holds it and when it last said so.
+    worker = models.CharField(max_length=255, null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retry_of = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="retry",
+        help_text="The abandoned run whose work this one took over.",
+    )
+    # A scheduled run's firing ("archive-job-7@2026-12-06T06:00:00+00:00"): a firing delivered
+    # twice finds its run instead of starting another.
+    firing = models.CharField(max_length=128, null=True, blank=True, editable=False)
 
     objects = ArchiveRunQuerySet.as_manager()
 
@@ -386,6 +411,11 @@ class ArchiveRun(models.Model):
                 condition=Q(task_id__isnull=False),
                 name="archive_runs_one_per_task",
             ),
+            models.UniqueConstraint(
+                fields=["firing"],
+                condition=Q(firing__isnull=False),
+                name="archive_runs_one_per_firing",
+            ),
         ]
         indexes = [
             models.Index(fields=["configuration", "status", "end"], name="idx_archive_runs_last"),
@@ -393,21 +423,6 @@ class ArchiveRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.configuration} {self.start} to {self.end} ({self.status})"
-
-    def mark_started(self) -> None:
-        self.status, self.started_at = self.Status.RUNNING, timezone.now()
-        self.save(update_fields=["status", "started_at"])
-
-    def mark_finished(
-        self,
-        *,
-        status: ArchiveRun.Status,
-        result: dict[str, Any] | None = None,
-        error: str | None = None,
-    ) -> None:
-        self.status, self.finished_at = status, timezone.now()
-        self.result, self.error = result, error
-        self.save(update_fields=["status", "finished_at", "result", "error"])
 
 
 class CategoryDecision(models.Model):

@@ -18,6 +18,7 @@ from archiving.category_apply import (
     appointment_mark_personal,
     attention_dismissed,
 )
+from archiving.fault_resolutions import fault_resolutions_register
 from archiving.models import ArchiveConfiguration, ArchiveCopy
 from archiving.phrases import DateRange
 from archiving.services import archive_queue
@@ -202,6 +203,7 @@ def archive_resolutions_register() -> None:
     resolutions_register(
         event_type=ActionLog.EventType.ARCHIVE_STALE, choices={"archive_now": archive_stale_run}
     )
+    fault_resolutions_register()
 
 
 def archive_stale_run(*, item: ActionLog, by: User) -> str:

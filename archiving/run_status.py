@@ -36,6 +36,7 @@ class ArchiveRunStatus:
 _API_STATUS = {
     ArchiveRun.Status.PARTIAL: ArchiveRun.Status.SUCCESS,
     ArchiveRun.Status.SKIPPED: ArchiveRun.Status.SUCCESS,
+    ArchiveRun.Status.ABANDONED: ArchiveRun.Status.FAILURE,
 }
 
 
@@ -47,6 +48,12 @@ def archive_run_status(*, task_id: str, user: User) -> ArchiveRunStatus | None:
     if not re.fullmatch(r"[0-9a-f]{32}", task_id or ""):
         return None
     record = ArchiveRun.objects.for_user(user).filter(task_id=task_id).first()
+    # A run abandoned by its dead worker answers with the run that took its work over.
+    while record is not None and record.status == ArchiveRun.Status.ABANDONED:
+        retry = ArchiveRun.objects.filter(retry_of=record).first()
+        if retry is None:
+            break
+        record = retry
     if record is not None:
         return ArchiveRunStatus(
             task_id=task_id,

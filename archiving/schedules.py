@@ -5,18 +5,23 @@ item that says a configuration has stopped running."""
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
+from auditing.context import new_correlation_id
 from auditing.models import ActionLog
 from auditing.recommendations import recommendation
+from foundations.days import today_in
 
 SCHEDULE_PREFIX = "archive-job-"
 SCHEDULED_TASK = "archiving.tasks.scheduled_archive"
+# django-q2 passes each firing's due time under this name (`Schedule.intended_date_kwarg`).
+FIRED_FOR = "fired_for"
 
 
 # How far back a scheduled run reaches to fill missed days and see late edits.
@@ -152,12 +157,48 @@ def job_schedule_sync(*, job: JobConfiguration, now: datetime | None = None) -> 
         defaults={
             "func": SCHEDULED_TASK,
             "args": repr((job.pk,)),
+            "kwargs": None,
+            "intended_date_kwarg": FIRED_FOR,
             "schedule_type": kind,
             "repeats": -1,
             "next_run": job_next_run(job=job, now=now),
         },
     )
     return schedule
+
+
+def firing_key(*, job_id: int, fired_for: str | datetime) -> str:
+    """One firing of a job's schedule: its name and due time (UTC)."""
+    when = datetime.fromisoformat(fired_for) if isinstance(fired_for, str) else fired_for
+    return f"{schedule_name(job_id)}@{when.astimezone(UTC).isoformat()}"
+
+
+def job_firing_run(
+    *, job: JobConfiguration, fired_for: str | datetime | None, today: date | None = None
+) -> ArchiveRun:
+    """The run of one firing of the job's schedule, recorded on the first ask (by the cluster's
+    scheduler pass before it fires, or by the task), so a firing delivered twice finds it."""
+    configuration = job.archive_configuration
+    key = firing_key(job_id=job.pk, fired_for=fired_for) if fired_for is not None else None
+    if key is not None:
+        existing = ArchiveRun.objects.filter(firing=key).first()
+        if existing is not None:
+            return existing
+    dates = scheduled_window(job=job, today=today or today_in(configuration.timezone))
+    record = ArchiveRun(
+        configuration=configuration,
+        kind=ArchiveRun.Kind.SCHEDULED,
+        start=dates.start,
+        end=dates.end,
+        correlation_id=new_correlation_id(),
+        firing=key,
+    )
+    try:
+        with transaction.atomic(using="default"):
+            record.save()
+    except IntegrityError:
+        return ArchiveRun.objects.get(firing=key)
+    return record
 
 
 def job_schedule_remove(*, job_id: int) -> None:

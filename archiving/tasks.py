@@ -9,17 +9,21 @@ from typing import Any
 from django.db import router, transaction
 from django_q.models import Schedule
 
+from archiving.leases import (
+    Claim,
+    archive_run_claim,
+    archive_run_finish,
+    archive_run_heartbeat,
+)
 from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from archiving.phrases import DateRange
 from archiving.run import ArchiveAlreadyRunning, archive_run
 from archiving.schedules import (
     archive_staleness_sync,
+    job_firing_run,
     job_next_run,
     schedule_name,
-    scheduled_window,
 )
-from auditing.context import new_correlation_id
-from foundations.days import today_in
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +41,10 @@ def archive_task(
     return _summary(configuration, dates, correlation_id, record)
 
 
-def scheduled_archive(job_id: int) -> dict[str, Any]:
+def scheduled_archive(job_id: int, fired_for: str | None = None) -> dict[str, Any]:
     """Archive, for a scheduled job, at least the last `archive_window_days` days ending today,
-    and whatever a lost or missed run left out (`scheduled_window`)."""
+    and whatever a lost or missed run left out (`scheduled_window`). `fired_for` (the firing's
+    due time, passed by django-q2) names the run: a firing delivered twice runs once."""
     job = (
         JobConfiguration.objects.select_related("archive_configuration__user")
         .filter(pk=job_id)
@@ -63,17 +68,10 @@ def scheduled_archive(job_id: int) -> dict[str, Any]:
             "reason": "the job or its configuration is inactive",
         }
     configuration = job.archive_configuration
-    dates = scheduled_window(job=job, today=today_in(configuration.timezone))
-    correlation_id = new_correlation_id()
-    record = ArchiveRun.objects.create(
-        configuration=configuration,
-        kind=ArchiveRun.Kind.SCHEDULED,
-        start=dates.start,
-        end=dates.end,
-        correlation_id=correlation_id,
-    )
+    record = job_firing_run(job=job, fired_for=fired_for)
+    dates = DateRange(record.start, record.end)
     try:
-        return _summary(configuration, dates, correlation_id, record)
+        return _summary(configuration, dates, record.correlation_id, record)
     finally:
         archive_staleness_sync(job=job, succeeded=record.status == ArchiveRun.Status.SUCCESS)
 
@@ -84,8 +82,26 @@ def _summary(
     correlation_id: str | None,
     record: ArchiveRun | None = None,
 ) -> dict[str, Any]:
-    if record is not None:
-        record.mark_started()
+    if record is None:
+        return _run(configuration, dates, correlation_id, None)
+    claim = archive_run_claim(record=record)
+    if claim != Claim.STARTED:
+        # Delivered again (django-q2's Q_RETRY): its run finished, was handed over, or is alive
+        # in another worker.
+        where = " elsewhere" if claim == Claim.ALIVE else ""
+        reason = f"run {record.pk} is {record.status}{where}"
+        logger.info("archive task for run %s not started: %s", record.pk, reason)
+        return {"status": ArchiveRun.Status.SKIPPED.value, "reason": reason, "run": record.pk}
+    with archive_run_heartbeat(record=record):
+        return _run(configuration, dates, correlation_id, record)
+
+
+def _run(
+    configuration: ArchiveConfiguration,
+    dates: DateRange,
+    correlation_id: str | None,
+    record: ArchiveRun | None,
+) -> dict[str, Any]:
     try:
         result = archive_run(
             configuration=configuration, dates=dates, correlation_id=correlation_id
@@ -94,11 +110,13 @@ def _summary(
         logger.info("%s", error)
         summary: dict[str, Any] = {"status": ArchiveRun.Status.SKIPPED.value, "reason": str(error)}
         if record is not None:
-            record.mark_finished(status=ArchiveRun.Status.SKIPPED, result=summary)
+            archive_run_finish(record=record, status=ArchiveRun.Status.SKIPPED, result=summary)
         return summary
     except Exception as error:
         if record is not None:
-            record.mark_finished(status=ArchiveRun.Status.FAILURE, error=str(error)[:2000])
+            archive_run_finish(
+                record=record, status=ArchiveRun.Status.FAILURE, error=str(error)[:2000]
+            )
         raise
     summary = {
         "status": result.status,
@@ -109,7 +127,8 @@ def _summary(
     }
     if record is not None:
         succeeded = result.status == ArchiveRun.Status.SUCCESS
-        record.mark_finished(
+        archive_run_finish(
+            record=record,
             status=ArchiveRun.Status.SUCCESS if succeeded else ArchiveRun.Status.PARTIAL,
             result=summary,
         )

@@ -181,6 +181,8 @@ class ActionLog(Timestamped):
         RECONNECT_XERO = "reconnect_xero", "Reconnect Xero"
         ARCHIVE_STALE = "archive_stale", "Archive has not run"
         UNREADABLE_EVENT = "unreadable_event", "Event the archive cannot store"
+        ARCHIVE_ABANDONED = "archive_abandoned", "Archive run kept stopping"
+        SCHEDULE_BROKEN = "schedule_broken", "Schedule could not fire"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="action_log"

@@ -10,7 +10,7 @@ ImproperlyConfigured rather than doing nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 
@@ -18,7 +18,12 @@ if TYPE_CHECKING:
     # AUTH_USER_MODEL as django-stubs resolves it: auditing sits below accounts.
     from django.contrib.auth.models import _User as User
 
-    from auditing.models import ActionLog
+
+class ActionItem(Protocol):
+    """What the registry needs of an action item (auditing.models.ActionLog), named without
+    importing the models, which ask this registry what each item type offers."""
+
+    event_type: str
 
 
 class ResolutionFailed(Exception):
@@ -68,13 +73,15 @@ def recommendations_check(*, event_type: str, recommendations: list[dict[str, An
             )
 
 
-def dismissal_notify(*, item: ActionLog, by: User, recommendation: dict[str, Any] | None) -> None:
+def dismissal_notify(*, item: ActionItem, by: User, recommendation: dict[str, Any] | None) -> None:
     hook = _ON_DISMISS.get(str(item.event_type))
     if hook is not None:
         hook(item=item, by=by, recommendation=recommendation)
 
 
-def item_resolve(*, event_type: str, choice: str, item: ActionLog, by: User, **options: Any) -> Any:
+def item_resolve(
+    *, event_type: str, choice: str, item: ActionItem, by: User, **options: Any
+) -> Any:
     """Settle `item` the way `choice` (one of `event_type`'s) says; the resolver checks that
     the item is one it can settle and raises ResolutionFailed when not."""
     resolver = _RESOLVERS.get(str(event_type), {}).get(choice)

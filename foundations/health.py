@@ -46,6 +46,9 @@ class MediaDisk(HealthCheck):
     """Free disk where timesheet files are written (MEDIA_ROOT)."""
 
     def run(self) -> None:
+        if getattr(settings, "DOCUMENT_STORAGE", "local") != "local":
+            self._object_store()
+            return
         minimum = settings.HEALTH_MEDIA_MIN_FREE_MB * 1024 * 1024
         try:
             free = shutil.disk_usage(settings.MEDIA_ROOT).free
@@ -56,6 +59,17 @@ class MediaDisk(HealthCheck):
                 f"{free // (1024 * 1024)} MB free for media, below the "
                 f"{settings.HEALTH_MEDIA_MIN_FREE_MB} MB minimum."
             )
+
+    def _object_store(self) -> None:
+        """With documents in an object store, the store answers (one HEAD request)."""
+        from django.core.files.storage import default_storage
+
+        try:
+            default_storage.exists("health/probe")
+        except Exception as error:  # any failure to reach it: the message never names the host
+            raise ServiceUnavailable(
+                f"The document store cannot be reached ({type(error).__name__})."
+            ) from error
 
 
 @dataclasses.dataclass

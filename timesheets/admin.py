@@ -9,6 +9,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseGone,
     HttpResponseRedirect,
 )
 from django.template.response import TemplateResponse
@@ -285,8 +286,11 @@ class TimesheetAdmin(TimesheetXeroAdminMixin, OwnedModelAdmin[Timesheet]):
             return HttpResponseRedirect(
                 reverse("admin:timesheets_export_progress", args=[export_id])
             )
-        with default_storage.open(state["file"], "rb") as handle:
-            content = handle.read()
+        try:
+            with default_storage.open(state["file"], "rb") as handle:
+                content = handle.read()
+        except FileNotFoundError:
+            return HttpResponseGone("This export's file is no longer stored: export again.")
         fmt = "zip" if state["name"].endswith(".zip") else "pdf"
         return attachment_response(content, name=state["name"], content_type=CONTENT_TYPES[fmt])
 

@@ -18,7 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from foundations.api.exceptions import Conflict, microsoft_api_error
+from foundations.api.exceptions import (
+    Conflict,
+    Gone,
+    ServiceUnavailable,
+    microsoft_api_error,
+)
 from foundations.api.filters import OwnedFilterSet
 from foundations.api.schema import error_response
 from foundations.api.serializers import OwnedModelSerializer, StrictFieldsMixin, request_user
@@ -33,6 +38,8 @@ from timesheets.services import (
     CONTENT_TYPES,
     FORMATS,
     TimesheetError,
+    TimesheetFileGone,
+    TimesheetStorageError,
     timesheet_file,
     timesheet_generate,
     timesheet_upload_onedrive,
@@ -219,7 +226,9 @@ def download_schema(fmt: str) -> Any:
             (200, CONTENT_TYPES[fmt].split(";")[0]): OpenApiResponse(
                 OpenApiTypes.BINARY, description=f"The timesheet's {fmt.upper()} file."
             ),
-            409: error_response(409, "The timesheet is void and its files are gone."),
+            409: error_response(409, "The timesheet's state does not allow this."),
+            410: error_response(410, "The timesheet is void and this file is no longer stored."),
+            503: error_response(503, "The document store cannot be read; try again shortly."),
         },
     )
 
@@ -300,6 +309,10 @@ class TimesheetViewSet(
         timesheet = self.get_object()
         try:
             name, content = timesheet_file(timesheet=timesheet, fmt=fmt)
+        except TimesheetFileGone as error:
+            raise Gone(str(error)) from error
+        except TimesheetStorageError as error:
+            raise ServiceUnavailable(str(error)) from error
         except TimesheetError as error:
             raise Conflict(str(error)) from error
         return attachment_response(content, name=name, content_type=CONTENT_TYPES[fmt])

@@ -50,6 +50,14 @@ class TimesheetError(Exception):
     """Bad input or a state that forbids the operation; the message says which."""
 
 
+class TimesheetFileGone(TimesheetError):
+    """The file is not stored and will not be made again (the timesheet is void)."""
+
+
+class TimesheetStorageError(TimesheetError):
+    """The document storage (disk or object store) could not be read."""
+
+
 @dataclass
 class TimesheetGeneration:
     timesheet: Timesheet
@@ -380,15 +388,28 @@ def timesheet_void(*, timesheet: Timesheet, user: User, void_in_xero: bool = Fal
 
 
 def timesheet_file(*, timesheet: Timesheet, fmt: str) -> tuple[str, bytes]:
-    """The stored file's download name and content, rendered again if it is missing."""
+    """The stored file's download name and content, rendered again if it is missing (from the
+    billed rows, which an issued timesheet freezes). A void timesheet's missing file is gone
+    (`TimesheetFileGone`); a storage that cannot be read raises `TimesheetStorageError`."""
     if fmt not in PATH_FIELDS:
         raise TimesheetError(f"Unknown format {fmt!r}: use pdf, csv or xlsx.")
     name = getattr(timesheet, PATH_FIELDS[fmt])
-    if not name or not default_storage.exists(name):
-        if timesheet.status == Timesheet.Status.VOID:
-            raise TimesheetError("A void timesheet's files are no longer available.")
-        _store_files(timesheet, timesheet_billed(timesheet), [fmt])
-        name = getattr(timesheet, PATH_FIELDS[fmt])
+    try:
+        if name and default_storage.exists(name):
+            with default_storage.open(name, "rb") as handle:
+                return name.rsplit("/", 1)[-1], handle.read()
+    except FileNotFoundError:
+        pass  # removed between the two calls, or by another machine: as if never there
+    except Exception as error:  # the disk or the object store: not the user's doing
+        raise TimesheetStorageError(
+            f"The document store cannot be read ({type(error).__name__}); try again shortly."
+        ) from error
+    if timesheet.status == Timesheet.Status.VOID:
+        raise TimesheetFileGone(
+            f"Timesheet {timesheet.pk} is void and its {fmt.upper()} file is no longer stored."
+        )
+    _store_files(timesheet, timesheet_billed(timesheet), [fmt])
+    name = getattr(timesheet, PATH_FIELDS[fmt])
     with default_storage.open(name, "rb") as handle:
         return name.rsplit("/", 1)[-1], handle.read()
 

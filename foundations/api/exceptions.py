@@ -33,6 +33,18 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+class Gone(exceptions.APIException):
+    status_code = 410
+    default_detail = "This is no longer available."
+    default_code = "gone"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "A service this needs is unavailable; try again shortly."
+    default_code = "service_unavailable"
+
+
 class BadGateway(exceptions.APIException):
     status_code = 502
     default_detail = "Microsoft 365 did not answer as expected."

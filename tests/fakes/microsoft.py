@@ -381,9 +381,14 @@ class FakeMicrosoft:
             self._log.append(request)
             fault = self._fault_for(request)
         if fault is not None and fault.lose_reply:
-            with self._lock:
-                if request.kind == "upload":
+            if request.kind == "upload":
+                with self._lock:
                     self.graph.handle_upload(request)
+            elif request.kind == "graph":
+                # Done, then the answer is lost (after `delay`): the writes stand.
+                self._answer(request)
+            if fault.delay:
+                time.sleep(fault.delay)
             return None
         if fault is not None:
             if fault.delay:
@@ -392,6 +397,9 @@ class FakeMicrosoft:
                 return None
             if fault.status is not None:
                 return fault.reply(request)
+        return self._answer(request)
+
+    def _answer(self, request: FakeRequest) -> Reply | None:
         with self._lock:
             if request.kind == "identity":
                 return self.identity.handle(request)
@@ -619,6 +627,8 @@ class FakeMicrosoft:
         probability (seeded) until `times` failures. Graph calls, batch sub-requests and upload
         fragments match; identity endpoints only with `identity=True`. The outer `$batch` POST
         is a request too: narrow with `path_contains`/`method` to aim inside or at the batch.
+        `lose_reply` handles the request (its writes stand), waits `delay`, then drops the
+        connection: the answer is lost, as when a client dies or times out mid-request.
         """
         if status is None and delay is None and not drop and not lose_reply:
             status = 429
