@@ -123,9 +123,11 @@ def attention_at_stake(owner: User) -> list[str]:
     """The unbilled money waiting on the owner's decisions, per currency (hours without a
     rate last)."""
     totals = open_items_at_stake(user=owner)
-    money = [f"{code} {amount:,.2f}" for code, amount in sorted(totals.items()) if code and amount]
+    money = [
+        format_money(amount, code) for code, amount in sorted(totals.items()) if code and amount
+    ]
     hours = totals.get("")
-    return money + ([f"{format_hours(hours)} h not yet priced"] if hours else [])
+    return money + ([f"{format_hours(hours)} not yet priced"] if hours else [])
 
 
 def _query(request: HttpRequest, **changes: str) -> str:

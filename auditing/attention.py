@@ -25,6 +25,7 @@ from auditing.models import ActionLog, AuditLog
 from auditing.recommendations import confidence_threshold
 from auditing.resolutions import ResolutionFailed, dismissal_notify, item_resolve
 from auditing.services import audit_operation, audit_record
+from foundations.figures import format_hours, format_money
 from foundations.graph import microsoft_problem
 
 if TYPE_CHECKING:
@@ -58,14 +59,13 @@ class Stake:
     customer: str | None = None
 
     def __str__(self) -> str:
-        hours = f"{self.hours.normalize():f} h"
+        hours = format_hours(self.hours)
         if self.amount is not None and not self.hours:
-            return f"{self.currency} {self.amount:,.2f}" + (
-                f" ({self.customer})" if self.customer else ""
-            )
+            money = format_money(self.amount, self.currency)
+            return money + (f" ({self.customer})" if self.customer else "")
         if self.amount is None:
             return hours + (f" ({self.customer})" if self.customer else "")
-        return f"{self.currency} {self.amount:,.2f} ({hours}" + (
+        return f"{format_money(self.amount, self.currency)} ({hours}" + (
             f", {self.customer})" if self.customer else ")"
         )
 

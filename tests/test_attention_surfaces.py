@@ -262,7 +262,7 @@ def test_the_item_page_shows_its_evidence_in_the_users_zone_and_its_recommendati
     assert "Start (Europe/London)" in text
     assert "Thu 08 May 2025 14:00" in text  # 13:00 UTC is 14:00 BST
     assert "gianni@modena.example" in text
-    assert "At stake: <strong>1.5 h</strong>" in text
+    assert "At stake: <strong>1.50 hrs</strong>" in text
     apply_url = reverse(
         "admin:auditing_actionlog_recommendation", args=[item.pk, "mark-personal", "apply"]
     )
@@ -325,7 +325,7 @@ def test_the_list_shows_the_amount_at_stake(alice: User, alice_client: Client) -
 
     page = alice_client.get(reverse("admin:auditing_actionlog_changelist"))
 
-    assert "EUR 150.00 (1.5 h, Modena)" in page.content.decode()
+    assert "€150.00 (1.50 hrs, Modena)" in page.content.decode()
 
 
 def test_the_dashboard_shows_the_money_waiting_on_decisions(
@@ -342,7 +342,7 @@ def test_the_dashboard_shows_the_money_waiting_on_decisions(
     page = alice_client.get(reverse("admin:index"))
 
     assert open_items_at_stake(user=alice) == {"EUR": Decimal("150.00")}
-    assert "Waiting on your decisions: <strong>EUR 150.00</strong> unbilled." in (
+    assert "Waiting on your decisions: <strong>€150.00</strong> unbilled." in (
         page.content.decode()
     )
 

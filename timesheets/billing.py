@@ -15,8 +15,18 @@ from datetime import date, datetime, time
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision, is_currency
+from babel.numbers import get_currency_precision, is_currency
 from django.db.models import TextChoices
+
+# The one way money and hours print (foundations/figures.py), re-exported for the app's callers.
+from foundations.figures import (  # noqa: F401
+    HOURS_UNIT,
+    MONEY_LOCALE,
+    format_amount,
+    format_hours,
+    format_hours_number,
+    format_money,
+)
 
 PRIVATE_TEXT = "Private appointment"
 HOUR = Decimal(3600)
@@ -59,7 +69,6 @@ def round_hours(hours: Decimal, rounding: Rounding) -> Decimal:
     return (units.quantize(Decimal(1), rounding=method) * step).normalize() + Decimal(0)
 
 
-MONEY_LOCALE = "en"
 MAX_HOURLY_RATE = Decimal("100000")
 
 
@@ -77,18 +86,6 @@ def minor_unit(currency: str) -> Decimal:
 def line_amount(hours: Decimal, rate: Decimal, currency: str) -> Decimal:
     """One line's money: rounded hours times the rate, rounded half up to the minor unit."""
     return (hours * rate).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
-
-
-def format_money(amount: Decimal, currency: str) -> str:
-    """`£1,234.50`, `¥1,235`, `CHF 12.00`: Babel's CLDR formatting of the currency."""
-    return format_currency(amount, currency, locale=MONEY_LOCALE, currency_digits=True)
-
-
-def format_amount(amount: Decimal, currency: str) -> str:
-    """A row's amount without the symbol, to the currency's minor unit (`1,234.50`)."""
-    return format_currency(
-        amount, currency, locale=MONEY_LOCALE, format="#,##0.00", currency_digits=True
-    )
 
 
 @dataclass(frozen=True)
@@ -333,21 +330,6 @@ def timesheet_rows(
             cap.apply(row)
             effort.append(row)
     return effort, travel
-
-
-HOURS_UNIT = " hrs"
-
-
-def format_hours(hours: Decimal) -> str:
-    """The one way hours print, in the admin, the documents and the API: decimal hours to two
-    places with the unit (`29.50 hrs`, `0.75 hrs`, `2.33 hrs` for 2 h 20 min). The customer's
-    rounding decides the value before this prints it; this never rounds to a coarser step."""
-    return f"{format_hours_number(hours)}{HOURS_UNIT}"
-
-
-def format_hours_number(hours: Decimal) -> str:
-    """The hours without the unit, two decimal places, half up (`1.50`): table cells."""
-    return f"{Decimal(hours).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)}"
 
 
 def format_long_date(day: date) -> str:
