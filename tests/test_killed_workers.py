@@ -42,7 +42,9 @@ from tests.test_qcluster_end_to_end import (  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.cluster
 
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 11
+# One Redis database per pytest-xdist worker, so two of these tests never share a queue.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 11 + _WORKER % 2
 ZONE = "Europe/London"
 PEOPLE = ("alice@example.com", "bob@example.com")
 EVENTS_PER_DAY = 13  # two days: 26 copies, two $batch requests of at most 20

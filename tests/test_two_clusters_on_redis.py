@@ -28,7 +28,9 @@ from tests.test_qcluster_end_to_end import (  # noqa: F401 - fixtures
     run_python,
 )
 
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 7
+# One Redis database per pytest-xdist worker, so two of these tests never share a queue.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 7 + _WORKER % 2
 # Starts two qcluster processes on Redis.
 pytestmark = pytest.mark.cluster
 
