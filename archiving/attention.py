@@ -76,7 +76,7 @@ def category_recommendations(
             action="set_category",
             params={"category": s.label},
             confidence=s.confidence,
-            reason=s.reason[:1].upper() + s.reason[1:] + ".",
+            reason=(s.reason[:1].upper() + s.reason[1:] + ".") if s.reason else "",
         )
         for s in suggestions
         if s.label != PERSONAL

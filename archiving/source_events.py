@@ -76,18 +76,17 @@ def unreadable_events_flag(
                 user=user,
                 event_type=ActionLog.EventType.UNREADABLE_EVENT,
                 key=event.id[:255],
-                description=f"“{event.subject}” in Outlook cannot be archived: {event.reason}",
+                description=(
+                    f"“{event.subject}” in Outlook cannot be archived: {event.reason}. Correct "
+                    "its start and end in Outlook and the next archive run stores it and closes "
+                    "this item; if it is not a real appointment, dismiss it (nothing is billed)"
+                ),
                 details={
                     "source_event_id": event.id,
                     "reason": event.reason,
                     "start": event.graph.get("start"),
                     "end": event.graph.get("end"),
                 },
-                recommendations=[
-                    "Correct its start and end in Outlook; the next archive run stores it and "
-                    "closes this item.",
-                    "If it is not a real appointment, dismiss this item: nothing is billed.",
-                ],
             )
             for event in unreadable
         ]

@@ -93,6 +93,11 @@ class ActionLogAdmin(OwnedModelAdmin[ActionLog]):
         # Items come from what the system saw (a run, a failed upload); nobody invents one.
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # An item is settled (applied, resolved or dismissed, each audited), never deleted: a
+        # deleted item would let a billable meeting drop out of sight without a decision.
+        return False
+
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         changelist = super().get_changelist_instance(request)
         self._stakes = action_items_at_stake(items=changelist.result_list)

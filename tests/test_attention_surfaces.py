@@ -290,6 +290,17 @@ def test_nobody_adds_action_items_by_hand(admin_client: Client) -> None:
     assert admin_client.get(reverse("admin:auditing_actionlog_add")).status_code == 403
 
 
+def test_nobody_deletes_an_action_item_they_can_only_settle(
+    alice: User, admin_client: Client
+) -> None:
+    item = coffee_item(alice)
+
+    page = admin_client.post(reverse("admin:auditing_actionlog_delete", args=[item.pk]))
+
+    assert page.status_code == 403
+    assert ActionLog.objects.filter(pk=item.pk, state="open").exists()
+
+
 def test_the_list_applies_only_the_confident_top_recommendations_unless_confirmed(
     alice: User, alice_client: Client
 ) -> None:

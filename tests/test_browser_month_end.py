@@ -81,7 +81,16 @@ def month(alice: User) -> Timesheet:
         event_type=ActionLog.EventType.OVERLAP,
         key="demo-overlap",
         description="“Acme workshop” and “Globex call” overlap",
-        recommendations=["Keep one of them."],
+        recommendations=[
+            {
+                "id": "keep-all",
+                "label": "Keep them all",
+                "action": "keep",
+                "params": {"keep_ids": []},
+                "confidence": 0.2,
+                "reason": "Only if you were in both at once.",
+            }
+        ],
     )
     first = first_of_month(alice).date()
     return timesheet_generate(

@@ -200,7 +200,7 @@ def test_a_day_limit_429_fails_the_push_naming_the_limit_in_the_item(
     assert "day limit" in str(error)
     [item] = open_failures()
     assert item.details["rate_limit_problem"] == "day"
-    assert "day limit" in item.recommendations[0]
+    assert "day limit" in item.recommendations[0]["reason"]
     assert XeroPush.objects.get().failure == "limit"
 
 

@@ -279,7 +279,10 @@ def test_the_admin_send_to_xero_action_creates_the_draft_and_again_creates_nothi
     listing = alice_client.get(changelist)
     [invoice_id] = org.invoices
     link = f"https://go.xero.com/AccountsReceivable/Edit.aspx?InvoiceID={invoice_id}"
-    assert f'<a href="{link}" rel="noopener" target="_blank">INV-0001</a>' in listing.text
+    assert (
+        f'<a class="xero-invoice" href="{link}" target="_blank" rel="noopener">INV-0001</a>'
+        in listing.text
+    )
     inline_tasks(alice_client.post, changelist, form, follow=True)
     assert len(org.invoices) == 1
     assert len(org.attachments[next(iter(org.invoices))]) == 1
@@ -445,6 +448,26 @@ def test_the_timesheet_page_shows_sending_then_the_invoice_linked_to_xero(
     [invoice_id] = org.invoices
     assert f"InvoiceID={invoice_id}" in alice_client.get(page).text
     assert ">INV-0001</a>" in alice_client.get(page).text
+
+
+def test_the_timesheet_list_shows_the_push_in_its_invoice_column(
+    fake_xero: FakeXero,
+    org: Organisation,
+    xero_alice: User,
+    alice_client: Client,
+    inline_tasks: Callable[..., Any],
+) -> None:
+    from timesheets.xero_queue import xero_push_queue
+
+    timesheet = priced_timesheet(xero_alice)
+    changelist = reverse("admin:timesheets_timesheet_changelist")
+    assert "Not sent" in alice_client.get(changelist).text
+    xero_push_queue(timesheet=timesheet, user=xero_alice)
+    assert ">Queued</span>" in alice_client.get(changelist).text
+    XeroPush.objects.update(status="failed", error="Xero answered 503")
+    assert "Sending failed: Xero answered 503" in alice_client.get(changelist).text
+    inline_tasks(alice_client.post, reverse("api:timesheet-xero", args=[timesheet.pk]))
+    assert ">INV-0001</a> (sent)" in alice_client.get(changelist).text
 
 
 def test_the_api_queues_a_batch_and_reports_its_progress_and_bob_sees_none_of_it(

@@ -60,7 +60,6 @@ class TimesheetAdmin(TimesheetXeroAdminMixin, OwnedModelAdmin[Timesheet]):
         "status",
         "amount",
         "invoice",
-        "xero",
         "uploads",
         "user",
     ]

@@ -60,10 +60,17 @@ class InvoiceState:
 
 def timesheet_invoice(timesheet: Timesheet) -> InvoiceState:
     """The timesheet's invoice in Xero as far as the app knows it."""
+    push = getattr(timesheet, "xero_push", None)  # the push under way, if any
     if timesheet.xero_invoice_id:
         number = timesheet.xero_invoice_number or timesheet.xero_invoice_id[:8]
         state = "sent" if timesheet.uploaded_to_xero else "created, PDF not attached"
+        if push is not None and push.status in (push.Status.QUEUED, push.Status.SENDING):
+            state = "sending…"
         return InvoiceState(f"{number} ({state})", number, timesheet.xero_invoice_url)
+    if push is not None and push.status in (push.Status.QUEUED, push.Status.SENDING):
+        return InvoiceState(str(push.get_status_display()), "", "")
+    if push is not None and push.status == push.Status.FAILED:
+        return InvoiceState(f"Sending failed: {push.error}"[:160], "", "")
     return InvoiceState("Not sent", "", "")
 
 
