@@ -80,8 +80,13 @@ class StakeSerializer(serializers.Serializer):
     customer = serializers.CharField(allow_null=True)
 
 
+RECOMMENDATION_KEYS = ("id", "label", "action", "params", "confidence", "reason")
+
+
 class ActionLogSerializer(OwnedModelSerializer):
-    recommendations = RecommendationSerializer(many=True, read_only=True, allow_null=True)
+    # Written straight from the validated JSON (the shape RecommendationSerializer documents):
+    # a nested serializer per recommendation cost more than the rest of the row.
+    recommendations = serializers.SerializerMethodField()
     at_stake = serializers.SerializerMethodField(
         help_text="The unbilled money (or hours, without a rate) the item holds back; null "
         "when nothing billable waits on it."
@@ -107,13 +112,32 @@ class ActionLogSerializer(OwnedModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(RecommendationSerializer(many=True, allow_null=True))
+    def get_recommendations(self, item: ActionLog) -> list[dict[str, Any]] | None:
+        if item.recommendations is None:
+            return None
+        return [
+            {
+                **{key: value.get(key) for key in RECOMMENDATION_KEYS},
+                "preselected": is_preselected(value),
+            }
+            for value in item.recommendations
+        ]
+
     @extend_schema_field(StakeSerializer(allow_null=True))
     def get_at_stake(self, item: ActionLog) -> dict | None:
         stakes = self.context.get("stakes")
         if stakes is None:
             stakes = action_items_at_stake(items=[item])
         stake = stakes.get(item.pk)
-        return StakeSerializer(stake).data if stake is not None else None
+        if stake is None:
+            return None
+        return {
+            "hours": f"{stake.hours:.2f}",
+            "amount": None if stake.amount is None else f"{stake.amount:.2f}",
+            "currency": stake.currency,
+            "customer": stake.customer,
+        }
 
 
 class ApplySerializer(StrictFieldsMixin, serializers.Serializer):

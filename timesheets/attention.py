@@ -87,7 +87,13 @@ def items_at_stake(items: list[ActionLog]) -> dict[int, Stake]:
     if not items:
         return {}
     wanted = {pk for item in items for pk in _item_appointments(item)}
-    appointments = {a.pk: a for a in Appointment.objects.filter(pk__in=wanted)}
+    # Only what pricing reads: the appointment's raw Graph data stays in the database.
+    appointments = {
+        a.pk: a
+        for a in Appointment.objects.filter(pk__in=wanted).only(
+            "pk", "user_id", "start_time", "end_time", "customer"
+        )
+    }
     users = {item.user_id for item in items}
     terms = {
         (row.user_id, row.customer.casefold()): row
