@@ -1,3 +1,8 @@
+"""Archiving's models: ArchiveConfiguration, ArchiveCopy, ArchiveRun (with its lease),
+JobConfiguration, CategoryDecision.
+Over 450 lines: one models.py per app, as the house style keeps them, each model with
+its own rules."""
+
 from __future__ import annotations
 
 import os

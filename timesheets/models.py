@@ -1,3 +1,8 @@
+"""Timesheets' models: Timesheet, CustomerSettings, BillingProfile, the Xero connection, push and
+call budget.
+Over 450 lines: one models.py per app, as the house style keeps them, each model with
+its own rules."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -212,47 +212,68 @@ def customer_hours(
     }
     default = BillingProfile.objects.filter(user=user).first()
     marked, billable_categories = internal_customers(user=user)
-    zone = zoneinfo.ZoneInfo(user.timezone)
     result = []
     for key, rows in by_customer.items():
-        found = customer_settings.get(key)
         items = [hours_item(*values) for values in rows]
         nothing_billable = all(item.billing_type == NON_BILLABLE for item in items)
         internal = key in marked or (nothing_billable and key not in billable_categories)
-        pricing = Pricing()
-        if found is not None and not internal:
-            pricing = found.pricing(default=default)
-        elif found is None and not internal and default is not None:
-            pricing = CustomerSettings(customer=names[key]).pricing(default=default)
-        effort, travel = timesheet_rows(
-            items,
-            timezone=user.timezone,
-            travel_rate=found.travel_rate if found else DEFAULT_TRAVEL_RATE,
-            rounding=found.rounding() if found else Rounding(),
-            pricing=pricing,
-        )
-        days = [item.start.astimezone(zone).date() for item in items]
         result.append(
-            CustomerHours(
-                data=TimesheetData(
-                    customer=names[key],
-                    customer_display_name=(found.display_name if found else "") or names[key],
-                    consultant=user.name or user.email,
-                    report_date=today_in(zone),
-                    start_date=start or min(days),
-                    end_date=max(days),
-                    effort_rows=effort,
-                    travel_rows=travel,
-                    pricing=pricing,
-                ),
-                first_day=min(days),
-                last_day=max(days),
+            _customer_hours_row(
+                user=user,
+                name=names[key],
+                items=items,
+                found=customer_settings.get(key),
+                default=default,
                 internal=internal,
-                settings_id=found.pk if found else None,
+                start=start,
             )
         )
     result.sort(key=lambda hours: (hours.internal, -hours.total, hours.customer.lower()))
     return result
+
+
+def _customer_hours_row(
+    *,
+    user: User,
+    name: str,
+    items: list[BillableItem],
+    found: CustomerSettings | None,
+    default: BillingProfile | None,
+    internal: bool,
+    start: date | None,
+) -> CustomerHours:
+    """One customer's hours priced as its timesheet would be (internal time never is)."""
+    zone = zoneinfo.ZoneInfo(user.timezone)
+    pricing = Pricing()
+    if found is not None and not internal:
+        pricing = found.pricing(default=default)
+    elif found is None and not internal and default is not None:
+        pricing = CustomerSettings(customer=name).pricing(default=default)
+    effort, travel = timesheet_rows(
+        items,
+        timezone=user.timezone,
+        travel_rate=found.travel_rate if found else DEFAULT_TRAVEL_RATE,
+        rounding=found.rounding() if found else Rounding(),
+        pricing=pricing,
+    )
+    days = [item.start.astimezone(zone).date() for item in items]
+    return CustomerHours(
+        data=TimesheetData(
+            customer=name,
+            customer_display_name=(found.display_name if found else "") or name,
+            consultant=user.name or user.email,
+            report_date=today_in(zone),
+            start_date=start or min(days),
+            end_date=max(days),
+            effort_rows=effort,
+            travel_rows=travel,
+            pricing=pricing,
+        ),
+        first_day=min(days),
+        last_day=max(days),
+        internal=internal,
+        settings_id=found.pk if found else None,
+    )
 
 
 def amounts_by_currency(rows: Iterable[CustomerHours]) -> dict[str, Decimal]:
