@@ -20,7 +20,10 @@ from tests.fakes.microsoft import FakeMicrosoft
 from tests.test_browser_dashboard import log_in, shoot
 from tests.test_browser_export import browser  # noqa: F401  (the shared Chromium)
 
-pytestmark = pytest.mark.django_db(databases=["default", "web"], transaction=True)
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "web"], transaction=True),
+    pytest.mark.browser,
+]
 
 MODENA, ACME = "Modena - billable", "Acme - billable"
 

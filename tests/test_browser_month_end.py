@@ -26,7 +26,10 @@ from timesheets.presentation import timesheet_amount
 from timesheets.selectors import amounts_by_currency, period_customer_hours
 from timesheets.services import timesheet_generate
 
-pytestmark = pytest.mark.django_db(databases=["default", "web"], transaction=True)
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "web"], transaction=True),
+    pytest.mark.browser,
+]
 
 SHOTS = Path(__file__).resolve().parent.parent / "test-results" / "browser"
 WIDTH = 1280

@@ -22,7 +22,7 @@ from calendars.models import Appointment
 from timesheets.models import Timesheet
 from timesheets.selectors import amounts_by_currency, unbilled_customer_hours
 
-pytestmark = pytest.mark.django_db(databases=["default", "web"])
+pytestmark = [pytest.mark.django_db(databases=["default", "web"]), pytest.mark.slow]
 
 
 @pytest.fixture

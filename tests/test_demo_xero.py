@@ -13,7 +13,7 @@ from tests.fakes.xero import FakeXero, Organisation
 from tests.xero_helpers import connect, fake_clock_sleep, media_in_tmp, org  # noqa: F401
 from timesheets.models import Timesheet
 
-pytestmark = pytest.mark.django_db(databases=["default", "web"])
+pytestmark = [pytest.mark.django_db(databases=["default", "web"]), pytest.mark.slow]
 
 
 def test_the_demo_sends_last_months_acme_timesheet_to_xero_as_a_draft(

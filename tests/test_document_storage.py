@@ -37,6 +37,9 @@ from tests.test_qcluster_end_to_end import (  # noqa: F401 - fixtures
 from timesheets.models import Timesheet
 from timesheets.services import timesheet_generate, timesheet_void
 
+# It starts moto's server and a second Python process.
+pytestmark = pytest.mark.slow
+
 BUCKET = "timesheets-test"
 MAY = (date(2025, 5, 1), date(2025, 5, 31))
 

@@ -285,6 +285,7 @@ def post_chunked(port: int, key: str, body: bytes) -> tuple[int, bytes]:
 
 
 @pytest.mark.django_db(databases=[])
+@pytest.mark.slow
 def test_gunicorn_reads_a_chunked_body_within_the_limit(gunicorn: tuple[int, str, dict]) -> None:
     port, key, environment = gunicorn
 
@@ -296,6 +297,7 @@ def test_gunicorn_reads_a_chunked_body_within_the_limit(gunicorn: tuple[int, str
 
 
 @pytest.mark.django_db(databases=[])
+@pytest.mark.slow
 def test_gunicorn_refuses_a_3_mb_chunked_body_with_413(gunicorn: tuple[int, str, dict]) -> None:
     port, key, environment = gunicorn
 

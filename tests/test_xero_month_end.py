@@ -28,7 +28,7 @@ from timesheets.xero_queue import xero_batch_progress, xero_push_batch
 
 __all__ = ["fake_clock_sleep", "media_in_tmp"]
 
-pytestmark = pytest.mark.django_db(databases=["default", "web"])
+pytestmark = [pytest.mark.django_db(databases=["default", "web"]), pytest.mark.slow]
 
 USERS, CUSTOMERS = 20, 10
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
