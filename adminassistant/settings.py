@@ -169,6 +169,9 @@ DATABASE_ROUTERS = ["foundations.routers.DatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://django_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's backend, keeping its Redis client (foundations/cache.py).
+    CACHES["default"]["BACKEND"] = "foundations.cache.RedisCache"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -26,7 +26,7 @@ from archiving.models import ArchiveCopy, ArchiveRun
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
 from timesheets.billing import period_label
-from timesheets.models import Timesheet
+from timesheets.models import BillingProfile, CustomerSettings, Timesheet
 
 PAGE = 50
 
@@ -207,7 +207,24 @@ def action_log(request: HttpRequest) -> JsonResponse:
     if isinstance(user, JsonResponse):
         return user
     rows = ActionLog.objects.filter(user=user).order_by("-created_at", "-id")
-    return JsonResponse(number_page(request, rows.values(*ACTION_COLUMNS)))
+    body = number_page(request, rows.values(*ACTION_COLUMNS))
+    # The rows the API's `at_stake` is priced from (timesheets.attention.items_at_stake), read
+    # the same way (no query where no item names an appointment or a timesheet), unpriced.
+    details = [row["details"] or {} for row in body["results"]]
+    wanted = {d["appointment"] for d in details if isinstance(d.get("appointment"), int)}
+    wanted |= {m["id"] for d in details for m in d.get("appointments", []) if "id" in m}
+    sheets = [d["timesheet"] for d in details if d.get("timesheet")]
+    body["stake_rows"] = {
+        "appointments": list(
+            Appointment.objects.filter(pk__in=wanted).values(
+                "pk", "user_id", "start_time", "end_time", "customer"
+            )
+        ),
+        "terms": list(CustomerSettings.objects.filter(user_id=user.pk).values()),
+        "defaults": list(BillingProfile.objects.filter(user_id=user.pk).values()),
+        "timesheets": list(Timesheet.objects.filter(pk__in=sheets).values(*TIMESHEET_COLUMNS)),
+    }
+    return JsonResponse(body)
 
 
 def audit_log(request: HttpRequest) -> JsonResponse:

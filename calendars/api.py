@@ -30,7 +30,11 @@ from foundations.api.exceptions import Conflict, microsoft_api_error
 from foundations.api.filters import IdFilter, InstantFilter, OwnedFilterSet
 from foundations.api.pagination import CursorPagination
 from foundations.api.schema import error_response
-from foundations.api.serializers import OwnedModelSerializer
+from foundations.api.serializers import (
+    OwnedModelSerializer,
+    UTCDateTimeField,
+    utc_datetime_conversion,
+)
 from foundations.api.viewsets import OwnedModelViewSet
 from foundations.requests import AuthenticatedRequest
 
@@ -75,11 +79,12 @@ class ArchiveCopySerializer(serializers.Serializer):
     calendar = serializers.IntegerField(source="destination_id")
     calendar_name = serializers.CharField(source="destination.name")
     event_id = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
 
 
-_COPY_TIME = serializers.DateTimeField()
+# Copies' times are UTC like every datetime of the API (not the signed-in user's zone).
+_COPY_TIME = utc_datetime_conversion(UTCDateTimeField())
 # Lists read an appointment's copies into this attribute, as rows of these columns.
 ARCHIVE_COPY_LIST = "archive_copy_list"
 ARCHIVE_COPY_COLUMNS = (
@@ -115,8 +120,8 @@ def archive_copy_representation(copy: dict[str, Any]) -> dict[str, Any]:
         "calendar": copy["destination_id"],
         "calendar_name": copy["destination__name"],
         "event_id": copy["event_id"],
-        "created_at": _COPY_TIME.to_representation(copy["created_at"]),
-        "updated_at": _COPY_TIME.to_representation(copy["updated_at"]),
+        "created_at": _COPY_TIME(copy["created_at"]),
+        "updated_at": _COPY_TIME(copy["updated_at"]),
     }
 
 

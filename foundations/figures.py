@@ -6,6 +6,7 @@ they print; these never round to a coarser step."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import format_currency
@@ -18,14 +19,25 @@ HOURS_UNIT = " hrs"
 
 def format_money(amount: Decimal, currency: str) -> str:
     """`£1,234.50`, `¥1,235`, `CHF 12.00`: Babel's CLDR formatting of the currency."""
-    return format_currency(amount, currency, locale=_LOCALE, currency_digits=True)
+    return _money(_unsigned_zero(amount), currency, None)
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
     """A row's amount without the symbol, to the currency's minor unit (`1,234.50`)."""
-    return format_currency(
-        amount, currency, locale=_LOCALE, format="#,##0.00", currency_digits=True
-    )
+    return _money(_unsigned_zero(amount), currency, "#,##0.00")
+
+
+# A pure function of (amount, currency, format) for the one locale, kept: Babel's formatting was
+# most of a list's cost above its SQL (3 ms of a page of 50 timesheets), and the amounts one
+# consultant's pages show are few and shown again and again. Equal Decimals print alike
+# (`1.5` and `1.50` both to the currency's digits) but for the signed zero, made unsigned first.
+@lru_cache(maxsize=8192)
+def _money(amount: Decimal, currency: str, pattern: str | None) -> str:
+    return format_currency(amount, currency, locale=_LOCALE, format=pattern, currency_digits=True)
+
+
+def _unsigned_zero(amount: Decimal) -> Decimal:
+    return amount if amount else abs(amount)
 
 
 def format_hours(hours: Decimal) -> str:

@@ -91,3 +91,31 @@ def test_several_clusters_with_schedules_on_postgresql_are_not_warned_about(
     monkeypatch.setattr(connections["web"], "vendor", "postgresql")
 
     assert clusters_on_sqlite_check() == []
+
+
+def test_the_redis_cache_keeps_one_client_and_still_reads_and_writes() -> None:
+    from foundations.cache import RedisCache
+
+    if not redis_is_running():
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide Redis on 127.0.0.1:6379")
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    cache = RedisCache(REDIS_TEST_URL, {})
+    client = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=True) is client
+    cache.set("fast-path-check", [1.5, 2.5], 30)
+    assert cache.get("fast-path-check") == [1.5, 2.5]
+    cache.delete("fast-path-check")
+    assert cache.get("fast-path-check") is None
+
+
+@pytest.mark.slow
+def test_a_redis_cache_url_selects_the_client_keeping_backend(tmp_path: Path) -> None:
+    result = manage(
+        tmp_path,
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+        CACHE_URL=REDIS_TEST_URL,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "foundations.cache.RedisCache"

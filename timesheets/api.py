@@ -3,7 +3,7 @@ to Xero."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import django_filters
 from django.db.models import F, QuerySet
@@ -90,8 +90,13 @@ class TimesheetSerializer(OwnedModelSerializer):
         read_only_fields = fields
 
     def get_period(self, timesheet: Timesheet) -> str:
-        # Lists read the owner's zone alongside each row (TimesheetViewSet.get_queryset).
-        zone = getattr(timesheet, "owner_timezone", None) or timesheet.user.timezone
+        # The requester's own rows take their zone; a superuser's list reads each owner's zone
+        # alongside its row (TimesheetViewSet.get_queryset).
+        zone = getattr(timesheet, "owner_timezone", None)
+        if zone is None:
+            user = request_user(self)
+            own = user is not None and user.pk == timesheet.user_id
+            zone = cast(User, user).timezone if own else timesheet.user.timezone
         return period_label(timesheet.start_date, timesheet.end_date, zone)
 
     def get_amount(self, timesheet: Timesheet) -> str | None:
@@ -257,8 +262,12 @@ class TimesheetViewSet(
         queryset = super().get_queryset()
         if self.action == "list":
             # A page needs only the owner's time zone (for `period`): joining the whole user
-            # built a second model instance per row, half the page's time.
-            return queryset.select_related(None).annotate(owner_timezone=F("user__timezone"))
+            # built a second model instance per row, half the page's time. Everyone but a
+            # superuser sees only their own rows, in their own zone: no join at all.
+            queryset = queryset.select_related(None)
+            if self.request.user.is_superuser:
+                return queryset.annotate(owner_timezone=F("user__timezone"))
+        return queryset
         return queryset
 
     def get_throttles(self) -> list[Any]:

@@ -10,6 +10,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, filters
@@ -38,10 +39,68 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+# Each filter set class's form class, built once per process (OwnedFilterSet.get_form_class).
+_FORM_CLASSES: dict[type, type[forms.Form]] = {}
+
+
 class OwnedFilterSet(django_filters.FilterSet):
+    """The API's filter sets. django-filter deep-copies every filter and builds a new form class
+    on every request, which cost more than filtering a page; these filters hold no state of the
+    request but `parent` and `model` (none reads a queryset of the request's user to build its
+    form field), so each request takes shallow copies and one form class per filter set class.
+    A filter set whose filters do depend on the request must not use this base."""
+
     user = IdFilter(
         field_name="user", help_text="Only this user's rows (useful to superusers, who see all)."
     )
+
+    def __init__(
+        self,
+        data: Any = None,
+        queryset: QuerySet | None = None,
+        *,
+        request: Any = None,
+        prefix: str | None = None,
+    ) -> None:
+        # django_filters.filterset.BaseFilterSet.__init__ (django-filter 26), with shallow
+        # copies of the filters instead of a deep copy (tests/test_api_filter_sets.py compares).
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base in self.base_filters.items():
+            # A shallow copy without copy.copy's pickling protocol (a filter has no __copy__).
+            filter_ = self.filters[name] = object.__new__(type(base))
+            filter_.__dict__.update(base.__dict__)
+            filter_.model = queryset.model
+            filter_.parent = self
+
+    def _asked(self) -> bool:
+        """Whether the request names any of this set's filters: with none, there is nothing to
+        validate or filter, and no form is built."""
+        return any(name in self.data for name in self.filters)
+
+    def is_valid(self) -> bool:
+        if self.is_bound and not self._asked():
+            return True
+        return super().is_valid()
+
+    @property
+    def qs(self) -> QuerySet:
+        if not hasattr(self, "_qs") and self.is_bound and not self._asked():
+            self._qs = self.queryset.all()
+        return super().qs
+
+    def get_form_class(self) -> type[forms.Form]:
+        cls = type(self)
+        form_class = _FORM_CLASSES.get(cls)
+        if form_class is None:
+            form_class = _FORM_CLASSES[cls] = super().get_form_class()
+        return form_class
 
 
 class DateOrDateTimeField(forms.Field):
