@@ -22,6 +22,7 @@ from archiving.models import (
 from archiving.phrases import DateRange
 from archiving.run_status import (
     ArchiveRunStatus,
+    LastRun,
     archive_last_runs,
     archive_run_opened_items,
     archive_run_status,
@@ -140,8 +141,8 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin[ArchiveConfiguration]):
 
     @admin.display(description="Last run")
     def last_run(self, obj: ArchiveConfiguration) -> str:
-        row = getattr(obj, "_last_run", None)
-        return f"{row.created_at:%d %b %H:%M} {row.status}" if row else "never"
+        row: LastRun | None = getattr(obj, "_last_run", None)
+        return f"{row.at:%d %b %H:%M} {row.status}" if row else "never"
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         changelist = super().get_changelist_instance(request)
@@ -316,10 +317,10 @@ class JobConfigurationAdmin(OwnedModelAdmin[JobConfiguration]):
             obj._last_run = archive_last_runs(configuration_ids=[obj.archive_configuration_id]).get(
                 obj.archive_configuration_id
             )
-        row = obj._last_run
+        row: LastRun | None = obj._last_run
         if row is None:
             return "never"
-        return f"{row.created_at:%d %b %Y %H:%M}: {row.status} — {row.message or ''}"[:200]
+        return f"{row.at:%d %b %Y %H:%M}: {row.status} — {row.message or ''}"[:200]
 
     def save_model(
         self, request: HttpRequest, obj: JobConfiguration, form: Any, change: bool
