@@ -18,7 +18,7 @@ from django.urls import reverse
 from accounts.connections import user_connections
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, JobConfiguration
-from archiving.run_status import archive_last_runs
+from archiving.run_status import LastRun, archive_last_runs
 from archiving.schedules import job_next_run
 from auditing.attention import open_items_at_stake
 from auditing.models import ActionLog
@@ -291,17 +291,24 @@ def _archive_health(owner: User) -> list[dict[str, Any]]:
                     "admin:archiving_archiveconfiguration_change", args=[configuration.pk]
                 ),
                 "last_run": last,
-                "last_run_url": (
-                    f"{audit_list}?{urlencode({'correlation_id': last.correlation_id})}"
-                    if last and last.correlation_id
-                    else None
-                ),
+                "last_run_url": _last_run_url(last, audit_list),
                 # Formatted here: the template would show it in the viewer's zone.
                 "next_run": f"{upcoming.astimezone(zone):%a %d %b %H:%M}" if upcoming else None,
                 "timezone": configuration.timezone,
             }
         )
     return health
+
+
+def _last_run_url(last: LastRun | None, audit_list: str) -> str | None:
+    """The recorded run's page (window, counts, status), else the run's audit rows."""
+    if last is None:
+        return None
+    if last.record is not None:
+        return reverse("admin:archiving_archiverun_change", args=[last.record.pk])
+    if last.correlation_id:
+        return f"{audit_list}?{urlencode({'correlation_id': last.correlation_id})}"
+    return None
 
 
 def _connections(request: AuthenticatedHttpRequest, owner: User) -> list[dict[str, Any]]:

@@ -1,7 +1,10 @@
 """The demo's calendar, archived for real: the planned appointments go into the project's fake
 Microsoft 365 (tests/fakes, HTTPS on 127.0.0.1), and the real archive run reads them from there,
-one run per day as the nightly job would, so appointments, archive copies, overlap decisions,
-uncategorised items and each configuration's "last run" are what the archive itself wrote.
+one run per day and configuration as the nightly job would. Each run takes the path of a queued
+run (`archiving.services.archive_run_here`: its ArchiveRun record, run by the task function a
+worker calls, here and now since the demo has no cluster), so the admin's archive runs,
+appointments, archive copies, overlap decisions, uncategorised items and each configuration's
+"last run" are what the archive itself wrote.
 
 The fake lives only while `manage.py demo` runs: the user is connected to it for the runs and
 disconnected afterwards (the dashboard then says Microsoft 365 is not configured or not
@@ -27,9 +30,9 @@ from accounts.microsoft import (
     msal_app,
 )
 from accounts.models import User
-from archiving.models import ArchiveConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveRun
 from archiving.phrases import DateRange
-from archiving.run import ArchiveResult, archive_run
+from archiving.services import archive_run_here
 from auditing.models import AuditLog
 from calendars.services import categories_sync
 
@@ -44,7 +47,7 @@ IDS_PER_DAY = 1000
 @dataclass
 class DemoArchive:
     days: list[date]
-    results: list[ArchiveResult]
+    runs: list[ArchiveRun]
 
 
 @contextlib.contextmanager
@@ -99,8 +102,8 @@ def demo_archive_runs(
     )
     days = [day for day in window if day > done]
     if not days:
-        return DemoArchive(days=[], results=[])
-    results = []
+        return DemoArchive(days=[], runs=[])
+    runs = []
     before = (user.ms_tenant_id, user.ms_object_id)
     with fake_microsoft() as fake:
         fake.add_user(user.email, name=user.name)
@@ -117,14 +120,14 @@ def demo_archive_runs(
                 _seed_day(fake, user, [item for item in plan if item.start.date() == day], day)
             for day in days:
                 for configuration in configurations:
-                    results.append(
-                        archive_run(configuration=configuration, dates=DateRange(day, day))
+                    runs.append(
+                        archive_run_here(configuration=configuration, dates=DateRange(day, day))
                     )
         finally:
             microsoft_disconnect(user=user, by=user)
             user.ms_tenant_id, user.ms_object_id = before
             user.save(update_fields=["ms_tenant_id", "ms_object_id"])
-    return DemoArchive(days=days, results=results)
+    return DemoArchive(days=days, runs=runs)
 
 
 def _connect(fake: FakeMicrosoft, user: User) -> None:

@@ -7,6 +7,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import dateformat, timezone
 from django.utils.html import format_html
 from django_q.models import Schedule
 
@@ -22,6 +23,7 @@ from archiving.models import (
 from archiving.phrases import DateRange
 from archiving.run_status import (
     ArchiveRunStatus,
+    LastRun,
     archive_last_runs,
     archive_run_opened_items,
     archive_run_status,
@@ -140,8 +142,8 @@ class ArchiveConfigurationAdmin(OwnedModelAdmin[ArchiveConfiguration]):
 
     @admin.display(description="Last run")
     def last_run(self, obj: ArchiveConfiguration) -> str:
-        row = getattr(obj, "_last_run", None)
-        return f"{row.created_at:%d %b %H:%M} {row.status}" if row else "never"
+        row: LastRun | None = getattr(obj, "_last_run", None)
+        return f"{row.at:%d %b %H:%M} {row.status}" if row else "never"
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         changelist = super().get_changelist_instance(request)
@@ -316,10 +318,10 @@ class JobConfigurationAdmin(OwnedModelAdmin[JobConfiguration]):
             obj._last_run = archive_last_runs(configuration_ids=[obj.archive_configuration_id]).get(
                 obj.archive_configuration_id
             )
-        row = obj._last_run
+        row: LastRun | None = obj._last_run
         if row is None:
             return "never"
-        return f"{row.created_at:%d %b %Y %H:%M}: {row.status} — {row.message or ''}"[:200]
+        return f"{row.at:%d %b %Y %H:%M}: {row.status} — {row.message or ''}"[:200]
 
     def save_model(
         self, request: HttpRequest, obj: JobConfiguration, form: Any, change: bool
@@ -369,16 +371,41 @@ class ArchiveCopyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class ArchiveRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Every queued or scheduled run and what became of it; written only by the runs."""
 
-    list_display = ["configuration", "kind", "start", "end", "status", "queued_at", "finished_at"]
+    # Short columns, so that a superuser's list (with each run's owner) fits 1280 px; when it
+    # was queued and what it wrote are on the run's page.
+    list_display = ["configuration", "kind", "window", "status", "finished"]
     list_filter = ["status", "kind"]
     search_fields = ["task_id", "correlation_id", "configuration__name"]
-    list_select_related = ["configuration"]
+    list_select_related = ["configuration__user"]
     date_hierarchy = "queued_at"
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ArchiveRun]:
         # ArchiveRun's manager is an OwnedQuerySet (owned through the configuration).
         return cast(OwnedQuerySet, super().get_queryset(request)).for_user(request.user)
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        if request.user.is_superuser:
+            return ["configuration_and_owner", *self.list_display[1:]]
+        return self.list_display
+
+    @admin.display(description="configuration", ordering="configuration__name")
+    def configuration_and_owner(self, obj: ArchiveRun) -> str:
+        return format_html(
+            '{}<span class="list-owner">{}</span>', obj.configuration, obj.configuration.user
+        )
+
+    @admin.display(description="days", ordering="start")
+    def window(self, obj: ArchiveRun) -> str:
+        if obj.start == obj.end:
+            return f"{obj.start.day} {obj.start:%b %Y}"
+        return f"{obj.start.day} {obj.start:%b %Y} \u2013 {obj.end.day} {obj.end:%b %Y}"
+
+    @admin.display(description="finished", ordering="finished_at")
+    def finished(self, obj: ArchiveRun) -> str:
+        if obj.finished_at is None:
+            return "\u2014"
+        return dateformat.format(timezone.localtime(obj.finished_at), "j M Y H:i")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_staff)

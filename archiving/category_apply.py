@@ -173,6 +173,17 @@ def _late_note(appointment: Appointment, customer: str) -> str:
     )
 
 
+def attention_category_options(item: ActionLog) -> list[tuple[str, str]]:
+    """The categories the item page offers to pick from: its owner's own billing categories,
+    never another user's (what `free_choice_apply` accepts for "set_category")."""
+    names = Category.objects.filter(user_id=item.user_id).order_by("name")
+    return [
+        (name, name)
+        for name in names.values_list("name", flat=True)
+        if billing_from_categories([name]).customer
+    ]
+
+
 def appointment_mark_personal(*, item: ActionLog, by: User) -> str:
     """Not billable: it stays off the invoice, the item closes, and the model learns it."""
     appointment = _appointment(item)

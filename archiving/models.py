@@ -9,7 +9,7 @@ import os
 import socket
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,9 +21,6 @@ from django.utils import timezone
 from calendars.uris import validate_calendar_uri
 from foundations.models import OwnedQuerySet, Timestamped
 from foundations.validators import validate_timezone
-
-if TYPE_CHECKING:
-    from auditing.models import AuditLog
 
 
 class ArchiveConfiguration(Timestamped):
@@ -258,9 +255,10 @@ class JobConfiguration(Timestamped):
     objects = OwnedQuerySet.as_manager()
 
     # What the admin's changelist looked up for its rows at once (one query per page, not per
-    # row): the schedule's next run and the configuration's latest run.
+    # row): the schedule's next run and the configuration's latest run (an
+    # archiving.run_status.LastRun or None; that module imports this one).
     _next_run: datetime | None
-    _last_run: AuditLog | None
+    _last_run: Any
 
     class Meta:
         db_table = "job_configurations"

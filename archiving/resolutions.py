@@ -16,6 +16,7 @@ from archiving.attention import ATTENTION_TYPES
 from archiving.category_apply import (
     appointment_category_set,
     appointment_mark_personal,
+    attention_category_options,
     attention_dismissed,
 )
 from archiving.fault_resolutions import fault_resolutions_register
@@ -23,7 +24,12 @@ from archiving.models import ArchiveConfiguration, ArchiveCopy
 from archiving.phrases import DateRange
 from archiving.services import archive_queue
 from auditing.models import ActionLog, AuditLog
-from auditing.resolutions import ResolutionFailed, resolutions_register
+from auditing.resolutions import (
+    FreeChoice,
+    ResolutionFailed,
+    free_choice_register,
+    resolutions_register,
+)
 from auditing.services import audit_operation
 from calendars.models import Appointment
 from foundations.graph import BatchResponse, GraphClient
@@ -199,6 +205,15 @@ def archive_resolutions_register() -> None:
                 "mark_personal": appointment_mark_personal,
             },
             on_dismiss=attention_dismissed,
+        )
+        free_choice_register(
+            event_type=event_type,
+            free_choice=FreeChoice(
+                choice="set_category",
+                param="category",
+                label="Set category",
+                options=attention_category_options,
+            ),
         )
     resolutions_register(
         event_type=ActionLog.EventType.ARCHIVE_STALE, choices={"archive_now": archive_stale_run}

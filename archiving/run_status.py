@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.db.models import Max, OuterRef, Subquery
 from django_q.models import Task
 
 from accounts.models import User
@@ -112,10 +113,66 @@ def _audited_run_status(*, task_id: str, user: User) -> ArchiveRunStatus | None:
     )
 
 
-def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, AuditLog]:
-    """The latest archive-run audit row of each configuration: two queries, however many runs."""
-    from django.db.models import Max
+@dataclass(frozen=True)
+class LastRun:
+    """A configuration's latest run, as its pages show it: the recorded run (`ArchiveRun`, what
+    queued, scheduled and demo runs write) with the message of its audit row, or the audit row
+    alone for a run that has no record (`manage.py archive` runs in the terminal)."""
 
+    at: datetime  # when the recorded run finished; when an unrecorded one started
+    status: str  # an ArchiveRun.Status (or, for an unrecorded run, AuditLog.Status) value
+    label: str
+    message: str
+    correlation_id: str | None
+    record: ArchiveRun | None = None
+
+
+def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, LastRun]:
+    """The latest run of each configuration: three queries, however many runs."""
+    audited = _last_audited_runs(configuration_ids)
+    latest = (
+        ArchiveRun.objects.filter(configuration=OuterRef("pk"), finished_at__isnull=False)
+        .order_by("-finished_at", "-pk")
+        .values("pk")[:1]
+    )
+    records = ArchiveRun.objects.filter(
+        pk__in=ArchiveConfiguration.objects.filter(pk__in=configuration_ids)
+        .annotate(last=Subquery(latest))
+        .values("last")
+    )
+    last = {pk: _audited(row) for pk, row in audited.items()}
+    for record in records:
+        row = audited.get(record.configuration_id)
+        assert record.finished_at is not None
+        if row is not None and row.correlation_id != record.correlation_id:
+            if row.created_at > record.finished_at:
+                continue  # an unrecorded run came after it
+            row = None
+        last[record.configuration_id] = LastRun(
+            at=record.finished_at,
+            status=record.status,
+            label=record.get_status_display(),
+            message=(row.message if row else None)
+            or record.error
+            or str((record.result or {}).get("reason") or ""),
+            correlation_id=record.correlation_id,
+            record=record,
+        )
+    return last
+
+
+def _audited(row: AuditLog) -> LastRun:
+    return LastRun(
+        at=row.created_at,
+        status=row.status,
+        label=row.get_status_display(),
+        message=row.message or "",
+        correlation_id=row.correlation_id,
+    )
+
+
+def _last_audited_runs(configuration_ids: list[int]) -> dict[int, AuditLog]:
+    """The latest archive-run audit row of each configuration: two queries."""
     runs = AuditLog.objects.filter(
         action_type=AuditLog.ActionType.ARCHIVE,
         operation="run",

@@ -12,6 +12,7 @@ from django_q.tasks import async_task
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, ArchiveRun
 from archiving.phrases import DateRange, parse_date_phrase
+from archiving.tasks import archive_task
 from auditing.context import current_correlation_id, new_correlation_id
 from auditing.models import AuditLog
 from auditing.services import audit_operation
@@ -69,14 +70,7 @@ def archive_queue(
 
     def enqueue() -> None:
         # Recorded before the task is queued: a worker (or sync mode) may start it at once.
-        record = ArchiveRun.objects.create(
-            configuration=configuration,
-            requested_by=by if getattr(by, "pk", None) is not None else None,
-            kind=ArchiveRun.Kind.MANUAL,
-            start=dates.start,
-            end=dates.end,
-            correlation_id=queued.correlation_id,
-        )
+        record = _run_record(configuration, dates, by, queued.correlation_id)
         queued.task_id = async_task(
             ARCHIVE_TASK,
             configuration.pk,
@@ -108,3 +102,36 @@ def archive_queue(
     # The worker must see the configuration as committed on the core database.
     transaction.on_commit(enqueue, using="default")
     return queued
+
+
+def archive_run_here(
+    *, configuration: ArchiveConfiguration, dates: DateRange, by: User | None = None
+) -> ArchiveRun:
+    """Run at once, in this process, the run `archive_queue` would queue: the same record,
+    claimed, leased and closed by the task function a worker calls (`archive_task`), so it is
+    recorded exactly as a queued run is (status, window, counts, finished_at). For callers with
+    no cluster to queue on (`manage.py demo`); it has no django-q2 task, so no task id. A run
+    that raises is recorded as failed and the error propagates."""
+    record = _run_record(configuration, dates, by, new_correlation_id())
+    archive_task(
+        configuration.pk,
+        dates.start.isoformat(),
+        dates.end.isoformat(),
+        record.correlation_id,
+        run_id=record.pk,
+    )
+    record.refresh_from_db()
+    return record
+
+
+def _run_record(
+    configuration: ArchiveConfiguration, dates: DateRange, by: User | None, correlation_id: str
+) -> ArchiveRun:
+    return ArchiveRun.objects.create(
+        configuration=configuration,
+        requested_by=by if getattr(by, "pk", None) is not None else None,
+        kind=ArchiveRun.Kind.MANUAL,
+        start=dates.start,
+        end=dates.end,
+        correlation_id=correlation_id,
+    )

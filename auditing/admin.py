@@ -16,12 +16,13 @@ from auditing.attention import (
     action_item_evidence,
     action_items_at_stake,
     confident_apply,
+    free_choice_apply,
     recommendation_apply,
     recommendation_dismiss,
 )
 from auditing.models import ActionLog, ActionLogQuerySet, ActionLogState, AuditLog
 from auditing.recommendations import confidence_threshold, is_preselected
-from auditing.resolutions import ResolutionFailed, item_resolve
+from auditing.resolutions import ResolutionFailed, free_choices, item_resolve
 from auditing.services import action_log_close
 from foundations.admin import OwnedModelAdmin, ReadOnlyAdminMixin
 from foundations.graph import microsoft_problem
@@ -145,6 +146,10 @@ class ActionLogAdmin(OwnedModelAdmin[ActionLog]):
                     for r in item.recommendations or []
                 ],
                 last_error=(item.details or {}).get("last_error"),
+                free_choices=[
+                    {"choice": f.choice, "label": f.label, "options": f.options(item)}
+                    for f in free_choices(event_type=item.event_type)
+                ],
                 threshold=f"{confidence_threshold():.0%}",
             )
         return super().change_view(request, object_id, form_url, context)
@@ -171,6 +176,23 @@ class ActionLogAdmin(OwnedModelAdmin[ActionLog]):
         except (ApplyFailed, ItemChanged, RecommendationUnknown) as error:
             self.message_user(request, f"{item}: {error}", messages.ERROR)
         return back
+
+    def free_choice_view(
+        self, request: AuthenticatedHttpRequest, pk: int, choice: str
+    ) -> HttpResponse:
+        """The item page's "pick one yourself" form (a category of the owner's, say)."""
+        item = self.get_object(request, str(pk))
+        if item is None or not self.has_change_permission(request, item):
+            return HttpResponseRedirect(reverse("admin:auditing_actionlog_changelist"))
+        try:
+            done = free_choice_apply(
+                item=item, choice=choice, value=request.POST.get("value", ""), by=request.user
+            )
+        except (ApplyFailed, ItemChanged, RecommendationUnknown) as error:
+            self.message_user(request, f"{item}: {error}", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:auditing_actionlog_change", args=[pk]))
+        self.message_user(request, done, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:auditing_actionlog_changelist"))
 
     @admin.action(description="Apply the top recommendation of the selected items")
     def apply_top_recommendation(
@@ -236,6 +258,11 @@ class ActionLogAdmin(OwnedModelAdmin[ActionLog]):
                 "<int:pk>/recommendation/<str:recommendation_id>/<str:verb>/",
                 self.admin_site.admin_view(require_POST(self.recommendation_view)),
                 name="auditing_actionlog_recommendation",
+            ),
+            path(
+                "<int:pk>/choose/<str:choice>/",
+                self.admin_site.admin_view(require_POST(self.free_choice_view)),
+                name="auditing_actionlog_free_choice",
             ),
             path(
                 "<int:pk>/source-deleted/<str:choice>/",

@@ -23,7 +23,12 @@ from django.utils import timezone
 
 from auditing.models import ActionLog, AuditLog
 from auditing.recommendations import confidence_threshold
-from auditing.resolutions import ResolutionFailed, dismissal_notify, item_resolve
+from auditing.resolutions import (
+    ResolutionFailed,
+    dismissal_notify,
+    free_choices,
+    item_resolve,
+)
 from auditing.services import audit_operation, audit_record
 from foundations.figures import format_hours, format_money
 from foundations.graph import microsoft_problem
@@ -146,6 +151,34 @@ def recommendation_apply(
         raise RecommendationUnknown(
             f"This item offers no recommendation {recommendation_id!r} (it offers: {offered})."
         )
+    return _chosen_apply(item=item, chosen=chosen, by=by)
+
+
+def free_choice_apply(*, item: ActionLog, choice: str, value: str, by: User) -> str:
+    """Carry out a choice with a value the person picked (`FreeChoice`), exactly as a
+    recommendation with that value would be; RecommendationUnknown when the item offers no
+    such choice or the value is not one of its options (another user's category, say)."""
+    item.refresh_from_db()
+    if not item.is_open:
+        raise ItemChanged(f"This item is already {item.get_state_display().lower()}.")
+    offered = next(
+        (f for f in free_choices(event_type=item.event_type) if f.choice == choice), None
+    )
+    if offered is None:
+        raise RecommendationUnknown(f"This item offers no choice {choice!r}.")
+    labels = dict(offered.options(item))
+    if value not in labels:
+        raise RecommendationUnknown(f"“{value}” is not one of the choices this item offers.")
+    chosen = {
+        "id": f"chosen-{choice}",
+        "label": f"{offered.label}: {labels[value]}",
+        "action": choice,
+        "params": {offered.param: value},
+    }
+    return _chosen_apply(item=item, chosen=chosen, by=by)
+
+
+def _chosen_apply(*, item: ActionLog, chosen: dict[str, Any], by: User) -> str:
     with audit_operation(
         action_type=AuditLog.ActionType.ACTION_LOG,
         operation="apply",

@@ -10,6 +10,7 @@ ImproperlyConfigured rather than doing nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -36,6 +37,29 @@ DismissHook = Callable[..., None]
 
 _RESOLVERS: dict[str, dict[str, Resolver]] = {}
 _ON_DISMISS: dict[str, DismissHook] = {}
+
+
+@dataclass(frozen=True)
+class FreeChoice:
+    """A choice the item page offers with a value the person picks from `options(item)` (the
+    values the item's owner may use, as (value, label) pairs), passed to the resolver as
+    `param`; a value not in the options is refused before the resolver is called."""
+
+    choice: str
+    param: str
+    label: str
+    options: Callable[[Any], list[tuple[str, str]]]
+
+
+_FREE_CHOICES: dict[str, dict[str, FreeChoice]] = {}
+
+
+def free_choice_register(*, event_type: str, free_choice: FreeChoice) -> None:
+    _FREE_CHOICES.setdefault(str(event_type), {})[free_choice.choice] = free_choice
+
+
+def free_choices(*, event_type: str) -> list[FreeChoice]:
+    return list(_FREE_CHOICES.get(str(event_type), {}).values())
 
 
 def resolutions_register(

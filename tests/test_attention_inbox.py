@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import User
 from archiving.attention import category_choice_id
@@ -17,9 +18,9 @@ from auditing.attention import (
     recommendation_dismiss,
 )
 from auditing.models import ActionLog, AuditLog
-from calendars.models import Appointment
+from calendars.models import Appointment, Category
 from tests.archive_helpers import add_event, archive_copies, run_archive
-from tests.conftest import connect_microsoft
+from tests.conftest import connect_microsoft, logged_in
 from tests.factories import ArchiveConfigurationFactory
 from tests.fakes.microsoft import FakeMicrosoft
 
@@ -380,3 +381,70 @@ def test_a_day_already_invoiced_stays_locked_and_the_meeting_rolls_into_the_next
     assert "billed as a late item on Modena's next timesheet" in done
     appointment = Appointment.objects.get(subject="Budget review")
     assert (appointment.customer, appointment.timesheet_id) == ("Modena", None)
+
+
+def unsuggested_meeting(fake: FakeMicrosoft, user: User, config: ArchiveConfiguration) -> dict:
+    """A meeting with people from outside and no history to suggest a category from."""
+    source = add_event(
+        fake, user, "Budget review", "2025-05-08T14:00", categories=[], attendees=modena_guest()
+    )
+    run_archive(config, THURSDAY)
+    return source
+
+
+def test_an_item_with_no_suggestion_lets_the_owner_pick_any_of_their_categories(
+    config: ArchiveConfiguration, fake_alice: FakeMicrosoft, connected_alice: User, bob: User
+) -> None:
+    source = unsuggested_meeting(fake_alice, connected_alice, config)
+    item = possibly_billable(connected_alice)
+    assert [r["action"] for r in item.recommendations] == ["mark_personal"]
+    for name in ("Acme - billable", "Zeta - billable", "Online"):
+        Category.objects.create(user=connected_alice, name=name)
+    Category.objects.create(user=bob, name="Bobco - billable")
+    client = logged_in(connected_alice)
+    page = client.get(reverse("admin:auditing_actionlog_change", args=[item.pk])).content.decode()
+    # The owner's billing categories only: not "Online", never Bob's.
+    assert '<option value="Acme - billable">' in page and "Zeta - billable" in page
+    assert "Bobco" not in page and '<option value="Online">' not in page
+
+    answer = client.post(
+        reverse("admin:auditing_actionlog_free_choice", args=[item.pk, "set_category"]),
+        {"value": "Zeta - billable"},
+    )
+
+    assert answer.status_code == 302
+    item.refresh_from_db()
+    assert (item.state, item.resolution) == (
+        "resolved",
+        "Billed to Zeta (Zeta - billable) and in Outlook.",
+    )
+    [event] = [e for e in fake_alice.events(connected_alice.email) if e["id"] == source["id"]]
+    assert event["categories"] == ["Zeta - billable"]
+    appointment = Appointment.objects.get(ms_event_id=source["id"])
+    assert (appointment.customer, appointment.billing_type) == ("Zeta", "billable")
+    assert AuditLog.objects.filter(
+        action_type="action_log", operation="apply", status="success"
+    ).exists()
+
+
+def test_another_users_category_is_refused_and_changes_nothing(
+    config: ArchiveConfiguration, fake_alice: FakeMicrosoft, connected_alice: User, bob: User
+) -> None:
+    source = unsuggested_meeting(fake_alice, connected_alice, config)
+    item = possibly_billable(connected_alice)
+    Category.objects.create(user=connected_alice, name="Acme - billable")
+    Category.objects.create(user=bob, name="Bobco - billable")
+
+    answer = logged_in(connected_alice).post(
+        reverse("admin:auditing_actionlog_free_choice", args=[item.pk, "set_category"]),
+        {"value": "Bobco - billable"},
+        follow=True,
+    )
+
+    assert "is not one of the choices this item offers" in answer.content.decode()
+    item.refresh_from_db()
+    assert item.state == "open"
+    [event] = [e for e in fake_alice.events(connected_alice.email) if e["id"] == source["id"]]
+    assert event["categories"] == []
+    assert Appointment.objects.get(ms_event_id=source["id"]).customer is None
+    assert not [r for r in fake_alice.graph_requests() if r.method == "PATCH"]

@@ -16,9 +16,10 @@ from django.utils import timezone
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from accounts.models import User
+from archiving.models import ArchiveRun
 from auditing.models import ActionLog
 from calendars.models import Category
-from tests.factories import PASSWORD, AppointmentFactory
+from tests.factories import PASSWORD, AppointmentFactory, ArchiveConfigurationFactory
 from tests.test_browser_export import browser  # noqa: F401  (the shared Chromium)
 from timesheets.billing import format_money
 from timesheets.models import CustomerSettings, Timesheet
@@ -108,18 +109,33 @@ def page(
     live_server: object,
     alice: User,
 ) -> Iterator[Page]:
-    opened = browser.new_page(color_scheme=request.param, viewport={"width": WIDTH, "height": 900})
+    yield from signed_in(browser, live_server, alice, request.param)
+
+
+@pytest.fixture(params=SCHEMES)
+def superuser_page(
+    request: pytest.FixtureRequest,
+    browser: Browser,  # noqa: F811
+    live_server: object,
+    admin_user: User,
+) -> Iterator[Page]:
+    """A superuser's pages: every user's rows, and who owns each."""
+    yield from signed_in(browser, live_server, admin_user, request.param)
+
+
+def signed_in(chromium: Browser, live_server: object, user: User, scheme: str) -> Iterator[Page]:
+    opened = chromium.new_page(color_scheme=scheme, viewport={"width": WIDTH, "height": 900})
     errors: list[str] = []
     opened.on("console", lambda message: _console_error(message, errors))
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.goto(f"{live_server.url}/admin/login/")
-    opened.fill("#id_username", alice.email)
+    opened.fill("#id_username", user.email)
     opened.fill("#id_password", PASSWORD)
     opened.click("input[type=submit]")
-    opened.scheme = request.param  # type: ignore[attr-defined]
+    opened.scheme = scheme  # type: ignore[attr-defined]
     yield opened
     opened.close()
-    assert errors == [], f"console errors in {request.param} mode: {errors}"
+    assert errors == [], f"console errors in {scheme} mode: {errors}"
 
 
 def _console_error(message: ConsoleMessage, errors: list[str]) -> None:
@@ -205,3 +221,46 @@ def test_an_action_item_and_the_user_page_read_well(
     assert [state.split("\t")[0] for state in states] == ["Microsoft 365", "Xero"]
     expect(page.locator("#user-connections")).to_contain_text("Not configured")
     looked_at(page, "user")
+
+
+def test_a_superusers_timesheet_list_names_each_owner_and_fits(
+    superuser_page: Page, live_server: object, bob: User, month: Timesheet
+) -> None:
+    CustomerSettings.objects.create(
+        user=bob, customer="Umbrella", display_name="Umbrella", currency="EUR", hourly_rate="110"
+    )
+    booked(bob, 0, 9, 60, "Umbrella", subject="Umbrella review")
+    first = first_of_month(bob).date()
+    timesheet_generate(user=bob, customer="Umbrella", start=first, end=first + timedelta(days=1))
+    page = superuser_page
+    page.goto(f"{live_server.url}/admin/timesheets/timesheet/")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(2)
+    acme = rows.filter(has_text="Acme")
+    expect(acme.locator("td.field-amount")).to_have_text(timesheet_amount(month))
+    expect(acme.locator(".list-owner")).to_have_text("Alice Archer")
+    expect(rows.filter(has_text="Umbrella").locator(".list-owner")).to_have_text("Bob Baker")
+    looked_at(page, "timesheet-list-superuser")
+
+
+def test_a_superusers_archive_run_list_names_each_owner_and_fits(
+    superuser_page: Page, live_server: object, alice: User, bob: User
+) -> None:
+    for user in (alice, bob):
+        configuration = ArchiveConfigurationFactory(user=user, name="Daily archive")
+        for day in range(1, 4):
+            finished = timezone.now() - timedelta(days=day)
+            ArchiveRun.objects.create(
+                configuration=configuration,
+                start=finished.date(),
+                end=finished.date(),
+                correlation_id=f"{user.pk}-{day}",
+                status=ArchiveRun.Status.SUCCESS,
+                started_at=finished,
+                finished_at=finished,
+            )
+    page = superuser_page
+    page.goto(f"{live_server.url}/admin/archiving/archiverun/")
+    expect(page.locator("#result_list tbody td.field-status")).to_have_text(["Success"] * 6)
+    expect(page.locator(".list-owner", has_text="Bob Baker")).to_have_count(3)
+    looked_at(page, "archive-runs-superuser")

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, ArchiveConfigurationFactory
 from timesheets.models import CustomerSettings
 from timesheets.selectors import period_customer_hours
 from timesheets.services import timesheet_generate
@@ -186,6 +186,92 @@ def test_archive_health_shows_the_last_run_and_the_next_run_in_the_configuration
     assert "2 fetched, 2 new" in body and "Success" in body
     assert "23:30 (Australia/Sydney)" in body
     assert "?correlation_id=abc" in body
+
+
+def recorded_run(
+    configuration: ArchiveConfiguration, finished: datetime, **fields: object
+) -> ArchiveRun:
+    """A run as the task function closes it, with the audit row its archive run wrote."""
+    fields.setdefault("status", ArchiveRun.Status.SUCCESS)
+    run = ArchiveRun.objects.create(
+        configuration=configuration,
+        start=finished.date(),
+        end=finished.date(),
+        correlation_id=f"run-{finished:%H%M}",
+        started_at=finished - timedelta(minutes=1),
+        finished_at=finished,
+        **fields,
+    )
+    AuditLog.objects.create(
+        user=configuration.user,
+        action_type="archive",
+        operation="run",
+        resource_type="ArchiveConfiguration",
+        resource_id=str(configuration.pk),
+        status=AuditLog.Status.SUCCESS,
+        message=f"{finished:%Y-%m-%d}: 3 fetched, 3 new",
+        correlation_id=run.correlation_id,
+    )
+    return run
+
+
+def test_archive_health_shows_when_the_recorded_run_finished_and_links_to_it(
+    alice: User, alice_client: Client
+) -> None:
+    configuration = ArchiveConfigurationFactory(user=alice, timezone="Europe/London")
+    recorded_run(configuration, datetime(2025, 6, 2, 22, 0, tzinfo=UTC))
+    run = recorded_run(configuration, datetime(2025, 6, 3, 22, 5, tzinfo=UTC))
+
+    body = alice_client.get(reverse("admin:index")).content.decode()
+
+    row = body.split('id="dashboard-archive"')[1]
+    assert reverse("admin:archiving_archiverun_change", args=[run.pk]) in row
+    # 22:05 UTC is 23:05 in London, Alice's time zone.
+    assert "3 Jun 2025 23:05" in row and "2025-06-03: 3 fetched, 3 new" in row
+    assert "Success" in row and "2 Jun 2025" not in row
+
+
+def test_archive_health_shows_a_terminal_run_that_came_after_the_recorded_one(
+    alice: User, alice_client: Client
+) -> None:
+    configuration = ArchiveConfigurationFactory(user=alice)
+    recorded_run(configuration, timezone.now() - timedelta(days=2))
+    AuditLog.objects.create(
+        user=alice,
+        action_type="archive",
+        operation="run",
+        resource_type="ArchiveConfiguration",
+        resource_id=str(configuration.pk),
+        status=AuditLog.Status.FAILURE,
+        message="Microsoft 365 refused the sign-in",
+        correlation_id="from-the-terminal",
+    )
+
+    body = alice_client.get(reverse("admin:index")).content.decode()
+
+    row = body.split('id="dashboard-archive"')[1]
+    assert "Microsoft 365 refused the sign-in" in row and "Failure" in row
+    assert "?correlation_id=from-the-terminal" in row
+
+
+def test_archive_health_says_why_a_recorded_run_without_an_audit_row_stopped(
+    alice: User, alice_client: Client
+) -> None:
+    configuration = ArchiveConfigurationFactory(user=alice)
+    ArchiveRun.objects.create(
+        configuration=configuration,
+        start=date(2025, 6, 3),
+        end=date(2025, 6, 3),
+        correlation_id="abandoned-run",
+        status=ArchiveRun.Status.ABANDONED,
+        finished_at=timezone.now(),
+        error="Its worker host:12 stopped: last heartbeat 2025-06-03 22:00:00 UTC.",
+    )
+
+    body = alice_client.get(reverse("admin:index")).content.decode()
+
+    row = body.split('id="dashboard-archive"')[1]
+    assert "Abandoned (worker stopped)" in row and "Its worker host:12 stopped" in row
 
 
 def test_microsoft_state_offers_connect_when_missing(

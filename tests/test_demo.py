@@ -15,7 +15,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
-from archiving.models import ArchiveConfiguration, JobConfiguration
+from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar
 from tests.factories import AppointmentFactory
@@ -238,6 +238,7 @@ def test_running_demo_twice_rewrites_the_same_appointments() -> None:
 def test_a_rerun_archives_no_day_twice_and_keeps_the_users_own_appointments() -> None:
     run_demo("--days", "14")
     runs = AuditLog.objects.filter(action_type="archive", operation="run").count()
+    recorded = list(ArchiveRun.objects.values_list("pk", "status", "finished_at"))
     admin = User.objects.get(email="admin@example.com")
     noon = datetime.combine(yesterday_in_london() - timedelta(days=2), time(12), tzinfo=LONDON)
     own = AppointmentFactory(user=admin, start_time=noon, ms_event_id="AAMkAGI2-real-event")
@@ -245,6 +246,7 @@ def test_a_rerun_archives_no_day_twice_and_keeps_the_users_own_appointments() ->
     run_demo("--days", "14")
 
     assert AuditLog.objects.filter(action_type="archive", operation="run").count() == runs
+    assert list(ArchiveRun.objects.values_list("pk", "status", "finished_at")) == recorded
     assert Appointment.objects.filter(pk=own.pk).exists()
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from accounts.models import User
-from archiving.models import ArchiveConfiguration, ArchiveCopy
+from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
 from timesheets.models import Timesheet
@@ -75,11 +75,48 @@ def test_the_voided_month_waits_to_be_invoiced_again_and_internal_time_is_not_of
     assert set(amounts_by_currency(unbilled)) == {"GBP", "EUR"}
 
 
-def test_the_dashboard_shows_when_the_archive_last_ran(demo: User) -> None:
+def test_each_demo_day_was_archived_by_a_recorded_run_as_a_queued_run_is(demo: User) -> None:
+    yesterday = timezone.now().astimezone(ZoneInfo("Europe/London")).date() - timedelta(days=1)
+    days = [yesterday - timedelta(days=offset) for offset in range(39, -1, -1)]
+    runs = ArchiveRun.objects.filter(configuration__user=demo)
+    for name in ("Daily archive", "General archive"):
+        own = runs.filter(configuration__name=name)
+        assert sorted((run.start, run.end) for run in own) == [(day, day) for day in days]
+        assert sum(run.result["counts"]["copied"] for run in own) > 50
+    assert {(run.kind, run.status) for run in runs} == {("manual", "success")}
+    assert all(run.started_at <= run.finished_at for run in runs)
+    # The first configuration's run of a day creates its appointments; the second finds them.
+    assert sum(run.result["counts"]["created"] for run in runs) > 50
+
+
+def test_the_archive_run_list_shows_the_demo_users_runs_as_successes(demo: User) -> None:
+    client = Client()
+    client.force_login(User.objects.get(email="bob@example.com"))
+    bobs = client.get(reverse("admin:archiving_archiverun_changelist"))
+    client.force_login(demo)
+
+    page = client.get(reverse("admin:archiving_archiverun_changelist"))
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    # 40 days, two configurations; the superuser also sees Bob's week.
+    assert body.count('<td class="field-status">Success</td>') == 87
+    assert "Daily archive" in body and "General archive" in body
+    # Bob, who is no superuser, sees his own runs only: his configuration's week.
+    assert bobs.status_code == 200 and bobs.context["cl"].result_count == 7
+
+
+def test_the_dashboard_shows_when_each_configuration_last_ran(demo: User) -> None:
     client = Client()
     client.force_login(demo)
-    health = client.get(reverse("admin:index")).context["archive_health"]
-    daily = next(row for row in health if row["configuration"].name == "Daily archive")
-    assert daily["last_run"] is not None and daily["last_run"].status == "success"
+    response = client.get(reverse("admin:index"))
     yesterday = timezone.now().astimezone(ZoneInfo("Europe/London")).date() - timedelta(days=1)
-    assert daily["last_run"].request_data["dates"] == str(yesterday)
+    body = response.content.decode().split('id="dashboard-archive"')[1].split("</table>")[0]
+    for name in ("Daily archive", "General archive"):
+        run = ArchiveRun.objects.get(
+            configuration__user=demo, configuration__name=name, end=yesterday
+        )
+        finished = run.finished_at.astimezone(ZoneInfo("Europe/London"))
+        assert reverse("admin:archiving_archiverun_change", args=[run.pk]) in body
+        assert f"{finished.day} {finished:%b %Y %H:%M}" in body
+    assert body.count(">Success</span>") == 2 and "never" not in body

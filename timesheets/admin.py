@@ -14,6 +14,7 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
@@ -98,6 +99,23 @@ class TimesheetAdmin(TimesheetXeroAdminMixin, OwnedModelAdmin[Timesheet]):
         "void_in_xero",
     ]
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        # A superuser's owner column would not fit at 1280 px: the owner goes under the customer.
+        columns = list(super().get_list_display(request))
+        if self.owner_field in columns:
+            columns.remove(self.owner_field)
+            columns[columns.index("customer")] = "customer_and_owner"
+        return columns
+
+    def get_list_display_links(self, request: HttpRequest, list_display: Any) -> Any:
+        if "customer_and_owner" in list_display:
+            return ["customer_and_owner"]
+        return super().get_list_display_links(request, list_display)
+
+    @admin.display(description="customer", ordering="customer")
+    def customer_and_owner(self, obj: Timesheet) -> SafeString:
+        return format_html('{}<span class="list-owner">{}</span>', obj.customer, obj.user)
+
     @admin.display(description="period", ordering="start_date")
     def period(self, obj: Timesheet) -> str:
         return timesheet_period(obj)
@@ -106,11 +124,11 @@ class TimesheetAdmin(TimesheetXeroAdminMixin, OwnedModelAdmin[Timesheet]):
     def amount(self, obj: Timesheet) -> SafeString:
         return timesheet_amount_html(obj)
 
-    @admin.display(description="Xero invoice", ordering="xero_invoice_number")
+    @admin.display(description="invoice", ordering="xero_invoice_number")
     def invoice(self, obj: Timesheet) -> SafeString:
         return timesheet_invoice_html(obj)
 
-    @admin.display(description="uploaded to")
+    @admin.display(description="uploads")
     def uploads(self, obj: Timesheet) -> str:
         return timesheet_uploads(obj)
 
