@@ -38,7 +38,7 @@ from django.contrib.admin.utils import (
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
-from django.db.models import Exists, Max, Min, Model
+from django.db.models import Max, Min, Model, Subquery
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape
@@ -327,6 +327,7 @@ def planned_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
     field = get_fields_from_path(cl.model, field_name)[-1]
     found = cl.queryset.aggregate(first=Min(field_name), last=Max(field_name))
     first, last = found["first"], found["last"]
+    earliest = first
     if first is None or last is None:
         return {"show": True, "back": None, "choices": []}
     if isinstance(field, models.DateTimeField):
@@ -339,7 +340,7 @@ def planned_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
         return _django_date_hierarchy(cast(ChangeList, _Opened(cl, opened)))
     if last.year - first.year >= YEARS_PROBED or last.year >= datetime.MAXYEAR:
         return _years_distinct(cl, field)
-    return _years_level(cl, _years_present(cl, field, first.year, last.year))
+    return _years_level(cl, _years_present(cl, field, earliest, first.year, last.year))
 
 
 def _django_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
@@ -382,9 +383,13 @@ def _years_level(cl: ChangeList, years: list[int]) -> dict[str, Any]:
     }
 
 
-def _years_present(cl: ChangeList, field: models.Field, first: int, last: int) -> list[int]:
+def _years_present(
+    cl: ChangeList, field: models.Field, earliest: Any, first: int, last: int
+) -> list[int]:
     """The years from `first` to `last` (in the current time zone) that hold a row of the list,
-    in one query: does a row start on or after 1 January of the year and before the next?"""
+    in one query (as Django's own is one): does a row start on or after 1 January of the year and
+    before the next? It is asked on the earliest row, found through the same index, so the
+    query reads no other row."""
     field_name = cl.date_hierarchy
     if isinstance(field, models.DateTimeField):
         zone = timezone.get_current_timezone() if settings.USE_TZ else None
@@ -397,12 +402,17 @@ def _years_present(cl: ChangeList, field: models.Field, first: int, last: int) -
             return datetime.date(year, 1, 1)
 
     rows = cl.queryset.order_by()
+    years = range(first, last + 1)
+    # The year's first row, in the field's order: the database walks the index from 1 January
+    # and stops at the first row (an EXISTS may be planned as a scan of the whole table).
     probes = {
-        f"year_{year}": Exists(
+        f"year_{year}": Subquery(
             rows.filter(**{f"{field_name}__gte": start(year), f"{field_name}__lt": start(year + 1)})
+            .order_by(field_name)
+            .values(field_name)[:1]
         )
-        for year in range(first, last + 1)
+        for year in years
     }
-    found = rows.values(**probes)[:1]
+    found = rows.filter(**{field_name: earliest}).values(**probes)[:1]
     answer: dict[str, Any] = next(iter(found), {})
-    return [year for year in range(first, last + 1) if answer.get(f"year_{year}")]
+    return [year for year in years if answer.get(f"year_{year}") is not None]
