@@ -37,8 +37,8 @@ from django.contrib.admin.utils import (
 )
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
-from django.db import models
-from django.db.models import Max, Min, Model, Subquery
+from django.db import connections, models
+from django.db.models import Max, Min, Model
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape
@@ -50,6 +50,8 @@ _TEXT = "zqplannedtextzq"
 _SAFE_PK = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 # More years than this between the first and the last row: Django's own DISTINCT is cheaper.
 YEARS_PROBED = 200
+# The stand-in year of the bounds the probe is compiled with, replaced by each year's.
+_SENTINEL_YEAR = 1111
 
 
 class _Pattern:
@@ -327,7 +329,6 @@ def planned_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
     field = get_fields_from_path(cl.model, field_name)[-1]
     found = cl.queryset.aggregate(first=Min(field_name), last=Max(field_name))
     first, last = found["first"], found["last"]
-    earliest = first
     if first is None or last is None:
         return {"show": True, "back": None, "choices": []}
     if isinstance(field, models.DateTimeField):
@@ -340,7 +341,7 @@ def planned_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
         return _django_date_hierarchy(cast(ChangeList, _Opened(cl, opened)))
     if last.year - first.year >= YEARS_PROBED or last.year >= datetime.MAXYEAR:
         return _years_distinct(cl, field)
-    return _years_level(cl, _years_present(cl, field, earliest, first.year, last.year))
+    return _years_level(cl, _years_present(cl, field, first.year, last.year))
 
 
 def _django_date_hierarchy(cl: ChangeList) -> dict[str, Any]:
@@ -361,9 +362,12 @@ class _Opened:
 
 def _years_distinct(cl: ChangeList, field: models.Field) -> dict[str, Any]:
     """The top level as Django finds it (a DISTINCT over the rows), for ranges of centuries."""
+    return _years_level(cl, [found.year for found in _distinct(cl, field)])
+
+
+def _distinct(cl: ChangeList, field: models.Field) -> Any:
     kind = "datetimes" if isinstance(field, models.DateTimeField) else "dates"
-    years = [found.year for found in getattr(cl.queryset, kind)(cl.date_hierarchy, "year")]
-    return _years_level(cl, years)
+    return getattr(cl.queryset, kind)(cl.date_hierarchy, "year")
 
 
 def _years_level(cl: ChangeList, years: list[int]) -> dict[str, Any]:
@@ -383,13 +387,10 @@ def _years_level(cl: ChangeList, years: list[int]) -> dict[str, Any]:
     }
 
 
-def _years_present(
-    cl: ChangeList, field: models.Field, earliest: Any, first: int, last: int
-) -> list[int]:
+def _years_present(cl: ChangeList, field: models.Field, first: int, last: int) -> list[int]:
     """The years from `first` to `last` (in the current time zone) that hold a row of the list,
     in one query (as Django's own is one): does a row start on or after 1 January of the year and
-    before the next? It is asked on the earliest row, found through the same index, so the
-    query reads no other row."""
+    before the next?"""
     field_name = cl.date_hierarchy
     if isinstance(field, models.DateTimeField):
         zone = timezone.get_current_timezone() if settings.USE_TZ else None
@@ -401,18 +402,27 @@ def _years_present(
         def start(year: int) -> Any:
             return datetime.date(year, 1, 1)
 
-    rows = cl.queryset.order_by()
     years = range(first, last + 1)
     # The year's first row, in the field's order: the database walks the index from 1 January
-    # and stops at the first row (an EXISTS may be planned as a scan of the whole table).
-    probes = {
-        f"year_{year}": Subquery(
-            rows.filter(**{f"{field_name}__gte": start(year), f"{field_name}__lt": start(year + 1)})
-            .order_by(field_name)
-            .values(field_name)[:1]
-        )
-        for year in years
-    }
-    found = rows.filter(**{field_name: earliest}).values(**probes)[:1]
-    answer: dict[str, Any] = next(iter(found), {})
-    return [year for year in years if answer.get(f"year_{year}") is not None]
+    # and stops at the first row (an EXISTS may be planned as a scan of the whole table). The
+    # question is compiled once, with two stand-in bounds, and asked for every year at once.
+    low, high = start(_SENTINEL_YEAR), start(_SENTINEL_YEAR + 1)
+    probe = (
+        cl.queryset.filter(**{f"{field_name}__gte": low, f"{field_name}__lt": high})
+        .order_by(field_name)
+        .values(field_name)[:1]
+    )
+    sql, params = probe.query.sql_with_params()
+    connection = connections[probe.db]
+    stand_ins = [field.get_db_prep_value(bound, connection) for bound in (low, high)]
+    slots = [i for i, param in enumerate(params) if param in stand_ins]
+    if len(slots) != 2:  # a bound the filters share: ask Django (one query all the same)
+        return [found.year for found in _distinct(cl, field)]
+    asked: list[Any] = []
+    for year in years:
+        bounds = iter(field.get_db_prep_value(start(y), connection) for y in (year, year + 1))
+        asked += [next(bounds) if i in slots else param for i, param in enumerate(params)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join([f"({sql})"] * len(years)), asked)
+        answer = cursor.fetchone()
+    return [year for year, found in zip(years, answer, strict=True) if found is not None]
