@@ -36,6 +36,7 @@ from archiving.schedules import (
 )
 from archiving.services import archive_dates, archive_queue
 from foundations.admin import OwnedModelAdmin, ReadOnlyAdminMixin
+from foundations.admin_list import PlannedChangeListMixin
 from foundations.days import today_in
 from foundations.models import OwnedQuerySet
 from foundations.requests import AuthenticatedHttpRequest, authenticated
@@ -342,7 +343,7 @@ class JobConfigurationAdmin(OwnedModelAdmin[JobConfiguration]):
 
 
 @admin.register(ArchiveCopy)
-class ArchiveCopyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ArchiveCopyAdmin(ReadOnlyAdminMixin, PlannedChangeListMixin, admin.ModelAdmin):
     """Where each appointment was copied; written only by archive runs."""
 
     list_display = ["appointment", "destination", "event_id", "created_at", "updated_at"]
@@ -368,7 +369,7 @@ class ArchiveCopyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ArchiveRun)
-class ArchiveRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ArchiveRunAdmin(ReadOnlyAdminMixin, PlannedChangeListMixin, admin.ModelAdmin):
     """Every queued or scheduled run and what became of it; written only by the runs."""
 
     # Short columns, so that a superuser's list (with each run's owner) fits 1280 px; when it

@@ -17,6 +17,7 @@ from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest
 
+from foundations.admin_list import PlannedChangeListMixin
 from foundations.audit import audit_change
 from foundations.inputs import SafeInputAdminMixin
 
@@ -97,7 +98,9 @@ def _extension(model: type[Model]) -> AdminExtension:
     return _EXTENSIONS.get(model._meta.label) or AdminExtension()
 
 
-class OwnedModelAdmin(AuditedAdminMixin, admin.ModelAdmin, Generic[_ModelT]):
+class OwnedModelAdmin(
+    PlannedChangeListMixin, AuditedAdminMixin, admin.ModelAdmin, Generic[_ModelT]
+):
     """Admin for rows that belong to a user.
 
     Staff members see, change and pick only their own rows; another user's object answers 404.
