@@ -138,7 +138,7 @@ def _query(request: HttpRequest, **changes: str) -> str:
 
 def _hours_row(row: CustomerHours, owner: User) -> dict[str, Any]:
     return {
-        "customer": row.data.customer_display_name,
+        "customer": row.display_name,
         "billable": format_hours(row.billable),
         "non_billable": format_hours(row.non_billable),
         "travel": format_hours(row.travel),
@@ -208,7 +208,7 @@ def _chart(rows: list[CustomerHours]) -> dict[str, Any]:
             x += width
         bars.append(
             ChartBar(
-                label=row.data.customer_display_name[:24],
+                label=row.display_name[:24],
                 y=y,
                 text_y=y + CHART_BAR_HEIGHT // 2 + 5,
                 segments=segments,
@@ -228,7 +228,7 @@ def _chart(rows: list[CustomerHours]) -> dict[str, Any]:
 
 def _bar_tooltip(row: CustomerHours) -> str:
     """What hovering a customer's bar says: its hours and what they bill."""
-    hours = f"{row.data.customer_display_name}: {format_hours(row.total)}"
+    hours = f"{row.display_name}: {format_hours(row.total)}"
     if row.internal:
         return f"{hours}, internal time"
     billed = f"{format_hours(row.billable_total)} billed"
