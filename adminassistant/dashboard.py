@@ -28,8 +28,7 @@ from timesheets.billing import format_hours, format_money
 from timesheets.selectors import (
     CustomerHours,
     amounts_by_currency,
-    period_customer_hours,
-    unbilled_customer_hours,
+    period_and_unbilled_customer_hours,
 )
 
 ATTENTION_LABELS = {
@@ -83,8 +82,7 @@ def dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     owner = dashboard_owner(request)
     first = dashboard_month(request, owner)
     last = month_end(first)
-    hours = period_customer_hours(user=owner, start=first, end=last)
-    unbilled = unbilled_customer_hours(user=owner)
+    hours, unbilled = period_and_unbilled_customer_hours(user=owner, start=first, end=last)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = last + timedelta(days=1)
     customers = [row for row in hours if not row.internal]

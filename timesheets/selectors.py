@@ -59,6 +59,7 @@ HOURS_COLUMNS = ("pk", "start_time", "end_time", "billing_type", "is_travel", "b
 # Appointments of one customer that bill alike (billing type, travel, override) and last as long
 # round and price alike, so the database counts them: a group, not a row, is priced.
 GROUP_COLUMNS = ("customer", "billing_type", "is_travel", "billable_override", "duration")
+DURATION = ExpressionWrapper(F("end_time") - F("start_time"), output_field=DurationField())
 
 
 def hours_item(
@@ -209,47 +210,60 @@ def hours_groups(appointments: AppointmentQuerySet) -> QuerySet[Appointment, tup
     return (
         appointments.billable()
         .order_by()
-        .annotate(
-            duration=ExpressionWrapper(
-                F("end_time") - F("start_time"), output_field=DurationField()
-            )
-        )
+        .annotate(duration=DURATION)
         .values_list(*GROUP_COLUMNS)
         .annotate(count=Count("pk"), first=Min("start_time"), last=Max("start_time"))
     )
 
 
+@dataclass(frozen=True)
+class BillingTerms:
+    """What pricing a user's customers reads besides their appointments (three queries)."""
+
+    customer_settings: dict[str, CustomerSettings]  # by customer, stripped, lower case
+    default: BillingProfile | None
+    internal: set[str]  # see `internal_customers`
+    billable_categories: set[str]
+
+    @classmethod
+    def of(cls, user: User) -> BillingTerms:
+        settings = CustomerSettings.objects.filter(user=user)
+        marked, billable = internal_customers(user=user)
+        return cls(
+            customer_settings={row.customer.strip().lower(): row for row in settings},
+            default=BillingProfile.objects.filter(user=user).first(),
+            internal=marked,
+            billable_categories=billable,
+        )
+
+
 def customer_hours(
-    *, user: User, appointments: AppointmentQuerySet, start: date | None = None
+    *,
+    user: User,
+    appointments: AppointmentQuerySet,
+    start: date | None = None,
+    terms: BillingTerms | None = None,
 ) -> list[CustomerHours]:
     """Hours and amounts per customer of the billable appointments given, priced by
     `timesheet_row` with each customer's travel rate, rounding and rates: the figures a
-    timesheet for them shows. `start` is the period's first day (unused: kept for callers).
+    timesheet for them shows. `start` is the period's first day (unused: kept for callers);
+    `terms` the user's, when the caller has read them already.
 
-    Four queries however many appointments, five when a customer's rates cap a day: the
-    database groups the appointments that bill alike (`hours_groups`) and each group is priced
-    once, as one row times its size. A daily cap depends on the day's other rows, so a capped
-    customer's rows are read and priced one by one, as its timesheet does."""
-    groups: dict[str, list[tuple]] = {}
-    names: dict[str, str] = {}
-    spellings: dict[str, set[str]] = {}
-    # By first start: a customer spelt two ways is named as its earliest appointment spells it.
-    for group in sorted(hours_groups(appointments), key=lambda group: group[6]):
-        customer = group[0]
-        key = customer.strip().lower()
-        names.setdefault(key, customer.strip())
-        spellings.setdefault(key, set()).add(customer)
-        groups.setdefault(key, []).append(group[1:])
-    customer_settings = {
-        row.customer.strip().lower(): row for row in CustomerSettings.objects.filter(user=user)
-    }
-    default = BillingProfile.objects.filter(user=user).first()
-    marked, billable_categories = internal_customers(user=user)
+    Four queries however many appointments (one with `terms`), one more when a customer's
+    rates cap a day: the database groups the appointments that bill alike (`hours_groups`) and
+    each group is priced once, as one row times its size. A daily cap depends on the day's
+    other rows, so a capped customer's rows are read and priced one by one, as its timesheet
+    does."""
+    groups, names, spellings = _groups_by_customer(appointments)
+    terms = terms or BillingTerms.of(user)
+    customer_settings, default = terms.customer_settings, terms.default
     zone = zoneinfo.ZoneInfo(user.timezone)
     found_hours: dict[str, CustomerHours] = {}
     for key, rows in groups.items():
         nothing_billable = all((row[0] or "billable") == NON_BILLABLE for row in rows)
-        internal = key in marked or (nothing_billable and key not in billable_categories)
+        internal = key in terms.internal or (
+            nothing_billable and key not in terms.billable_categories
+        )
         found = customer_settings.get(key)
         found_hours[key] = CustomerHours(
             customer=names[key],
@@ -277,17 +291,31 @@ def customer_hours(
     return result
 
 
+def _groups_by_customer(
+    appointments: AppointmentQuerySet,
+) -> tuple[dict[str, list[tuple]], dict[str, str], dict[str, set[str]]]:
+    """`hours_groups` by customer key (stripped, lower case) without the customer, each key's
+    name and its stored spellings. A customer spelt two ways is named as its earliest
+    appointment spells it."""
+    groups: dict[str, list[tuple]] = {}
+    names: dict[str, str] = {}
+    spellings: dict[str, set[str]] = {}
+    for group in sorted(hours_groups(appointments), key=lambda group: group[6]):
+        customer = group[0]
+        key = customer.strip().lower()
+        names.setdefault(key, customer.strip())
+        spellings.setdefault(key, set()).add(customer)
+        groups.setdefault(key, []).append(group[1:])
+    return groups, names, spellings
+
+
 def _pricing(
     *, name: str, found: CustomerSettings | None, default: BillingProfile | None, internal: bool
 ) -> Pricing:
     """The customer's rates, else the user's default rate; internal time is never priced."""
-    if internal:
+    if internal or (found is None and default is None):
         return NO_PRICING
-    if found is not None:
-        return found.pricing(default=default)
-    if default is not None:
-        return CustomerSettings(customer=name).pricing(default=default)
-    return NO_PRICING
+    return (found or CustomerSettings(customer=name)).pricing(default=default)
 
 
 def _capped_items(
@@ -327,10 +355,9 @@ def _price(
             rounding=rounding,
             pricing=hours.pricing,
         )
-        for work in effort:
-            hours.add(work)
-        for trip in travel:
-            hours.add(trip)
+        for rows in (effort, travel):
+            for each in rows:
+                hours.add(each)
         return
     for billing_type, is_travel, override, duration, count, first, _last in groups:
         item = hours_item(0, first, first + duration, billing_type, is_travel, override)
@@ -368,6 +395,19 @@ def period_customer_hours(*, user: User, start: date, end: date) -> list[Custome
 def unbilled_customer_hours(*, user: User) -> list[CustomerHours]:
     """Archived appointments on no issued timesheet, per customer."""
     return customer_hours(user=user, appointments=unbilled_appointments(user=user))
+
+
+def period_and_unbilled_customer_hours(
+    *, user: User, start: date, end: date
+) -> tuple[list[CustomerHours], list[CustomerHours]]:
+    """`period_customer_hours` and `unbilled_customer_hours` at once, the user's terms read
+    once (the home page shows both)."""
+    terms = BillingTerms.of(user)
+    period = period_appointments(user=user, start=start, end=end)
+    return (
+        customer_hours(user=user, appointments=period, start=start, terms=terms),
+        customer_hours(user=user, appointments=unbilled_appointments(user=user), terms=terms),
+    )
 
 
 def appointment_billing(appointment: Appointment) -> str:
