@@ -14,7 +14,8 @@ page against): `timesheets.selectors.hours_groups` of the month's and of the unb
 appointments, the database counting the appointments that bill alike, read into tuples and
 priced by nothing. Goal: the page at most 1.5 x that floor. Each figure is the median wall time
 and, beside it, the median CPU time of this process (steadier on a shared machine; with SQLite
-it includes the database's work, with PostgreSQL it does not).
+it includes the database's work, with PostgreSQL it does not); the page and the floor are timed
+in turns, so a change in the machine's load weighs on both.
 
 SQLite scratch files by default; `--postgres` uses the databases bench_h2 and bench_h2_web on
 127.0.0.1:5432 (user postgres; dropped and created afresh) and runs ANALYZE after seeding, as
@@ -122,16 +123,19 @@ def seed(user: User, count: int, now: datetime, *, offset: int = 0) -> None:
             )
 
 
-def medians(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
-    """The median wall and CPU seconds of `run`, after one warm-up run."""
-    run()
-    wall, cpu = [], []
-    for _ in range(repeat):
-        began, began_cpu = time.perf_counter(), time.process_time()
+def medians(*runs: Callable[[], Any], repeat: int) -> list[tuple[float, float]]:
+    """The median wall and CPU seconds of each run, after one warm-up run of each. The runs
+    take turns, so a change in the machine's load weighs on each alike."""
+    timings: list[tuple[list[float], list[float]]] = [([], []) for _ in runs]
+    for run in runs:
         run()
-        wall.append(time.perf_counter() - began)
-        cpu.append(time.process_time() - began_cpu)
-    return statistics.median(wall), statistics.median(cpu)
+    for _ in range(repeat):
+        for run, (wall, cpu) in zip(runs, timings, strict=True):
+            began, began_cpu = time.perf_counter(), time.process_time()
+            run()
+            wall.append(time.perf_counter() - began)
+            cpu.append(time.process_time() - began_cpu)
+    return [(statistics.median(wall), statistics.median(cpu)) for wall, cpu in timings]
 
 
 def get_page(client: Client) -> None:
@@ -171,7 +175,7 @@ def main() -> None:
     seed(user, SMALL, now)
     analyze()
     small_queries = queries(client)
-    small = medians(lambda: get_page(client), ARGS.repeat)
+    (small,) = medians(lambda: get_page(client), repeat=ARGS.repeat)
     load = os.getloadavg()
     print(
         f"{connections['default'].vendor}; load average {load[0]:.1f} {load[1]:.1f} on "
@@ -183,8 +187,9 @@ def main() -> None:
     analyze()
     print(f"seeded {ARGS.appointments:,} appointments in {time.perf_counter() - began:.1f} s")
     core, web = queries(client)
-    page = medians(lambda: get_page(client), ARGS.repeat)
-    floor = medians(lambda: dashboard_floor(user), ARGS.repeat)
+    page, floor = medians(
+        lambda: get_page(client), lambda: dashboard_floor(user), repeat=ARGS.repeat
+    )
     month = Appointment.objects.filter(start_time__gte=now.replace(day=1, hour=0, minute=0)).count()
     unbilled = Appointment.objects.filter(timesheet__isnull=True).count()
     same = "the same" if (core, web) == small_queries else "NOT the same"
