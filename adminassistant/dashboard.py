@@ -28,8 +28,7 @@ from timesheets.billing import format_hours, format_money
 from timesheets.selectors import (
     CustomerHours,
     amounts_by_currency,
-    period_customer_hours,
-    unbilled_customer_hours,
+    period_and_unbilled_customer_hours,
 )
 
 ATTENTION_LABELS = {
@@ -83,8 +82,7 @@ def dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     owner = dashboard_owner(request)
     first = dashboard_month(request, owner)
     last = month_end(first)
-    hours = period_customer_hours(user=owner, start=first, end=last)
-    unbilled = unbilled_customer_hours(user=owner)
+    hours, unbilled = period_and_unbilled_customer_hours(user=owner, start=first, end=last)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = last + timedelta(days=1)
     customers = [row for row in hours if not row.internal]
@@ -138,7 +136,7 @@ def _query(request: HttpRequest, **changes: str) -> str:
 
 def _hours_row(row: CustomerHours, owner: User) -> dict[str, Any]:
     return {
-        "customer": row.data.customer_display_name,
+        "customer": row.display_name,
         "billable": format_hours(row.billable),
         "non_billable": format_hours(row.non_billable),
         "travel": format_hours(row.travel),
@@ -208,7 +206,7 @@ def _chart(rows: list[CustomerHours]) -> dict[str, Any]:
             x += width
         bars.append(
             ChartBar(
-                label=row.data.customer_display_name[:24],
+                label=row.display_name[:24],
                 y=y,
                 text_y=y + CHART_BAR_HEIGHT // 2 + 5,
                 segments=segments,
@@ -228,7 +226,7 @@ def _chart(rows: list[CustomerHours]) -> dict[str, Any]:
 
 def _bar_tooltip(row: CustomerHours) -> str:
     """What hovering a customer's bar says: its hours and what they bill."""
-    hours = f"{row.data.customer_display_name}: {format_hours(row.total)}"
+    hours = f"{row.display_name}: {format_hours(row.total)}"
     if row.internal:
         return f"{hours}, internal time"
     billed = f"{format_hours(row.billable_total)} billed"

@@ -13,19 +13,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, QuerySet
 
 from accounts.models import User
 from calendars.categories import NON_BILLABLE, CategoryError, parse_billing_category
 from calendars.models import Appointment, AppointmentQuerySet, Category, category_names
-from foundations.days import today_in
 from timesheets.billing import (
     DEFAULT_TRAVEL_RATE,
+    NO_PRICING,
     BillableItem,
+    EffortRow,
     Pricing,
     Rounding,
-    TimesheetData,
+    TravelRow,
     format_hours,
+    timesheet_row,
     timesheet_rows,
 )
 from timesheets.models import BillingProfile, CustomerSettings
@@ -54,6 +56,10 @@ ITEM_COLUMNS = (
 # What hours and money need of an appointment: no subject, categories or location (a join and a
 # JSON decode per row that the dashboard's figures never show).
 HOURS_COLUMNS = ("pk", "start_time", "end_time", "billing_type", "is_travel", "billable_override")
+# Appointments of one customer that bill alike (billing type, travel, override) and last as long
+# round and price alike, so the database counts them: a group, not a row, is priced.
+GROUP_COLUMNS = ("customer", "billing_type", "is_travel", "billable_override", "duration")
+DURATION = ExpressionWrapper(F("end_time") - F("start_time"), output_field=DurationField())
 
 
 def hours_item(
@@ -146,134 +152,219 @@ def internal_customers(*, user: User) -> tuple[set[str], set[str]]:
 
 @dataclass
 class CustomerHours:
-    """One customer's hours over a period, as the timesheet for it would bill them, priced at
-    the customer's rates (else the user's default rate); `amount` is None without a rate."""
+    """One customer's hours over a period as the timesheet for it would bill them (each row
+    rounded by the customer's policy, then summed), priced at the customer's rates (else the
+    user's default rate); `amount` is None without a rate. Internal time (see
+    `internal_customers`) is flagged, never priced."""
 
-    data: TimesheetData
+    customer: str
+    display_name: str
     first_day: date
     last_day: date
+    pricing: Pricing = NO_PRICING
+    effort: Decimal = Decimal(0)  # effort hours, billable or not
+    billable: Decimal = Decimal(0)  # the billable share of the effort hours
+    travel: Decimal = Decimal(0)
+    travel_billable: Decimal = Decimal(0)  # travel's billable hours, at its travel share
+    amount_total: Decimal = Decimal(0)
     internal: bool = False
     settings_id: int | None = None
 
     @property
-    def customer(self) -> str:
-        return self.data.customer
-
-    @property
-    def billable(self) -> Decimal:
-        return self.data.effort_billable_total
-
-    @property
     def non_billable(self) -> Decimal:
-        return self.data.effort_total - self.data.effort_billable_total
-
-    @property
-    def travel(self) -> Decimal:
-        return self.data.travel_total
+        return self.effort - self.billable
 
     @property
     def total(self) -> Decimal:
-        return self.data.effort_total + self.data.travel_total
+        return self.effort + self.travel
 
     @property
     def billable_total(self) -> Decimal:
-        return self.data.billable_total
+        return self.billable + self.travel_billable
 
     @property
     def currency(self) -> str:
-        return self.data.currency
+        return self.pricing.currency
 
     @property
     def amount(self) -> Decimal | None:
-        return self.data.amount_total if self.data.priced else None
+        return self.amount_total if self.pricing.priced else None
+
+    def add(self, row: EffortRow | TravelRow, times: int = 1) -> None:
+        """Count a timesheet row `times` times (a group of like appointments is one row's
+        figures times its size: the same Decimals a timesheet sums)."""
+        if isinstance(row, TravelRow):
+            self.travel += row.duration * times
+            self.travel_billable += row.billable * times
+        else:
+            self.effort += row.effort * times
+            self.billable += row.billable * times
+        if row.amount is not None:
+            self.amount_total += row.amount * times
+
+
+def hours_groups(appointments: AppointmentQuerySet) -> QuerySet[Appointment, tuple]:
+    """The billable appointments counted in groups that bill alike: `GROUP_COLUMNS`, then the
+    group's size and its first and last start. The one read `customer_hours` prices (and the
+    benchmarks' floor)."""
+    return (
+        appointments.billable()
+        .order_by()
+        .annotate(duration=DURATION)
+        .values_list(*GROUP_COLUMNS)
+        .annotate(count=Count("pk"), first=Min("start_time"), last=Max("start_time"))
+    )
+
+
+@dataclass(frozen=True)
+class BillingTerms:
+    """What pricing a user's customers reads besides their appointments (three queries)."""
+
+    customer_settings: dict[str, CustomerSettings]  # by customer, stripped, lower case
+    default: BillingProfile | None
+    internal: set[str]  # see `internal_customers`
+    billable_categories: set[str]
+
+    @classmethod
+    def of(cls, user: User) -> BillingTerms:
+        settings = CustomerSettings.objects.filter(user=user)
+        marked, billable = internal_customers(user=user)
+        return cls(
+            customer_settings={row.customer.strip().lower(): row for row in settings},
+            default=BillingProfile.objects.filter(user=user).first(),
+            internal=marked,
+            billable_categories=billable,
+        )
 
 
 def customer_hours(
-    *, user: User, appointments: AppointmentQuerySet, start: date | None = None
+    *,
+    user: User,
+    appointments: AppointmentQuerySet,
+    start: date | None = None,
+    terms: BillingTerms | None = None,
 ) -> list[CustomerHours]:
-    """Hours and amounts per customer of the billable appointments given, computed by
-    `timesheet_rows` with each customer's travel rate, rounding and rates: the same figures a
-    timesheet shows. Internal time (see `internal_customers`) is flagged, never priced.
+    """Hours and amounts per customer of the billable appointments given, priced by
+    `timesheet_row` with each customer's travel rate, rounding and rates: the figures a
+    timesheet for them shows. `start` is the period's first day (unused: kept for callers);
+    `terms` the user's, when the caller has read them already.
 
-    Four queries however many appointments: the rows are read as plain values, one pass."""
-    by_customer: dict[str, list[tuple]] = {}
-    names: dict[str, str] = {}
-    for customer, *values in (
-        appointments.billable()
-        .order_by()
-        .values_list("customer", *HOURS_COLUMNS)
-        .iterator(chunk_size=5000)
-    ):
-        key = customer.strip().lower()
-        names.setdefault(key, customer.strip())
-        by_customer.setdefault(key, []).append(values)
-    customer_settings = {
-        row.customer.strip().lower(): row for row in CustomerSettings.objects.filter(user=user)
-    }
-    default = BillingProfile.objects.filter(user=user).first()
-    marked, billable_categories = internal_customers(user=user)
-    result = []
-    for key, rows in by_customer.items():
-        items = [hours_item(*values) for values in rows]
-        nothing_billable = all(item.billing_type == NON_BILLABLE for item in items)
-        internal = key in marked or (nothing_billable and key not in billable_categories)
-        result.append(
-            _customer_hours_row(
-                user=user,
-                name=names[key],
-                items=items,
-                found=customer_settings.get(key),
-                default=default,
-                internal=internal,
-                start=start,
-            )
+    Four queries however many appointments (one with `terms`), one more when a customer's
+    rates cap a day: the database groups the appointments that bill alike (`hours_groups`) and
+    each group is priced once, as one row times its size. A daily cap depends on the day's
+    other rows, so a capped customer's rows are read and priced one by one, as its timesheet
+    does."""
+    groups, names, spellings = _groups_by_customer(appointments)
+    terms = terms or BillingTerms.of(user)
+    customer_settings, default = terms.customer_settings, terms.default
+    zone = zoneinfo.ZoneInfo(user.timezone)
+    found_hours: dict[str, CustomerHours] = {}
+    for key, rows in groups.items():
+        nothing_billable = all((row[0] or "billable") == NON_BILLABLE for row in rows)
+        internal = key in terms.internal or (
+            nothing_billable and key not in terms.billable_categories
         )
+        found = customer_settings.get(key)
+        found_hours[key] = CustomerHours(
+            customer=names[key],
+            display_name=(found.display_name if found else "") or names[key],
+            first_day=min(row[5] for row in rows).astimezone(zone).date(),
+            last_day=max(row[6] for row in rows).astimezone(zone).date(),
+            pricing=_pricing(name=names[key], found=found, default=default, internal=internal),
+            internal=internal,
+            settings_id=found.pk if found else None,
+        )
+    capped = [key for key, hours in found_hours.items() if hours.pricing.daily_cap is not None]
+    items = _capped_items(appointments, {key: spellings[key] for key in capped})
+    for key, hours in found_hours.items():
+        found = customer_settings.get(key)
+        _price(
+            hours,
+            groups=groups[key],
+            items=items.get(key),
+            zone=zone,
+            travel_rate=found.travel_rate if found else DEFAULT_TRAVEL_RATE,
+            rounding=found.rounding() if found else Rounding(),
+        )
+    result = list(found_hours.values())
     result.sort(key=lambda hours: (hours.internal, -hours.total, hours.customer.lower()))
     return result
 
 
-def _customer_hours_row(
+def _groups_by_customer(
+    appointments: AppointmentQuerySet,
+) -> tuple[dict[str, list[tuple]], dict[str, str], dict[str, set[str]]]:
+    """`hours_groups` by customer key (stripped, lower case) without the customer, each key's
+    name and its stored spellings. A customer spelt two ways is named as its earliest
+    appointment spells it."""
+    groups: dict[str, list[tuple]] = {}
+    names: dict[str, str] = {}
+    spellings: dict[str, set[str]] = {}
+    for group in sorted(hours_groups(appointments), key=lambda group: group[6]):
+        customer = group[0]
+        key = customer.strip().lower()
+        names.setdefault(key, customer.strip())
+        spellings.setdefault(key, set()).add(customer)
+        groups.setdefault(key, []).append(group[1:])
+    return groups, names, spellings
+
+
+def _pricing(
+    *, name: str, found: CustomerSettings | None, default: BillingProfile | None, internal: bool
+) -> Pricing:
+    """The customer's rates, else the user's default rate; internal time is never priced."""
+    if internal or (found is None and default is None):
+        return NO_PRICING
+    return (found or CustomerSettings(customer=name)).pricing(default=default)
+
+
+def _capped_items(
+    appointments: AppointmentQuerySet, spellings: dict[str, set[str]]
+) -> dict[str, list[BillableItem]]:
+    """The rows of the customers whose day is capped (one query, none without such a customer),
+    as billing items per customer key; `spellings` holds each key's stored names."""
+    if not spellings:
+        return {}
+    items: dict[str, list[BillableItem]] = {key: [] for key in spellings}
+    for customer, *values in (
+        appointments.billable()
+        .filter(customer__in=set().union(*spellings.values()))
+        .order_by()
+        .values_list("customer", *HOURS_COLUMNS)
+    ):
+        items.setdefault(customer.strip().lower(), []).append(hours_item(*values))
+    return items
+
+
+def _price(
+    hours: CustomerHours,
     *,
-    user: User,
-    name: str,
-    items: list[BillableItem],
-    found: CustomerSettings | None,
-    default: BillingProfile | None,
-    internal: bool,
-    start: date | None,
-) -> CustomerHours:
-    """One customer's hours priced as its timesheet would be (internal time never is)."""
-    zone = zoneinfo.ZoneInfo(user.timezone)
-    pricing = Pricing()
-    if found is not None and not internal:
-        pricing = found.pricing(default=default)
-    elif found is None and not internal and default is not None:
-        pricing = CustomerSettings(customer=name).pricing(default=default)
-    effort, travel = timesheet_rows(
-        items,
-        timezone=user.timezone,
-        travel_rate=found.travel_rate if found else DEFAULT_TRAVEL_RATE,
-        rounding=found.rounding() if found else Rounding(),
-        pricing=pricing,
-    )
-    days = [item.start.astimezone(zone).date() for item in items]
-    return CustomerHours(
-        data=TimesheetData(
-            customer=name,
-            customer_display_name=(found.display_name if found else "") or name,
-            consultant=user.name or user.email,
-            report_date=today_in(zone),
-            start_date=start or min(days),
-            end_date=max(days),
-            effort_rows=effort,
-            travel_rows=travel,
-            pricing=pricing,
-        ),
-        first_day=min(days),
-        last_day=max(days),
-        internal=internal,
-        settings_id=found.pk if found else None,
-    )
+    groups: list[tuple],
+    items: list[BillableItem] | None,
+    zone: zoneinfo.ZoneInfo,
+    travel_rate: Decimal,
+    rounding: Rounding,
+) -> None:
+    """Add the customer's rows to `hours`: each group once, times its size; a capped customer's
+    rows (`items`) one by one through `timesheet_rows`, whose daily cap needs them all."""
+    if items is not None:
+        effort, travel = timesheet_rows(
+            items,
+            timezone=str(zone),
+            travel_rate=travel_rate,
+            rounding=rounding,
+            pricing=hours.pricing,
+        )
+        for rows in (effort, travel):
+            for each in rows:
+                hours.add(each)
+        return
+    for billing_type, is_travel, override, duration, count, first, _last in groups:
+        item = hours_item(0, first, first + duration, billing_type, is_travel, override)
+        row = timesheet_row(
+            item, zone=zone, travel_rate=travel_rate, rounding=rounding, pricing=hours.pricing
+        )
+        hours.add(row, count)
 
 
 def amounts_by_currency(rows: Iterable[CustomerHours]) -> dict[str, Decimal]:
@@ -285,16 +376,38 @@ def amounts_by_currency(rows: Iterable[CustomerHours]) -> dict[str, Decimal]:
     return dict(sorted(totals.items()))
 
 
+def period_appointments(*, user: User, start: date, end: date) -> AppointmentQuerySet:
+    """The user's appointments that start on the days `start`..`end` in their zone."""
+    return Appointment.objects.filter(user=user).in_period(start, end, user.timezone)
+
+
+def unbilled_appointments(*, user: User) -> AppointmentQuerySet:
+    """The user's archived appointments on no issued timesheet."""
+    return Appointment.objects.filter(user=user, is_archived=True).unlocked()
+
+
 def period_customer_hours(*, user: User, start: date, end: date) -> list[CustomerHours]:
     """The period's hours per customer (billed or not), as timesheets for it would show."""
-    appointments = Appointment.objects.filter(user=user).in_period(start, end, user.timezone)
+    appointments = period_appointments(user=user, start=start, end=end)
     return customer_hours(user=user, appointments=appointments, start=start)
 
 
 def unbilled_customer_hours(*, user: User) -> list[CustomerHours]:
     """Archived appointments on no issued timesheet, per customer."""
-    appointments = Appointment.objects.filter(user=user, is_archived=True).unlocked()
-    return customer_hours(user=user, appointments=appointments)
+    return customer_hours(user=user, appointments=unbilled_appointments(user=user))
+
+
+def period_and_unbilled_customer_hours(
+    *, user: User, start: date, end: date
+) -> tuple[list[CustomerHours], list[CustomerHours]]:
+    """`period_customer_hours` and `unbilled_customer_hours` at once, the user's terms read
+    once (the home page shows both)."""
+    terms = BillingTerms.of(user)
+    period = period_appointments(user=user, start=start, end=end)
+    return (
+        customer_hours(user=user, appointments=period, start=start, terms=terms),
+        customer_hours(user=user, appointments=unbilled_appointments(user=user), terms=terms),
+    )
 
 
 def appointment_billing(appointment: Appointment) -> str:
