@@ -42,16 +42,25 @@ PAGES = [
 ]
 
 
-def timed(fetch: Callable[[], Any]) -> tuple[float, float]:
-    """Median wall and CPU milliseconds of `fetch`, after a warm-up."""
+def timed_in_turns(
+    fetch: Callable[[], Any], floor: Callable[[], Any]
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Median wall and CPU milliseconds of `fetch` and of `floor`, after a warm-up, fetched in
+    turns so that a change of the machine's load weighs on both alike."""
     fetch()
-    walls, cpus = [], []
+    floor()
+    times: dict[int, tuple[list[float], list[float]]] = {0: ([], []), 1: ([], [])}
     for _ in range(REPEAT):
-        began, began_cpu = time.perf_counter(), time.process_time()
-        fetch()
-        cpus.append(time.process_time() - began_cpu)
-        walls.append(time.perf_counter() - began)
-    return statistics.median(walls) * 1000, statistics.median(cpus) * 1000
+        for which, call in enumerate((fetch, floor)):
+            began, began_cpu = time.perf_counter(), time.process_time()
+            call()
+            times[which][1].append(time.process_time() - began_cpu)
+            times[which][0].append(time.perf_counter() - began)
+    (walls, cpus), (floor_walls, floor_cpus) = times[0], times[1]
+    return (
+        (statistics.median(walls) * 1000, statistics.median(cpus) * 1000),
+        (statistics.median(floor_walls) * 1000, statistics.median(floor_cpus) * 1000),
+    )
 
 
 def page(client: Client, path: str) -> Any:
@@ -77,13 +86,15 @@ def measure_admin(*, user: User, small: User) -> list[dict[str, Any]]:
     for name, path, floor in PAGES:
         count = queries(client, path)
         count_small = queries(small_client, path)
-        ms, cpu_ms = timed(lambda path=path: page(client, path))
         if isinstance(floor, str):
-            floor_ms, floor_cpu_ms = timed(lambda floor=floor: page(client, floor))
+            bare: Callable[[], Any] = lambda floor=floor: page(client, floor)  # noqa: E731
             kind = "same rows, plain table"
         else:
-            floor_ms, floor_cpu_ms = timed(lambda floor=floor: floor(user))
+            bare = lambda floor=floor: floor(user)  # noqa: E731
             kind = "its ORM aggregates"
+        (ms, cpu_ms), (floor_ms, floor_cpu_ms) = timed_in_turns(
+            lambda path=path: page(client, path), bare
+        )
         rows.append(
             {
                 "name": name,
