@@ -25,7 +25,9 @@ autovacuum would on a server.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -43,6 +45,7 @@ PARSER.add_argument("--postgres", action="store_true", help="bench_h2 and bench_
 ARGS = PARSER.parse_args()
 POSTGRES = "postgres://postgres@127.0.0.1:5432/"
 SCRATCH = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 if ARGS.postgres:
     import psycopg
 
