@@ -17,9 +17,9 @@ and, beside it, the median CPU time of this process (steadier on a shared machin
 it includes the database's work, with PostgreSQL it does not); the page and the floor are timed
 in turns, so a change in the machine's load weighs on both.
 
-SQLite scratch files by default; `--postgres` uses the databases bench_h2 and bench_h2_web on
-127.0.0.1:5432 (user postgres; dropped and created afresh) and runs ANALYZE after seeding, as
-autovacuum would on a server.
+SQLite scratch files by default; `--postgres` uses the databases bench_dashboard and
+bench_dashboard_web on 127.0.0.1:5432 (user postgres; dropped and created afresh) and runs
+ANALYZE after seeding, as autovacuum would on a server.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PARSER = argparse.ArgumentParser()
 PARSER.add_argument("--appointments", type=int, default=100_000)
 PARSER.add_argument("--repeat", type=int, default=5)
-PARSER.add_argument("--postgres", action="store_true", help="bench_h2 and bench_h2_web")
+PARSER.add_argument(
+    "--postgres", action="store_true", help="bench_dashboard and bench_dashboard_web"
+)
 ARGS = PARSER.parse_args()
 POSTGRES = "postgres://postgres@127.0.0.1:5432/"
 SCRATCH = Path(tempfile.mkdtemp(prefix="dashboard-bench-"))
@@ -50,11 +52,11 @@ if ARGS.postgres:
     import psycopg
 
     with psycopg.connect(POSTGRES + "postgres", autocommit=True) as server:
-        for name in ("bench_h2", "bench_h2_web"):
+        for name in ("bench_dashboard", "bench_dashboard_web"):
             server.execute(f"DROP DATABASE IF EXISTS {name}")
             server.execute(f"CREATE DATABASE {name}")
-    os.environ["DATABASE_URL"] = POSTGRES + "bench_h2"
-    os.environ["WEB_DATABASE_URL"] = POSTGRES + "bench_h2_web"
+    os.environ["DATABASE_URL"] = POSTGRES + "bench_dashboard"
+    os.environ["WEB_DATABASE_URL"] = POSTGRES + "bench_dashboard_web"
 else:
     os.environ["DATABASE_URL"] = f"sqlite:///{SCRATCH / 'core.sqlite3'}"
     os.environ["WEB_DATABASE_URL"] = f"sqlite:///{SCRATCH / 'web.sqlite3'}"
