@@ -78,12 +78,16 @@ def queries(client: Client, path: str) -> int:
     return len(core) + len(web)
 
 
-def measure_admin(*, user: User, small: User) -> list[dict[str, Any]]:
+def measure_admin(
+    *, user: User, small: User, names: set[str] | None = None
+) -> list[dict[str, Any]]:
     client, small_client = Client(), Client()
     client.force_login(user)
     small_client.force_login(small)
     rows = []
     for name, path, floor in PAGES:
+        if names is not None and name not in names:
+            continue
         count = queries(client, path)
         count_small = queries(small_client, path)
         if isinstance(floor, str):

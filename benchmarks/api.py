@@ -23,10 +23,11 @@ Each API figure is printed with the workers' CPU per request (read from /proc ar
 run), which a busy shared machine disturbs far less than latency; its cost is that CPU divided
 by its floor's (1.0 = at the floor), and the throughput ratio is printed next to it. `--check`
 compares each cost with benchmarks/api_baseline.json and fails (exit status 1) when one is more
-than 25 % worse or a page's query count grows with its rows. The month page's target (p99 <= 50
-ms, at least 0.66 x the floor's throughput) is printed as met or missed: latency depends on the
-machine's load, so it is a goal, not a check. `--write-baseline` stores this run's costs.
-`--only admin` measures the admin pages alone (no gunicorn, no wrk: seconds, not minutes);
+than 25 % worse or a page's query count grows with its rows; a figure found over its baseline is
+measured twice more first and judged by the median of its three costs. The month page's target
+(p99 <= 50 ms, at least 0.66 x the floor's throughput) is printed as met or missed: latency
+depends on the machine's load, so it is a goal, not a check. `--write-baseline` stores this run's
+costs. `--only admin` measures the admin pages alone (no gunicorn, no wrk: seconds, not minutes);
 `--only api` the API lists alone.
 """
 
@@ -44,6 +45,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,7 @@ WEB_URL = os.environ.get(
 CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/9")
 CONNECTIONS = 8
 TOLERANCE = 1.25
+CONFIRMATIONS = 2
 TARGET_P99_MS = 50.0
 TARGET_THROUGHPUT = 0.66
 DEEP_PAGES = 1800
@@ -241,13 +244,19 @@ def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     return {name: statistics.median(run[name] for run in runs) for name in runs[0]}
 
 
-def measure_api(size: int, seconds: int, repeat: int, workers: int, key: str) -> list[dict]:
+def measure_api(
+    size: int, seconds: int, repeat: int, workers: int, key: str, names: set[str] | None = None
+) -> list[dict]:
+    """Each API list (or only those in `names`) and its floor, in turns; its cost is the median
+    of the turns' CPU ratios."""
+    lists = [row for row in endpoints(size) if names is None or row[0] in names]
+    if not lists:
+        return []
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = gunicorn(port, workers)
     rows = []
     try:
-        lists = endpoints(size)
         warm(base, [path for _, api, floor in lists for path in (api, floor)], key)
         for name, api, floor in lists:
             api_runs, floor_runs = [], []
@@ -255,7 +264,9 @@ def measure_api(size: int, seconds: int, repeat: int, workers: int, key: str) ->
                 floor_runs.append(wrk(base + floor, key, seconds, server.pid))
                 api_runs.append(wrk(base + api, key, seconds, server.pid))
             mine, bare = median_run(api_runs), median_run(floor_runs)
-            cost = mine["cpu_ms"] / bare["cpu_ms"]
+            cost = statistics.median(
+                own["cpu_ms"] / its["cpu_ms"] for own, its in zip(api_runs, floor_runs, strict=True)
+            )
             rows.append({"name": name, **mine, "floor": bare, "cost": cost})
             print(
                 f"  {name:30} {mine['rps']:5.0f} req/s p50 {mine['p50']:5.1f} p99 "
@@ -297,18 +308,68 @@ def main() -> None:
         f"{CONNECTIONS} connections, PostgreSQL, cache {CACHE_URL.split('://')[0]}; "
         f"load average {load[0]:.1f} {load[1]:.1f} on {os.cpu_count()} cores"
     )
-    rows: list[dict[str, Any]] = []
-    if options.only != "admin":
-        print(
-            "API lists (wrk; median of --repeat runs; time = floor req/s / own, CPU = own / floor)"
-        )
-        key = api_key(user)
-        rows += measure_api(options.size, options.seconds, options.repeat, options.workers, key)
-    if options.only != "api":
-        print("Admin pages (in process, median of 15, signed in as the consultant):")
-        rows += measure_admin(user=user, small=small)
+    key = api_key(user)
+
+    def measure(names: set[str] | None = None) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        if options.only != "admin":
+            print(
+                "API lists (wrk; median of --repeat runs; time = floor req/s / own, "
+                "CPU = own / floor)"
+            )
+            rows += measure_api(
+                options.size, options.seconds, options.repeat, options.workers, key, names
+            )
+        if options.only != "api":
+            print("Admin pages (in process, median of 15, signed in as the consultant):")
+            rows += measure_admin(user=user, small=small, names=names)
+        return [row for row in rows if names is None or row["name"] in names]
+
+    rows = measure()
+    if options.check:
+        confirm(rows, options, measure)
     print(f"load average after: {' '.join(f'{n:.1f}' for n in os.getloadavg())}")
     verdict(rows, options)
+
+
+def regressions(rows: list[dict[str, Any]], options: argparse.Namespace) -> set[str]:
+    before = baseline_costs(options)
+    return {
+        row["name"]
+        for row in rows
+        if row["name"] in before and row["cost"] > before[row["name"]] * TOLERANCE
+    }
+
+
+def confirm(
+    rows: list[dict[str, Any]],
+    options: argparse.Namespace,
+    measure: Callable[[set[str]], list[dict[str, Any]]],
+) -> None:
+    """A figure over its baseline is measured CONFIRMATIONS more times and judged by the median
+    of its costs: on a shared machine one run's floor can land in a quiet moment (a floor at
+    half its usual CPU has failed CI on its own), while a real regression shows in every run."""
+    suspects = regressions(rows, options)
+    if not suspects:
+        return
+    print(f"over the baseline: {', '.join(sorted(suspects))}; measured {CONFIRMATIONS} more times")
+    costs = {row["name"]: [row["cost"]] for row in rows if row["name"] in suspects}
+    for _ in range(CONFIRMATIONS):
+        for again in measure(suspects):
+            costs[again["name"]].append(again["cost"])
+    for row in rows:
+        if row["name"] in costs:
+            row["cost"] = statistics.median(costs[row["name"]])
+            print(
+                f"  {row['name']}: "
+                f"{', '.join(f'{cost:.2f}' for cost in costs[row['name']])} x the floor, "
+                f"median {row['cost']:.2f} x"
+            )
+
+
+def baseline_costs(options: argparse.Namespace) -> dict[str, float]:
+    baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+    return baseline.get(f"size {options.size}", {})
 
 
 def verdict(rows: list[dict[str, Any]], options: argparse.Namespace) -> None:

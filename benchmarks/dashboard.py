@@ -1,6 +1,7 @@
 """The admin home page with 100,000 appointments.
 
     .venv/bin/python benchmarks/dashboard.py [--appointments 100000] [--repeat 5] [--postgres]
+        [--profile N]
 
 Seeds a scratch database with one consultant's appointments spread over several years (five
 customers with rates in GBP and EUR, one with none; one in ten travel; most of them billed on
@@ -43,6 +44,9 @@ PARSER.add_argument("--appointments", type=int, default=100_000)
 PARSER.add_argument("--repeat", type=int, default=5)
 PARSER.add_argument(
     "--postgres", action="store_true", help="bench_dashboard and bench_dashboard_web"
+)
+PARSER.add_argument(
+    "--profile", type=int, default=0, metavar="N", help="then print where N pages' time goes"
 )
 ARGS = PARSER.parse_args()
 POSTGRES = "postgres://postgres@127.0.0.1:5432/"
@@ -210,6 +214,21 @@ def main() -> None:
     )
     load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} at the end")
+    if ARGS.profile:
+        profile(lambda: get_page(client), ARGS.profile)
+
+
+def profile(run: Callable[[], Any], times: int) -> None:
+    """cProfile of `times` pages: the 40 functions with the most cumulative time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(times):
+        run()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
 
 
 if __name__ == "__main__":
