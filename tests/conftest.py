@@ -1,12 +1,17 @@
 """Personas shared by every test: alice owns data, bob is another staff user, admin sees all.
 
 Only fixtures live here; the helpers tests import are plain modules (tests/web_helpers.py,
-tests/microsoft_helpers.py, tests/api_helpers.py, tests/archive_helpers.py).
+tests/microsoft_helpers.py, tests/api_helpers.py, tests/archive_helpers.py,
+tests/cluster_helpers.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
@@ -16,6 +21,12 @@ from accounts.models import User
 from calendars.models import Appointment, Category, Location
 from foundations.graph import GraphClient, RetryPolicy
 from tests.api_helpers import api_client
+from tests.cluster_helpers import (
+    GUARD_CYCLE,
+    databases_from,
+    migrated_template,
+    process_environment,
+)
 from tests.factories import AppointmentFactory, UserFactory
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.microsoft_helpers import RecordedSleep, connect_microsoft
@@ -108,3 +119,48 @@ def recorded_sleep() -> RecordedSleep:
 @pytest.fixture
 def alice_graph(connected_alice: User, recorded_sleep: RecordedSleep) -> GraphClient:
     return graph_client(user=connected_alice, retry=RetryPolicy(sleep=recorded_sleep))
+
+
+@pytest.fixture(scope="session")
+def cluster_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A pair of databases migrated once per test process, which each cluster test copies."""
+    with migrated_template(tmp_path_factory.mktemp("cluster-template")) as template:
+        yield template
+
+
+@pytest.fixture
+def cluster_databases(cluster_template: dict[str, str], tmp_path: Path) -> Iterator[dict[str, str]]:
+    """DATABASE_URL and WEB_DATABASE_URL of fresh, migrated databases on the backend under test,
+    for processes other than this one."""
+    with databases_from(cluster_template, tmp_path) as urls:
+        yield urls
+
+
+@pytest.fixture
+def cluster_env(
+    cluster_databases: dict[str, str], fake_microsoft: FakeMicrosoft, tmp_path: Path
+) -> dict[str, str]:
+    """The environment of every subprocess: its databases, the fake Microsoft, our keys.
+
+    Nothing of the test run's own database, Microsoft or queue settings leaks in, so the broker
+    is the default one: the ORM on the `web` database.
+    """
+    return {
+        **process_environment(),
+        **cluster_databases,
+        "DJANGO_SETTINGS_MODULE": "adminassistant.settings",
+        "DJANGO_ENV": "development",
+        "SECRET_KEY": django_settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(django_settings.FIELD_ENCRYPTION_KEYS),
+        "VAR_DIR": str(tmp_path / "var"),
+        "MS_CLIENT_ID": fake_microsoft.client_id,
+        "MS_CLIENT_SECRET": fake_microsoft.client_secret,
+        "MS_TENANT_ID": fake_microsoft.tenant,
+        "MS_AUTHORITY_HOST": fake_microsoft.authority_host,
+        "MS_GRAPH_URL": fake_microsoft.graph_url,
+        "MS_CA_BUNDLE": fake_microsoft.ca_bundle,
+        "Q_WORKERS": "1",
+        "Q_GUARD_CYCLE": GUARD_CYCLE,
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }

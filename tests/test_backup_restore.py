@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from tests.test_qcluster_end_to_end import PROJECT, manage, run_python
+from tests.cluster_helpers import PROJECT, manage, run_python
 
 pytestmark = pytest.mark.slow
 

@@ -26,14 +26,9 @@ from pytest_django.fixtures import Settings
 
 from accounts.models import User
 from tests.api_helpers import api_client
+from tests.cluster_helpers import run_python
 from tests.factories import AppointmentFactory
 from tests.fakes.microsoft import FakeMicrosoft
-from tests.test_qcluster_end_to_end import (  # noqa: F401 - fixtures
-    PROJECT,
-    cluster_databases,
-    cluster_env,
-    run_python,
-)
 from timesheets.models import Timesheet
 from timesheets.services import timesheet_generate, timesheet_void
 
@@ -243,7 +238,7 @@ print(json.dumps({
 
 
 def test_a_timesheet_made_by_a_worker_on_one_machine_downloads_from_a_web_server_on_another(
-    cluster_env: dict[str, str],  # noqa: F811 - the fixture imported above
+    cluster_env: dict[str, str],
     s3_endpoint: str,
     tmp_path: Path,
     fake_microsoft: FakeMicrosoft,

@@ -20,13 +20,8 @@ from pathlib import Path
 import pytest
 
 from accounts.microsoft import microsoft_scopes
+from tests.cluster_helpers import qcluster, run_python
 from tests.fakes.microsoft import FakeMicrosoft
-from tests.test_qcluster_end_to_end import (  # noqa: F401 - fixtures
-    cluster_databases,
-    cluster_env,
-    qcluster,
-    run_python,
-)
 
 # One Redis database per pytest-xdist worker, so two of these tests never share a queue.
 _WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
@@ -101,7 +96,7 @@ def copies(fake: FakeMicrosoft, email: str) -> list[dict]:
 
 
 def test_two_clusters_on_redis_archive_each_due_configuration_exactly_once(
-    cluster_env: dict[str, str],  # noqa: F811 - the fixture imported above
+    cluster_env: dict[str, str],
     fake_microsoft: FakeMicrosoft,
     tmp_path: Path,
 ) -> None:
