@@ -71,7 +71,10 @@ class AdminAssistantSite(admin.AdminSite):
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
         """The index's sections: our models by task; framework and third-party models only
-        for superusers, under System. An app's own page (app_label) stays Django's."""
+        for superusers, under System. An app's own page (app_label) stays Django's. Built once a
+        request: Django asks for it twice on every page (the page's list and `available_apps`)."""
+        if app_label is None and hasattr(request, "_grouped_app_list"):
+            return request._grouped_app_list
         apps = super().get_app_list(request, app_label)
         if app_label is not None:
             return apps
@@ -89,6 +92,7 @@ class AdminAssistantSite(admin.AdminSite):
                 key=lambda model: (model["model"]._meta.app_config.verbose_name, model["name"])
             )
             groups.append(_group(*SYSTEM_GROUP, others))
+        request._grouped_app_list = groups  # type: ignore[attr-defined]
         return groups
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:

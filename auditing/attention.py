@@ -98,7 +98,13 @@ def open_items_at_stake(*, user: User) -> dict[str, Decimal]:
     """The unbilled money waiting on the user's decisions, per currency ('' = hours with no
     rate yet: the figure is hours). The dashboard's attention panel shows this."""
     totals: dict[str, Decimal] = {}
-    items = ActionLog.objects.filter(user=user).open()
+    # What the stake providers read of an item: not its description, notes or timestamps.
+    items = (
+        ActionLog.objects.filter(user=user)
+        .open()
+        .only("pk", "user", "event_type", "details", "recommendations")
+        .order_by()
+    )
     for stake in action_items_at_stake(items=items).values():
         key = stake.currency if stake.amount is not None else ""
         value = stake.amount if stake.amount is not None else stake.hours
