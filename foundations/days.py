@@ -35,3 +35,15 @@ def day_bounds_utc(first: date, last: date, zone: str | ZoneInfo) -> tuple[datet
 def today_in(zone: str | ZoneInfo, *, now: datetime | None = None) -> date:
     """The date it is in `zone` at `now` (default: this instant), not the server's date."""
     return (now or timezone.now()).astimezone(_zone(zone)).date()
+
+
+EN_DASH = "\u2013"
+
+
+def short_period(start: date, end: date) -> str:
+    """`1-30 Nov 2026` (an en dash), `28 Nov - 3 Dec 2026`, `28 Dec 2025 - 3 Jan 2026`: a period
+    short enough for a list's column."""
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}{EN_DASH}{end.day} {end:%b %Y}"
+    first = f"{start.day} {start:%b}" if start.year == end.year else f"{start.day} {start:%b %Y}"
+    return f"{first} {EN_DASH} {end.day} {end:%b %Y}"

@@ -51,11 +51,11 @@ def first_of_month(user: User) -> datetime:
 def booked(user: User, day: int, hour: int, minutes: int, customer: str, **fields: object) -> None:
     start = first_of_month(user) + timedelta(days=day, hours=hour)
     fields.setdefault("billing_type", "billable")
+    fields.setdefault("is_archived", True)
     AppointmentFactory(
         user=user,
         start_time=start,
         end_time=start + timedelta(minutes=minutes),
-        is_archived=True,
         customer=customer,
         categories=[f"{customer} - {fields['billing_type']}"],
         **fields,
@@ -264,3 +264,37 @@ def test_a_superusers_archive_run_list_names_each_owner_and_fits(
     expect(page.locator("#result_list tbody td.field-status")).to_have_text(["Success"] * 6)
     expect(page.locator(".list-owner", has_text="Bob Baker")).to_have_count(3)
     looked_at(page, "archive-runs-superuser")
+
+
+def test_a_superusers_appointment_list_fits_with_each_owner_and_what_sets_a_row_apart(
+    superuser_page: Page, live_server: object, alice: User, bob: User, month: Timesheet
+) -> None:
+    booked(bob, 0, 9, 60, "Umbrella", subject="Umbrella review", is_private=True)
+    booked(alice, 4, 9, 30, "Acme", subject="Acme call", show_as="tentative", is_archived=False)
+    page = superuser_page
+    page.goto(f"{live_server.url}/admin/calendars/appointment/")
+    umbrella = page.locator("#result_list tbody tr", has_text="Umbrella review")
+    expect(umbrella.locator(".field-subject_place_and_owner .list-owner")).to_have_text("Bob Baker")
+    expect(umbrella.locator(".list-flag")).to_have_text(["Private"])
+    call = page.locator("#result_list tbody tr", has_text="Acme call")
+    expect(call.locator(".list-flag")).to_have_text(["Tentative", "Not archived"])
+    expect(call.locator(".field-customer_and_type")).to_have_text("AcmeBillable")
+    start = first_of_month(alice) + timedelta(days=4, hours=9)
+    expect(call.locator(".field-when")).to_contain_text(f"{start.day} {start:%b %Y}")
+    # The issued Acme timesheet bills the first two days: its period, linked to it.
+    review = page.locator("#result_list tbody tr", has_text="Acme design review")
+    expect(review.locator(".field-timesheet_period a")).to_have_attribute(
+        "href", f"/admin/timesheets/timesheet/{month.pk}/change/"
+    )
+    looked_at(page, "appointment-list-superuser")
+
+
+def test_a_consultants_appointment_list_fits_and_names_no_owner(
+    page: Page, live_server: object, month: Timesheet
+) -> None:
+    page.goto(f"{live_server.url}/admin/calendars/appointment/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(6)
+    expect(page.locator("#result_list thead th")).to_have_text(
+        ["", "When", "Subject", "Customer", "Flags", "Timesheet"], ignore_case=True
+    )
+    looked_at(page, "appointment-list")

@@ -19,6 +19,7 @@ from babel.numbers import get_currency_precision, is_currency
 from django.db.models import TextChoices
 
 # The one way money and hours print (foundations/figures.py), re-exported for the app's callers.
+from foundations.days import EN_DASH
 from foundations.figures import (  # noqa: F401
     HOURS_UNIT,
     MONEY_LOCALE,
@@ -340,9 +341,6 @@ def format_long_date(day: date) -> str:
 def format_short_date(day: date) -> str:
     """`08-May-25`."""
     return f"{day:%d-%b-%y}"
-
-
-EN_DASH = "\u2013"
 
 
 def period_label(start: date, end: date, zone: str) -> str:

@@ -14,17 +14,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from foundations.days import short_period
 from timesheets.billing import format_money
 from timesheets.models import Timesheet
 
 
 def timesheet_period(timesheet: Timesheet) -> str:
     """`1-30 Nov 2026` (an en dash), `28 Nov - 3 Dec 2026`: short, for the list's column."""
-    start, end = timesheet.start_date, timesheet.end_date
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}\u2013{end.day} {end:%b %Y}"
-    first = f"{start.day} {start:%b}" if start.year == end.year else f"{start.day} {start:%b %Y}"
-    return f"{first} \u2013 {end.day} {end:%b %Y}"
+    return short_period(timesheet.start_date, timesheet.end_date)
 
 
 def timesheet_amount(timesheet: Timesheet) -> str:
