@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.formats import localize, time_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.timezone import template_localtime
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from calendars.fields import (
@@ -176,7 +176,7 @@ class AppointmentAdmin(OwnedModelAdmin[Appointment]):
     @admin.display(description="When", ordering="start_time")
     def when(self, obj: Appointment) -> SafeString:
         """The day, and under it the times (or "all day"), in the viewer's zone."""
-        start, end = template_localtime(obj.start_time), template_localtime(obj.end_time)
+        start, end = localtime(obj.start_time), localtime(obj.end_time)
         day = localize(start.date())
         if obj.is_all_day:
             last = (end - timedelta(microseconds=1)).date()
