@@ -1,103 +1,65 @@
-"""`manage.py demo`: demo users who can log in, two months of realistic data, safe to re-run."""
+"""`manage.py demo`: demo users who can log in and two months of realistic data.
+
+The tests here only read what the demo made, so they share one run (61 days, the default);
+tests/test_demo_command.py has the tests that run the demo themselves: its options, re-runs and
+the refusal in production.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from io import StringIO
-from zoneinfo import ZoneInfo
+from collections.abc import Iterator
+from datetime import date, time, timedelta
 
 import pytest
-from django.apps import apps
-from django.core.management import CommandError, call_command
-from django.db import router
 from django.test import Client
-from django.utils import timezone
-from pytest_django.fixtures import Settings
+from pytest_django import DjangoDbBlocker
 
 from accounts.models import User
-from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration
+from archiving.models import ArchiveConfiguration, JobConfiguration
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar
-from tests.factories import AppointmentFactory
-from tests.unchanged import unchanged
+from tests.demo_helpers import LONDON, local_date, shared_demo_run, yesterday_in_london
 
-LONDON = ZoneInfo("Europe/London")
-# Each test seeds the whole demo (two months of appointments).
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-@pytest.fixture(autouse=True)
-def fast_demo_settings(settings: Settings) -> None:
-    # The demo hashes two passwords per run; the production hasher would dominate the run time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.DEMO_PASSWORD = "demo-secret-42"
-
-
-def run_demo(*args: str) -> str:
-    output = StringIO()
-    call_command("demo", *args, stdout=output)
-    return output.getvalue()
-
-
-def yesterday_in_london() -> date:
-    return timezone.now().astimezone(LONDON).date() - timedelta(days=1)
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LONDON).date()
-
-
-def row_counts() -> dict[str, int]:
-    return {
-        model._meta.label: model._default_manager.count()
-        for model in apps.get_models()
-        if router.db_for_read(model) == "default"
-    }
+@pytest.fixture(scope="module")
+def demo_output(
+    django_db_setup: None,
+    django_db_blocker: DjangoDbBlocker,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """What one `manage.py demo` (two months of data) printed; its data is in the databases."""
+    with shared_demo_run(django_db_blocker, tmp_path_factory.mktemp("demo-media")) as output:
+        yield output
 
 
 @pytest.mark.django_db(databases=["default", "web"])
-def test_demo_creates_a_superuser_who_can_log_in_with_the_printed_password() -> None:
-    output = run_demo("--days", "14")
-
+def test_demo_creates_a_superuser_who_can_log_in_with_the_printed_password(
+    demo_output: str,
+) -> None:
     admin = User.objects.get(email="admin@example.com")
     assert (admin.name, admin.role, admin.timezone) == ("Ada Admin", "admin", "Europe/London")
     assert admin.is_staff and admin.is_superuser
-    assert "demo-secret-42" in output
+    assert "demo-secret-42" in demo_output
     login = Client().post(
         "/admin/login/", {"username": "admin@example.com", "password": "demo-secret-42"}
     )
     assert login.status_code == 302
 
 
-def test_demo_prints_the_admin_url_and_the_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PORT", raising=False)
-    output = run_demo("--days", "14")
+def test_demo_prints_the_admin_url_and_the_credentials(demo_output: str) -> None:
+    # The shared run had PORT unset.
+    assert (
+        "Log in at http://127.0.0.1:8000/admin/ as admin@example.com / demo-secret-42"
+        in demo_output
+    )
+    assert "bob@example.com / demo-secret-42" in demo_output
 
-    assert "Log in at http://127.0.0.1:8000/admin/ as admin@example.com / demo-secret-42" in output
-    assert "bob@example.com / demo-secret-42" in output
 
-
-def test_demo_prints_the_address_scripts_dev_serves_when_port_is_set(
-    monkeypatch: pytest.MonkeyPatch,
+def test_demo_creates_a_staff_member_who_is_not_a_superuser_and_owns_a_little_data(
+    demo_output: str,
 ) -> None:
-    monkeypatch.setenv("PORT", "8765")
-
-    output = run_demo("--days", "1")
-
-    assert "Log in at http://127.0.0.1:8765/admin/ as admin@example.com" in output
-
-
-def test_password_option_overrides_the_demo_password_setting() -> None:
-    output = run_demo("--days", "14", "--password", "other-secret-7")
-
-    assert User.objects.get(email="admin@example.com").check_password("other-secret-7")
-    assert User.objects.get(email="bob@example.com").check_password("other-secret-7")
-    assert "demo-secret-42" not in output
-
-
-def test_demo_creates_a_staff_member_who_is_not_a_superuser_and_owns_a_little_data() -> None:
-    run_demo("--days", "14")
-
     bob = User.objects.get(email="bob@example.com")
     assert bob.is_staff and not bob.is_superuser
     assert bob.check_password("demo-secret-42")
@@ -106,9 +68,7 @@ def test_demo_creates_a_staff_member_who_is_not_a_superuser_and_owns_a_little_da
     assert not bob_appointments.exclude(category__user=bob).exclude(category=None).exists()
 
 
-def test_demo_spreads_appointments_over_two_months_ending_yesterday() -> None:
-    run_demo()
-
+def test_demo_spreads_appointments_over_two_months_ending_yesterday(demo_output: str) -> None:
     admin = User.objects.get(email="admin@example.com")
     days = {local_date(start) for start in admin.appointments.values_list("start_time", flat=True)}
     assert yesterday_in_london() - timedelta(days=3) <= max(days) <= yesterday_in_london()
@@ -117,9 +77,9 @@ def test_demo_spreads_appointments_over_two_months_ending_yesterday() -> None:
     assert all(day.weekday() < 5 for day in days)
 
 
-def test_working_days_hold_three_to_six_appointments_between_eight_and_six() -> None:
-    run_demo("--days", "14")
-
+def test_working_days_hold_three_to_six_appointments_between_eight_and_six(
+    demo_output: str,
+) -> None:
     timed = Appointment.objects.filter(user__email="admin@example.com", is_all_day=False)
     per_day: dict[date, int] = {}
     for appointment in timed:
@@ -131,9 +91,7 @@ def test_working_days_hold_three_to_six_appointments_between_eight_and_six() -> 
     assert per_day and all(3 <= count <= 7 for count in per_day.values())
 
 
-def test_demo_includes_overlapping_appointments_on_several_days() -> None:
-    run_demo()
-
+def test_demo_includes_overlapping_appointments_on_several_days(demo_output: str) -> None:
     overlap_days = {
         local_date(first.start_time)
         for first in Appointment.objects.filter(is_all_day=False)
@@ -148,9 +106,7 @@ def test_demo_includes_overlapping_appointments_on_several_days() -> None:
     assert len(overlap_days) >= 3
 
 
-def test_demo_includes_private_appointments_without_a_category() -> None:
-    run_demo()
-
+def test_demo_includes_private_appointments_without_a_category(demo_output: str) -> None:
     private = Appointment.objects.filter(is_private=True)
     assert private.count() >= 3
     assert set(private.values_list("sensitivity", flat=True)) == {"private"}
@@ -158,9 +114,7 @@ def test_demo_includes_private_appointments_without_a_category() -> None:
     assert not private.exclude(customer=None).exists()
 
 
-def test_out_of_office_days_span_the_whole_london_day() -> None:
-    run_demo()
-
+def test_out_of_office_days_span_the_whole_london_day(demo_output: str) -> None:
     out_of_office = Appointment.objects.filter(is_out_of_office=True)
     assert out_of_office.count() >= 2
     for appointment in out_of_office:
@@ -171,9 +125,7 @@ def test_out_of_office_days_span_the_whole_london_day() -> None:
         assert end.date() == start.date() + timedelta(days=1)
 
 
-def test_billing_fields_follow_the_category_of_each_appointment() -> None:
-    run_demo("--days", "14")
-
+def test_billing_fields_follow_the_category_of_each_appointment(demo_output: str) -> None:
     appointments = Appointment.objects.filter(user__email="admin@example.com")
     assert appointments.filter(billing_type="billable").exists()
     assert appointments.filter(billing_type="non-billable").exists()
@@ -189,9 +141,9 @@ def test_billing_fields_follow_the_category_of_each_appointment() -> None:
         assert appointment.categories[0] == appointment.category.name
 
 
-def test_demo_configures_a_valid_daily_archive_into_the_billable_archive() -> None:
-    run_demo("--days", "14")
-
+def test_demo_configures_a_valid_daily_archive_into_the_billable_archive(
+    demo_output: str,
+) -> None:
     configuration = ArchiveConfiguration.objects.get(
         name="Daily archive", user__email="admin@example.com"
     )
@@ -202,9 +154,9 @@ def test_demo_configures_a_valid_daily_archive_into_the_billable_archive() -> No
     assert job.schedule_type == "daily"
 
 
-def test_the_archive_run_opens_an_overlap_item_naming_both_appointments() -> None:
-    run_demo("--days", "14")
-
+def test_the_archive_run_opens_an_overlap_item_naming_both_appointments(
+    demo_output: str,
+) -> None:
     item = ActionLog.objects.filter(event_type="overlap", state="open").first()
     assert item is not None
     first, second = (
@@ -216,78 +168,8 @@ def test_the_archive_run_opens_an_overlap_item_naming_both_appointments() -> Non
     assert AuditLog.objects.filter(action_type="demo", operation="seed").exists()
 
 
-def test_running_demo_twice_creates_no_duplicates() -> None:
-    run_demo()
-    first_counts = row_counts()
-
-    run_demo()
-
-    assert row_counts() == first_counts
-
-
-def test_running_demo_twice_rewrites_the_same_appointments() -> None:
-    fields = ["user__email", "ms_event_id", "start_time", "end_time", "subject", "show_as"]
-    run_demo("--days", "14")
-    first = list(Appointment.objects.order_by("user", "ms_event_id").values_list(*fields))
-
-    run_demo("--days", "14")
-
-    assert list(Appointment.objects.order_by("user", "ms_event_id").values_list(*fields)) == first
-
-
-def test_a_rerun_archives_no_day_twice_and_keeps_the_users_own_appointments() -> None:
-    run_demo("--days", "14")
-    runs = AuditLog.objects.filter(action_type="archive", operation="run").count()
-    recorded = list(ArchiveRun.objects.values_list("pk", "status", "finished_at"))
-    admin = User.objects.get(email="admin@example.com")
-    noon = datetime.combine(yesterday_in_london() - timedelta(days=2), time(12), tzinfo=LONDON)
-    own = AppointmentFactory(user=admin, start_time=noon, ms_event_id="AAMkAGI2-real-event")
-
-    run_demo("--days", "14")
-
-    assert AuditLog.objects.filter(action_type="archive", operation="run").count() == runs
-    assert list(ArchiveRun.objects.values_list("pk", "status", "finished_at")) == recorded
-    assert Appointment.objects.filter(pk=own.pk).exists()
-
-
-def test_demo_refuses_to_run_in_production(settings: Settings) -> None:
-    settings.PRODUCTION = True
-
-    with unchanged(), pytest.raises(CommandError, match="does not run with DJANGO_ENV=production"):
-        call_command("demo", "--days", "1")
-
-    assert not User.objects.filter(email="admin@example.com").exists()
-
-
 @pytest.mark.django_db(databases=["default", "web"])
-def test_the_demo_timesheet_is_issued_by_the_real_generation_with_rows_and_files() -> None:
-    from timesheets.models import Timesheet
-    from timesheets.services import timesheet_billed, timesheet_file
-
-    run_demo("--days", "35")
-    run_demo("--days", "35")
-
-    timesheet = (
-        Timesheet.objects.filter(customer="Acme", status=Timesheet.Status.ISSUED)
-        .order_by("-start_date")
-        .first()
-    )
-    assert timesheet is not None
-    data = timesheet_billed(timesheet)
-    assert Appointment.objects.filter(timesheet=timesheet).count() == len(data.effort_rows) + len(
-        data.travel_rows
-    )
-    assert data.effort_rows and data.billable_total > 0
-    for fmt in ("pdf", "csv", "xlsx"):
-        name, content = timesheet_file(timesheet=timesheet, fmt=fmt)
-        assert content, name
-    assert timesheet_file(timesheet=timesheet, fmt="pdf")[1].startswith(b"%PDF")
-
-
-@pytest.mark.django_db(databases=["default", "web"])
-def test_the_demo_has_two_archive_configurations_on_one_source() -> None:
-    run_demo("--days", "14")
-
+def test_the_demo_has_two_archive_configurations_on_one_source(demo_output: str) -> None:
     configurations = ArchiveConfiguration.objects.filter(user__email="admin@example.com")
     assert {c.source_calendar_uri for c in configurations} == {"msgraph://calendars/Calendar"}
     assert sorted(c.destination_calendar.name for c in configurations) == [

@@ -3,34 +3,41 @@ Microsoft 365, customers with rates in two currencies, issued, voided and unbill
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from pytest_django.fixtures import Settings
+from pytest_django import DjangoDbBlocker
 
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
+from tests.demo_helpers import shared_demo_run
 from timesheets.models import Timesheet
 from timesheets.selectors import amounts_by_currency, unbilled_customer_hours
 
 pytestmark = [pytest.mark.django_db(databases=["default", "web"]), pytest.mark.slow]
 
 
+@pytest.fixture(scope="module")
+def demo_run(
+    django_db_setup: None,
+    django_db_blocker: DjangoDbBlocker,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """One `manage.py demo --days 40` for the module's tests, which only read its data."""
+    with shared_demo_run(django_db_blocker, tmp_path_factory.mktemp("demo-media"), "--days", "40"):
+        yield
+
+
 @pytest.fixture
-def demo(settings: Settings, tmp_path: object) -> User:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.DEMO_PASSWORD = "demo-secret-42"
-    settings.MEDIA_ROOT = tmp_path
-    call_command("demo", "--days", "40", stdout=StringIO())
+def demo(demo_run: None) -> User:
     return User.objects.get(email="admin@example.com")
 
 
