@@ -22,7 +22,12 @@ from tests.demo_helpers import shared_demo_run
 from timesheets.models import Timesheet
 from timesheets.selectors import amounts_by_currency, unbilled_customer_hours
 
-pytestmark = [pytest.mark.django_db(databases=["default", "web"]), pytest.mark.slow]
+# One worker runs the module (scripts/test distributes with --dist loadgroup).
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "web"]),
+    pytest.mark.slow,
+    pytest.mark.xdist_group("demo-month"),
+]
 
 
 @pytest.fixture(scope="module")
