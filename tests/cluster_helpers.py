@@ -34,33 +34,33 @@ GUARD_CYCLE = "30"
 SQLITE_FILES = ("core.sqlite3", "web.sqlite3")
 
 
-def run_python(code: str, env: dict[str, str], *args: str, stdin: str = "") -> str:
-    """Run `code` with our interpreter in the project; the last line it printed."""
-    answer = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", code, *args],
+def run_in_project(
+    command: list[str], env: dict[str, str], *, stdin: str = "", timeout: int = 120
+) -> str:
+    """Run `command` in the project folder; what it printed. A failure fails the test, with
+    what the command said."""
+    answer = subprocess.run(  # noqa: S603 - our own interpreter, manage.py and scripts
+        command,
         cwd=PROJECT,
         env=env,
         input=stdin,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
-    assert answer.returncode == 0, answer.stderr
-    return answer.stdout.strip().splitlines()[-1]
+    assert answer.returncode == 0, answer.stdout + answer.stderr
+    return answer.stdout
+
+
+def run_python(code: str, env: dict[str, str], *args: str, stdin: str = "") -> str:
+    """Run `code` with our interpreter in the project; the last line it printed."""
+    printed = run_in_project([sys.executable, "-c", code, *args], env, stdin=stdin)
+    return printed.strip().splitlines()[-1]
 
 
 def manage(env: dict[str, str], *args: str) -> None:
-    answer = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert answer.returncode == 0, answer.stderr
+    run_in_project([sys.executable, "manage.py", *args], env, timeout=300)
 
 
 def postgres_url(settings_dict: dict[str, Any], name: str) -> str:

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from tests.cluster_helpers import PROJECT, manage, run_python
+from tests.cluster_helpers import PROJECT, manage, run_in_project, run_python
 
 pytestmark = pytest.mark.slow
 
@@ -121,16 +120,7 @@ def fresh_databases(server: str, names: list[str]) -> Iterator[list[str]]:
 
 
 def script(name: str, env: dict[str, str], *args: str) -> None:
-    answer = subprocess.run(  # noqa: S603 - our own scripts
-        [str(PROJECT / "scripts" / name), *args],
-        cwd=PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert answer.returncode == 0, answer.stdout + answer.stderr
+    run_in_project([str(PROJECT / "scripts" / name), *args], env, timeout=300)
 
 
 def test_a_restore_into_fresh_databases_finds_every_timesheet_its_files_and_invoice_link(

@@ -20,9 +20,7 @@ from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Calendar
 from tests.demo_helpers import LONDON, local_date, shared_demo_run, yesterday_in_london
 
-# One worker runs the module (scripts/test distributes with --dist loadgroup), so the shared run
-# is made once, not once per worker.
-pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

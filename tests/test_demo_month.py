@@ -22,12 +22,7 @@ from tests.demo_helpers import shared_demo_run
 from timesheets.models import Timesheet
 from timesheets.selectors import amounts_by_currency, unbilled_customer_hours
 
-# One worker runs the module (scripts/test distributes with --dist loadgroup).
-pytestmark = [
-    pytest.mark.django_db(databases=["default", "web"]),
-    pytest.mark.slow,
-    pytest.mark.xdist_group("demo-month"),
-]
+pytestmark = [pytest.mark.django_db(databases=["default", "web"]), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
