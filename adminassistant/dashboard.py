@@ -270,10 +270,13 @@ def _attention(owner: User) -> list[dict[str, Any]]:
 def _archive_health(owner: User) -> list[dict[str, Any]]:
     configurations = list(ArchiveConfiguration.objects.filter(user=owner).order_by("name"))
     last_runs = archive_last_runs(configuration_ids=[c.pk for c in configurations])
+    by_pk = {configuration.pk: configuration for configuration in configurations}
     jobs: dict[int, list[JobConfiguration]] = {}
     for job in JobConfiguration.objects.filter(
         archive_configuration__in=configurations, is_active=True
     ):
+        # Its configuration is read already: job_next_run takes its zone from it.
+        job.archive_configuration = by_pk[job.archive_configuration_id]
         jobs.setdefault(job.archive_configuration_id, []).append(job)
     audit_list = reverse("admin:auditing_auditlog_changelist")
     health = []

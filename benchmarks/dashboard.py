@@ -219,7 +219,8 @@ def main() -> None:
 
 
 def profile(run: Callable[[], Any], times: int) -> None:
-    """cProfile of `times` pages: the 40 functions with the most cumulative time."""
+    """cProfile of `times` pages: the 40 functions with the most cumulative time, what each
+    panel of the page costs, then one page's queries on default, slowest first."""
     import cProfile
     import pstats
 
@@ -228,7 +229,13 @@ def profile(run: Callable[[], Any], times: int) -> None:
     for _ in range(times):
         run()
     profiler.disable()
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    stats.print_stats(40)
+    stats.print_callees("dashboard_context")
+    with CaptureQueriesContext(connections["default"]) as core:
+        run()
+    for query in sorted(core.captured_queries, key=lambda query: -float(query["time"])):
+        print(f"{float(query['time']) * 1000:7.2f} ms  {query['sql'][:150]}")
 
 
 if __name__ == "__main__":

@@ -296,3 +296,35 @@ def test_the_home_page_queries_do_not_grow_with_appointments(
     for day in range(1, 29):
         work(alice, day, customer=f"Customer {day % 5}")
     assert queries() == few
+
+
+def test_the_home_page_queries_do_not_grow_with_archive_configurations_and_their_jobs(
+    alice: User, alice_client: Client
+) -> None:
+    def configure(name: str) -> None:
+        configuration = ArchiveConfiguration.objects.create(
+            user=alice,
+            name=name,
+            source_calendar_uri="msgraph://alice@example.com/calendars/Calendar",
+            destination_calendar_uri="msgraph://alice@example.com/calendars/Archive",
+            timezone="Europe/London",
+        )
+        JobConfiguration.objects.create(
+            user=alice,
+            archive_configuration=configuration,
+            schedule_type="daily",
+            schedule_hour=23,
+            schedule_minute=30,
+        )
+
+    def queries() -> int:
+        with CaptureQueriesContext(connections["default"]) as captured:
+            body = alice_client.get(reverse("admin:index")).content.decode()
+        assert body.count("23:30") == ArchiveConfiguration.objects.filter(user=alice).count()
+        return len(captured)
+
+    configure("Work")
+    one = queries()
+    for name in ("Home", "Club", "Board"):
+        configure(name)
+    assert queries() == one
