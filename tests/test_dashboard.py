@@ -154,23 +154,29 @@ def test_attention_counts_open_items_by_type_with_links(alice: User, alice_clien
     assert listed.status_code == 200 and listed.context["cl"].result_count == 2
 
 
-def test_archive_health_shows_the_last_run_and_the_next_run_in_the_configurations_zone(
-    alice: User, alice_client: Client
-) -> None:
+def nightly_at_half_past_eleven(user: User, name: str, zone: str) -> ArchiveConfiguration:
+    """An archive configuration with a daily job at 23:30 in `zone`."""
     configuration = ArchiveConfiguration.objects.create(
-        user=alice,
-        name="Work",
+        user=user,
+        name=name,
         source_calendar_uri="msgraph://alice@example.com/calendars/Calendar",
         destination_calendar_uri="msgraph://alice@example.com/calendars/Archive",
-        timezone="Australia/Sydney",
+        timezone=zone,
     )
     JobConfiguration.objects.create(
-        user=alice,
+        user=user,
         archive_configuration=configuration,
         schedule_type="daily",
         schedule_hour=23,
         schedule_minute=30,
     )
+    return configuration
+
+
+def test_archive_health_shows_the_last_run_and_the_next_run_in_the_configurations_zone(
+    alice: User, alice_client: Client
+) -> None:
+    configuration = nightly_at_half_past_eleven(alice, "Work", "Australia/Sydney")
     AuditLog.objects.create(
         user=alice,
         action_type="archive",
@@ -301,30 +307,14 @@ def test_the_home_page_queries_do_not_grow_with_appointments(
 def test_the_home_page_queries_do_not_grow_with_archive_configurations_and_their_jobs(
     alice: User, alice_client: Client
 ) -> None:
-    def configure(name: str) -> None:
-        configuration = ArchiveConfiguration.objects.create(
-            user=alice,
-            name=name,
-            source_calendar_uri="msgraph://alice@example.com/calendars/Calendar",
-            destination_calendar_uri="msgraph://alice@example.com/calendars/Archive",
-            timezone="Europe/London",
-        )
-        JobConfiguration.objects.create(
-            user=alice,
-            archive_configuration=configuration,
-            schedule_type="daily",
-            schedule_hour=23,
-            schedule_minute=30,
-        )
-
     def queries() -> int:
         with CaptureQueriesContext(connections["default"]) as captured:
             body = alice_client.get(reverse("admin:index")).content.decode()
         assert body.count("23:30") == ArchiveConfiguration.objects.filter(user=alice).count()
         return len(captured)
 
-    configure("Work")
+    nightly_at_half_past_eleven(alice, "Work", "Europe/London")
     one = queries()
     for name in ("Home", "Club", "Board"):
-        configure(name)
+        nightly_at_half_past_eleven(alice, name, "Europe/London")
     assert queries() == one
