@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.formats import localize, time_format
+from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
@@ -31,7 +31,7 @@ from calendars.models import (
 )
 from calendars.services import categories_sync
 from foundations.admin import OwnedModelAdmin, ReadOnlyAdminMixin
-from foundations.days import EN_DASH, short_period
+from foundations.days import EN_DASH, clock_label, day_label, short_period
 from foundations.graph import microsoft_problem
 from foundations.requests import AuthenticatedHttpRequest
 
@@ -177,14 +177,14 @@ class AppointmentAdmin(OwnedModelAdmin[Appointment]):
     def when(self, obj: Appointment) -> SafeString:
         """The day, and under it the times (or "all day"), in the viewer's zone."""
         start, end = localtime(obj.start_time), localtime(obj.end_time)
-        day = localize(start.date())
+        day = day_label(start.date())
         if obj.is_all_day:
             last = (end - timedelta(microseconds=1)).date()
-            hours = f"all day, to {localize(last)}" if last > start.date() else "all day"
+            hours = f"all day, to {day_label(last)}" if last > start.date() else "all day"
         elif start.date() == end.date():
-            hours = f"{time_format(start)} {EN_DASH} {time_format(end)}"
+            hours = f"{clock_label(start.time())} {EN_DASH} {clock_label(end.time())}"
         else:
-            hours = f"{time_format(start)} {EN_DASH} {localize(end)}"
+            hours = f"{clock_label(start.time())} {EN_DASH} {localize(end)}"
         return format_html('{}<span class="list-owner">{}</span>', day, hours)
 
     @admin.display(description="Subject", ordering="subject")

@@ -169,3 +169,25 @@ def test_every_planned_change_list_is_the_page_django_renders(
     url = changelist(model)
 
     assert page(admin_client, url) == django_page(admin_client, url, monkeypatch)
+
+
+def test_the_when_column_writes_each_day_and_time_in_the_viewers_zone(
+    alice: User, alice_client: Client
+) -> None:
+    for start, end, all_day in (
+        (datetime(2025, 6, 2, 8, 0, tzinfo=UTC), datetime(2025, 6, 2, 9, 30, tzinfo=UTC), False),
+        (datetime(2025, 6, 3, 8, 0, tzinfo=UTC), datetime(2025, 6, 3, 9, 30, tzinfo=UTC), False),
+        (datetime(2025, 6, 3, 22, 0, tzinfo=UTC), datetime(2025, 6, 4, 1, 0, tzinfo=UTC), False),
+        (datetime(2025, 6, 9, 23, 0, tzinfo=UTC), datetime(2025, 6, 11, 23, 0, tzinfo=UTC), True),
+    ):
+        AppointmentFactory(user=alice, start_time=start, end_time=end, is_all_day=all_day)
+
+    body = page(alice_client, changelist(Appointment) + "?o=1")
+
+    cells = re.findall(r'<th class="field-when"><a [^>]*>(.*?)</a></th>', body)
+    assert cells == [
+        '2 Jun 2025<span class="list-owner">9 a.m. \u2013 10:30 a.m.</span>',
+        '3 Jun 2025<span class="list-owner">9 a.m. \u2013 10:30 a.m.</span>',
+        '3 Jun 2025<span class="list-owner">11 p.m. \u2013 4 Jun 2025, 2 a.m.</span>',
+        '10 Jun 2025<span class="list-owner">all day, to 11 Jun 2025</span>',
+    ]
