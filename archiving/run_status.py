@@ -128,7 +128,7 @@ class LastRun:
 
 
 def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, LastRun]:
-    """The latest run of each configuration: three queries, however many runs."""
+    """The latest run of each configuration: two queries, however many runs."""
     audited = _last_audited_runs(configuration_ids)
     latest = (
         ArchiveRun.objects.filter(configuration=OuterRef("pk"), finished_at__isnull=False)
