@@ -53,18 +53,18 @@ def short_period(start: date, end: date) -> str:
 
 
 def day_label(day: date) -> str:
-    """The day as the active language writes a date (`localize`): `Dec. 7, 2026` in English."""
+    """The day as the active language writes a date (`localize`): `7 Dec 2026` in en-gb."""
     return _day_label(day, get_language())
 
 
 def clock_label(at: time) -> str:
-    """A time of day as the active language writes one (`time_format`): `4:45 p.m.`."""
+    """A time of day as the active language writes one (`time_format`): `4:45 p.m.`, `noon`."""
     return _clock_label(at, get_language())
 
 
 # A list page writes the same few days and times on its hundred rows; Django's formatting reads
 # the locale's format and walks it for each (about 15 us a value: a third of the appointment
-# list's row cost). Kept per value and language.
+# list's row cost). Kept per value and language: a process's locale formats do not change.
 @lru_cache(maxsize=4096)
 def _day_label(day: date, language: str | None) -> str:
     return localize(day)
