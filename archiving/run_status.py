@@ -128,7 +128,10 @@ class LastRun:
 
 
 def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, LastRun]:
-    """The latest run of each configuration: two queries, however many runs."""
+    """The latest run of each configuration: two queries, however many runs (none for no
+    configurations)."""
+    if not configuration_ids:
+        return {}
     audited = _last_audited_runs(configuration_ids)
     latest = (
         ArchiveRun.objects.filter(configuration=OuterRef("pk"), finished_at__isnull=False)

@@ -5,9 +5,10 @@
 
 Seeds a scratch database with one consultant's appointments spread over several years (five
 customers with rates in GBP and EUR, one with none; one in ten travel; most of them billed on
-timesheets, the last months unbilled) and open action items, then renders the home page as that
-consultant and prints the number of queries and the median time per request, first with 2,000
-appointments and then with all of them: the query count must be the same.
+timesheets, the last months unbilled), open action items and a nightly archive with last
+night's run, then renders the home page as that consultant and prints the number of queries and
+the median time per request, first with 2,000 appointments and then with all of them: the query
+count must be the same.
 
 The floor is the bare ORM aggregate the page's figures are priced from
 (benchmarks/dashboard_floor.py, the same function benchmarks/admin_pages.py measures the home
@@ -80,6 +81,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration  # noqa: E402
 from auditing.models import ActionLog  # noqa: E402
 from calendars.models import Appointment  # noqa: E402
 from timesheets.models import CustomerSettings, Timesheet  # noqa: E402
@@ -130,6 +132,31 @@ def seed(user: User, count: int, now: datetime, *, offset: int = 0) -> None:
             CustomerSettings.objects.create(
                 user=user, customer=customer, currency=currency, hourly_rate=rate
             )
+        # Archive health: the consultant's nightly archive and last night's run.
+        configuration = ArchiveConfiguration.objects.create(
+            user=user,
+            name="Work calendar",
+            source_calendar_uri="msgraph://consultant@example.com/calendars/Calendar",
+            destination_calendar_uri="msgraph://consultant@example.com/calendars/Archive",
+            timezone="Europe/London",
+        )
+        JobConfiguration.objects.create(
+            user=user,
+            archive_configuration=configuration,
+            schedule_type="daily",
+            schedule_hour=23,
+            schedule_minute=30,
+        )
+        finished = now - timedelta(hours=9)
+        ArchiveRun.objects.create(
+            configuration=configuration,
+            start=finished.date(),
+            end=finished.date(),
+            correlation_id="bench-last-night",
+            status=ArchiveRun.Status.SUCCESS,
+            started_at=finished - timedelta(minutes=1),
+            finished_at=finished,
+        )
 
 
 def medians(*runs: Callable[[], Any], repeat: int) -> list[tuple[float, float]]:
