@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from adminassistant.dashboard import dashboard_context
 from foundations.admin import AuditedAdminMixin
+from foundations.admin_apps import app_list_html
 from foundations.requests import authenticated
 
 # The index groups models by what people do, not by the app that defines them.
@@ -67,7 +68,21 @@ class AdminAssistantSite(admin.AdminSite):
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         context = dashboard_context(authenticated(request))
+        # The sections under the dashboard, as Django's index includes admin/app_list.html.
+        context["app_list_html"] = app_list_html(
+            self.get_app_list(request), request.path, show_changelinks=True
+        )
         return super().index(request, {**context, **(extra_context or {})})
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        """Django's, with the navigation sidebar's list rendered once per distinct list (and
+        only on a page that shows it: the template calls it)."""
+        context = super().each_context(request)
+        apps = context["available_apps"]
+        context["available_apps_html"] = lambda: app_list_html(
+            apps, request.path, show_changelinks=False
+        )
+        return context
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[dict]:
         """The index's sections: our models by task; framework and third-party models only

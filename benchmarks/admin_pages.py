@@ -3,8 +3,9 @@
 Each page is fetched with Django's test client, signed in as the consultant, 15 times after a
 warm-up; the figure is the median wall time, printed with the median CPU time of this process
 (time.process_time: the Python side, which a busy shared machine disturbs least; the database's
-own CPU is in the wall time only). The change lists' floor is a page that reads the same 100
-rows through the ORM into one plain table (floor_urls.py); the home page's floor is the bare ORM
+own CPU is in the wall time only). The change lists' floor is a page that reads the same first
+100 rows through the ORM into one plain table under their count, as any paginated list must
+(floor_urls.py: Django's Paginator); the home page's floor is the bare ORM
 aggregate its figures are priced from, the month's and the unbilled appointments counted in
 groups that bill alike (`dashboard_floor`, benchmarks/dashboard_floor.py: the same function
 benchmarks/dashboard.py measures the page against). The query count is taken at the full size
@@ -92,7 +93,7 @@ def measure_admin(
         count_small = queries(small_client, path)
         if isinstance(floor, str):
             bare: Callable[[], Any] = lambda floor=floor: page(client, floor)  # noqa: E731
-            kind = "same rows, plain table"
+            kind = "same rows and count, plain table"
         else:
             bare = lambda floor=floor: floor(user)  # noqa: E731
             kind = "its ORM aggregates"

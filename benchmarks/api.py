@@ -14,9 +14,10 @@ the bare floor view of the same page (benchmarks/floor_urls.py: same middleware,
 authentication, same SQL through `values()`, a `JsonResponse`) right after it.
 
 The admin's change lists (appointments, archive runs) and its home page are measured in this
-process with Django's test client, signed in as the consultant: the change lists against a
-floor page that reads the same 100 rows through the ORM into one plain table, the home page
-against its own SQL replayed (the database's share). Query counts are printed at this size and
+process with Django's test client, signed in as the consultant (benchmarks/admin_pages.py): the
+change lists against a floor page that reads the same first 100 rows and their count through the
+ORM into one plain table, the home page against the ORM aggregates its figures are priced from
+(benchmarks/dashboard_floor.py). Query counts are printed at this size and
 at a tenth of it: they must be the same.
 
 Each API figure is printed with the workers' CPU per request (read from /proc around each wrk

@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import Context, Template
@@ -239,17 +240,23 @@ def audit_log(request: HttpRequest) -> JsonResponse:
 
 ROWS = Template(
     "<table>{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}"
-    "</tr>{% endfor %}</table><p>{{ count }}</p>"
+    "</tr>{% endfor %}</table><p>Page 1 of {{ pages }}: {{ count }} rows</p>"
 )
 
 
 def admin_rows(request: HttpRequest, rows: QuerySet, columns: list[str]) -> HttpResponse:
-    """The admin change list's floor: the same 100 rows through the ORM (model instances and
-    their related rows, as the change list reads them), each column as text, in one table."""
+    """The admin change list's floor: the first page of 100 rows through the ORM (model
+    instances and their related rows, as the change list reads them), each column as text, in
+    one table, under the number of rows and pages. A paginated list cannot show its page
+    numbers without counting its rows: Django's Paginator counts them here as the change list's
+    own does (one COUNT, the admin's `show_full_result_count` being off)."""
     if not request.user.is_authenticated or not request.user.is_staff:
         return HttpResponse(status=302)
-    page = [[getattr(row, column) for column in columns] for row in rows[:100]]
-    body = ROWS.render(Context({"rows": page, "count": len(page)}))
+    paginator = Paginator(rows, 100)
+    page = paginator.page(1)
+    cells = [[getattr(row, column) for column in columns] for row in page.object_list]
+    context = {"rows": cells, "count": paginator.count, "pages": paginator.num_pages}
+    body = ROWS.render(Context(context))
     return HttpResponse(body)
 
 

@@ -1,0 +1,75 @@
+"""The admin's list of models (the home page's sections, the navigation sidebar) is rendered
+once per distinct list (foundations/admin_apps.py): the same HTML as Django's own template, and
+one person's list never shows in another's."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib import admin
+from django.template.loader import get_template
+from django.test import Client, RequestFactory
+
+from accounts.models import User
+from foundations.admin_apps import app_list_html
+from tests.web_helpers import logged_in
+
+pytestmark = pytest.mark.django_db(databases=["default", "web"])
+
+GROUP_LIST = 'href="/admin/auth/group/"'
+
+
+def _djangos_own(user: User, path: str, *, show_changelinks: bool) -> tuple[list[dict], str]:
+    """The request's app list and what Django's `{% include "admin/app_list.html" %}` makes
+    of it, the whole dicts (permissions, model classes) in the context."""
+    request = RequestFactory().get(path)
+    request.user = user
+    apps = admin.site.get_app_list(request)
+    context = {"app_list": apps, "show_changelinks": show_changelinks, "request": request}
+    return apps, get_template("admin/app_list.html").render(context)
+
+
+@pytest.mark.parametrize("superuser", [True, False], ids=["superuser", "staff member"])
+@pytest.mark.parametrize(
+    ("path", "show_changelinks"),
+    [("/admin/", True), ("/admin/calendars/appointment/", False)],
+    ids=["home page", "change list sidebar"],
+)
+def test_the_kept_list_is_what_djangos_template_renders(
+    admin_user: User, alice: User, superuser: bool, path: str, show_changelinks: bool
+) -> None:
+    user = admin_user if superuser else alice
+    apps, expected = _djangos_own(user, path, show_changelinks=show_changelinks)
+
+    assert app_list_html(apps, path, show_changelinks=show_changelinks) == expected
+    # Twice: the second answer is the kept one.
+    assert app_list_html(apps, path, show_changelinks=show_changelinks) == expected
+    assert ("Change</a>" in expected) is show_changelinks
+
+
+def test_a_staff_member_never_sees_the_superusers_sections(
+    admin_client: Client, alice: User
+) -> None:
+    superuser_home = admin_client.get("/admin/").content.decode()
+    superuser_list = admin_client.get("/admin/calendars/appointment/").content.decode()
+    alice_client = logged_in(alice)
+
+    alice_home = alice_client.get("/admin/").content.decode()
+    alice_list = alice_client.get("/admin/calendars/appointment/").content.decode()
+
+    assert GROUP_LIST in superuser_home and GROUP_LIST in superuser_list
+    assert GROUP_LIST not in alice_home and GROUP_LIST not in alice_list
+    assert 'class="app-calendar module' in alice_home
+
+
+def test_the_sidebar_marks_the_page_it_is_on(alice: User) -> None:
+    client = logged_in(alice)
+
+    appointments = client.get("/admin/calendars/appointment/").content.decode()
+    timesheets = client.get("/admin/timesheets/timesheet/").content.decode()
+
+    current = re.compile(r'<a href="([^"]+)" aria-current="page">')
+    assert current.findall(appointments) == ["/admin/calendars/appointment/"]
+    assert current.findall(timesheets) == ["/admin/timesheets/timesheet/"]
+    assert 'id="nav-sidebar"' in appointments
