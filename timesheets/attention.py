@@ -4,7 +4,9 @@ times the hours at stake). Registered in `TimesheetsConfig.ready`."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from accounts.models import User
 from auditing.attention import Stake, stake_provider_register
@@ -12,7 +14,7 @@ from auditing.models import ActionLog
 from auditing.resolutions import ResolutionFailed, resolutions_register
 from calendars.categories import CategoryError, parse_billing_category
 from calendars.models import Appointment
-from timesheets.billing import line_amount
+from timesheets.billing import Pricing, line_amount
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
 
 HOUR = Decimal(3600)
@@ -67,7 +69,17 @@ def _item_appointments(item: ActionLog) -> list[int]:
     return ids
 
 
-def _item_customer(item: ActionLog, appointment: Appointment) -> str | None:
+class _StakeRow(NamedTuple):
+    """What pricing reads of an appointment an item holds back."""
+
+    pk: int
+    user_id: int
+    start_time: datetime
+    end_time: datetime
+    customer: str
+
+
+def _item_customer(item: ActionLog, appointment: _StakeRow) -> str | None:
     """Whose money it is: the appointment's customer, else the top suggested category's."""
     if appointment.customer:
         return appointment.customer
@@ -87,11 +99,13 @@ def items_at_stake(items: list[ActionLog]) -> dict[int, Stake]:
     if not items:
         return {}
     wanted = {pk for item in items for pk in _item_appointments(item)}
-    # Only what pricing reads: the appointment's raw Graph data stays in the database.
+    # Only what pricing reads, as plain rows: a model instance per appointment was most of
+    # the dashboard's attention panel.
     appointments = {
-        a.pk: a
-        for a in Appointment.objects.filter(pk__in=wanted).only(
-            "pk", "user_id", "start_time", "end_time", "customer"
+        row.pk: row
+        for row in map(
+            _StakeRow._make,
+            Appointment.objects.filter(pk__in=wanted).values_list(*_StakeRow._fields),
         )
     }
     users = {item.user_id for item in items}
@@ -107,6 +121,7 @@ def items_at_stake(items: list[ActionLog]) -> dict[int, Stake]:
         )
     }
     found: dict[int, Stake] = {}
+    unset: dict[tuple[int, str], Pricing] = {}  # a customer without settings: the defaults
     for item in items:
         timesheet = timesheets.get((item.details or {}).get("timesheet"))
         if timesheet is not None and timesheet.user_id == item.user_id:
@@ -124,7 +139,7 @@ def items_at_stake(items: list[ActionLog]) -> dict[int, Stake]:
         ]
         if not members:
             continue
-        stake = _appointments_stake(item, members, terms, defaults)
+        stake = _appointments_stake(item, members, terms, defaults, unset)
         if stake is not None:
             found[item.pk] = stake
     return found
@@ -132,9 +147,10 @@ def items_at_stake(items: list[ActionLog]) -> dict[int, Stake]:
 
 def _appointments_stake(
     item: ActionLog,
-    members: list[Appointment],
+    members: list[_StakeRow],
     terms: dict[tuple[int, str], CustomerSettings],
     defaults: dict[int, BillingProfile],
+    unset: dict[tuple[int, str], Pricing],
 ) -> Stake | None:
     if item.event_type == ActionLog.EventType.OVERLAP:
         # A conflict bills none of its members until decided: the most a decision gives back.
@@ -144,12 +160,16 @@ def _appointments_stake(
     hours = (Decimal(seconds) / HOUR).quantize(Decimal("0.01"))
     if customer is None:
         return Stake(hours=hours)
-    settings_row = terms.get((item.user_id, customer.casefold()))
-    pricing = (
-        settings_row.pricing(default=defaults.get(item.user_id))
-        if settings_row
-        else CustomerSettings(customer=customer).pricing(default=defaults.get(item.user_id))
-    )
+    key = (item.user_id, customer.casefold())
+    settings_row = terms.get(key)
+    if settings_row is not None:
+        pricing = settings_row.pricing(default=defaults.get(item.user_id))
+    else:
+        if key not in unset:
+            unset[key] = CustomerSettings(customer=customer).pricing(
+                default=defaults.get(item.user_id)
+            )
+        pricing = unset[key]
     if not pricing.priced or pricing.hourly_rate is None:
         return Stake(hours=hours, customer=customer)
     amount = line_amount(hours, pricing.hourly_rate, pricing.currency)
