@@ -268,7 +268,6 @@ class TimesheetViewSet(
             if self.request.user.is_superuser:
                 return queryset.annotate(owner_timezone=F("user__timezone"))
         return queryset
-        return queryset
 
     def get_throttles(self) -> list[Any]:
         if self.action == "create":
