@@ -68,8 +68,9 @@ class AdminAssistantSite(admin.AdminSite):
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         context = dashboard_context(authenticated(request))
-        # The sections under the dashboard, as Django's index includes admin/app_list.html.
-        context["app_list_html"] = app_list_html(
+        # The sections under the dashboard, as Django's index includes admin/app_list.html;
+        # rendered when the template reaches them (so the page's own context comes first).
+        context["app_list_html"] = lambda: app_list_html(
             self.get_app_list(request), request.path, show_changelinks=True
         )
         return super().index(request, {**context, **(extra_context or {})})

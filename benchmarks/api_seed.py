@@ -49,7 +49,7 @@ def bench_user(size: int) -> User:
 
 
 def bench_email(size: int) -> str:
-    return f"bench-v2-{size}@example.com"
+    return f"bench-v3-{size}@example.com"
 
 
 def api_key(user: User) -> str:
@@ -125,6 +125,13 @@ def seed(user: User, size: int) -> None:
         )
         for n in range(TIMESHEETS)
     )
+    # Each overlap names its two unbilled members, as the archive's own items do: the API's
+    # `at_stake` prices them (and the floor reads the same rows).
+    unbilled = list(
+        Appointment.objects.filter(user=user, timesheet__isnull=True)
+        .order_by("-start_time")
+        .values_list("pk", flat=True)[: 2 * ACTION_ITEMS]
+    ) or [None]
     ActionLog.objects.bulk_create(
         ActionLog(
             user=user,
@@ -132,6 +139,11 @@ def seed(user: User, size: int) -> None:
             key=f"overlap-{n}",
             description=f"Overlap {n}",
             state=ActionLog.State.OPEN,
+            details={
+                "appointments": [
+                    {"id": unbilled[(2 * n + side) % len(unbilled)]} for side in (0, 1)
+                ]
+            },
         )
         for n in range(ACTION_ITEMS)
     )

@@ -4,9 +4,11 @@ times the hours at stake). Registered in `TimesheetsConfig.ready`."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import NamedTuple
+
+from django.db.models import DurationField, ExpressionWrapper, F
 
 from accounts.models import User
 from auditing.attention import Stake, stake_provider_register
@@ -74,8 +76,7 @@ class _StakeRow(NamedTuple):
 
     pk: int
     user_id: int
-    start_time: datetime
-    end_time: datetime
+    duration: timedelta  # end minus start, subtracted by the database
     customer: str
 
 
@@ -99,13 +100,16 @@ def items_at_stake(items: list[ActionLog]) -> dict[int, Stake]:
     if not items:
         return {}
     wanted = {pk for item in items for pk in _item_appointments(item)}
-    # Only what pricing reads, as plain rows: a model instance per appointment was most of
-    # the dashboard's attention panel.
+    # Only what pricing reads, as plain rows, each appointment's length subtracted by the
+    # database: a model instance and two parsed times per appointment were most of the
+    # dashboard's attention panel.
     appointments = {
         row.pk: row
         for row in map(
             _StakeRow._make,
-            Appointment.objects.filter(pk__in=wanted).values_list(*_StakeRow._fields),
+            Appointment.objects.filter(pk__in=wanted)
+            .annotate(duration=ExpressionWrapper(F("end_time") - F("start_time"), DurationField()))
+            .values_list(*_StakeRow._fields),
         )
     }
     users = {item.user_id for item in items}
@@ -154,9 +158,9 @@ def _appointments_stake(
 ) -> Stake | None:
     if item.event_type == ActionLog.EventType.OVERLAP:
         # A conflict bills none of its members until decided: the most a decision gives back.
-        members = [max(members, key=lambda a: a.end_time - a.start_time)]
+        members = [max(members, key=lambda a: a.duration)]
     customer = _item_customer(item, members[0])
-    seconds = sum((a.end_time - a.start_time).total_seconds() for a in members)
+    seconds = sum(a.duration.total_seconds() for a in members)
     hours = (Decimal(seconds) / HOUR).quantize(Decimal("0.01"))
     if customer is None:
         return Stake(hours=hours)
