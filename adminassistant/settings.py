@@ -123,6 +123,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # An API answer frees what it was built from once rendered (foundations/api/release.py).
+    "foundations.api.release.ApiReleaseMiddleware",
+    # A page's candidate templates are resolved once (foundations/templates.py).
+    "foundations.templates.TemplateChoiceMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -132,7 +136,8 @@ WSGI_APPLICATION = "adminassistant.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's own, with templates that free their context once rendered.
+        "BACKEND": "foundations.templates.DjangoTemplates",
         # Listed first so that these admin templates override django.contrib.admin's own.
         "DIRS": [BASE_DIR / "adminassistant" / "templates"],
         "APP_DIRS": True,

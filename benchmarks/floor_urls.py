@@ -26,6 +26,7 @@ from accounts.models import User
 from archiving.models import ArchiveCopy, ArchiveRun
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment
+from foundations.figures import format_money
 from timesheets.billing import period_label
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
 
@@ -200,6 +201,8 @@ def timesheets(request: HttpRequest) -> JsonResponse:
     for row in body["results"]:
         row["period"] = period_label(row["start_date"], row["end_date"], user.timezone)
         row["files"] = {fmt: f"{files}{row['id']}/{fmt}/" for fmt in ("pdf", "csv", "xlsx")}
+        money = row["amount_total"] is not None and row["currency"]
+        row["amount"] = format_money(row["amount_total"], row["currency"]) if money else None
     return JsonResponse(body)
 
 

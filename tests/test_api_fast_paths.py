@@ -139,3 +139,44 @@ def test_archive_copies_times_are_utc_even_for_a_signed_in_browser_in_another_zo
         assert row["start_time"] == "2025-05-05T09:00:00Z"
         assert row["archive_copies"][0]["created_at"] == "2025-05-05T23:30:00Z"
         assert row["archive_copies"][0]["updated_at"] == "2025-05-05T23:30:00Z"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["120.00", "1.5", "0.00", "-0.00", "-12.50", "1234567890.12", "99999999999.99", "7", "1E+3"],
+)
+def test_a_money_column_is_written_as_drfs_decimal_field_writes_it(value: str) -> None:
+    from foundations.api.serializers import decimal_conversion
+
+    field = serializers.DecimalField(max_digits=12, decimal_places=2)
+    ours = decimal_conversion(field)
+    try:
+        expected = field.to_representation(Decimal(value))
+    except ArithmeticError as error:
+        with pytest.raises(type(error)):
+            ours(Decimal(value))
+        return
+    assert ours(Decimal(value)) == expected
+
+
+def test_a_decimal_field_drf_localizes_or_normalizes_keeps_drfs_own_conversion() -> None:
+    from foundations.api.serializers import decimal_conversion
+
+    for field in (
+        serializers.DecimalField(max_digits=12, decimal_places=2, localize=True),
+        serializers.DecimalField(max_digits=12, decimal_places=2, normalize_output=True),
+        serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=False),
+    ):
+        assert decimal_conversion(field) == field.to_representation
+
+
+def test_a_date_is_written_as_drfs_date_field_writes_it() -> None:
+    from foundations.api.serializers import date_conversion
+
+    field = serializers.DateField()
+    assert date_conversion(field)(date(2025, 5, 1)) == field.to_representation(date(2025, 5, 1))
+    assert date_conversion(field)("2025-05-01") == "2025-05-01"
+    with pytest.raises(AssertionError):
+        date_conversion(field)(datetime(2025, 5, 1, tzinfo=UTC))
+    custom = serializers.DateField(format="%d/%m/%Y")
+    assert date_conversion(custom) == custom.to_representation

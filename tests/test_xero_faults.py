@@ -162,8 +162,9 @@ def test_the_invoice_is_dated_today_in_the_consultants_time_zone(
 
     from foundations.days import today_in
 
-    # Whatever the hour, one of these zones is on another date than UTC.
-    zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 12 else "Pacific/Pago_Pago"
+    # Whatever the hour, one of these zones is on another date than UTC: Kiritimati (UTC+14)
+    # from 10:00 UTC, Pago Pago (UTC-11) before 11:00 UTC.
+    zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Pacific/Pago_Pago"
     User.objects.filter(pk=xero_alice.pk).update(timezone=zone)
     timesheet = priced_timesheet(User.objects.get(pk=xero_alice.pk))
     xero_push.timesheet_xero_push(timesheet=timesheet, user=xero_alice)
