@@ -138,6 +138,8 @@ TEMPLATES = [
     {
         # Django's own, with templates that free their context once rendered.
         "BACKEND": "foundations.templates.DjangoTemplates",
+        # The alias Django's own backend has (`using="django"`, as drf-spectacular asks).
+        "NAME": "django",
         # Listed first so that these admin templates override django.contrib.admin's own.
         "DIRS": [BASE_DIR / "adminassistant" / "templates"],
         "APP_DIRS": True,
