@@ -12,11 +12,11 @@ registered in `AppConfig.ready` prices a list of items at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -75,7 +75,34 @@ class Stake:
         )
 
 
-StakeProvider = Callable[[list[ActionLog]], dict[int, Stake]]
+class StakeItem(Protocol):
+    """What a stake provider reads of an item: an ActionLog, or a `StakeRow` of one."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def details(self) -> Any: ...
+    @property
+    def top_recommendation(self) -> dict[str, Any] | None: ...
+
+
+class StakeRow(NamedTuple):
+    """An open item read as a plain row for its stake alone (the dashboard's total over every
+    open item): a model instance per item, with its whole list of recommendations decoded, was
+    most of the total's cost."""
+
+    pk: int
+    user_id: int
+    event_type: str
+    details: Any
+    top_recommendation: dict[str, Any] | None
+
+
+StakeProvider = Callable[[Sequence[StakeItem]], dict[int, Stake]]
 _STAKE_PROVIDERS: list[StakeProvider] = []
 
 
@@ -84,7 +111,7 @@ def stake_provider_register(provider: StakeProvider) -> None:
         _STAKE_PROVIDERS.append(provider)
 
 
-def action_items_at_stake(*, items: Iterable[ActionLog]) -> dict[int, Stake]:
+def action_items_at_stake(*, items: Iterable[StakeItem]) -> dict[int, Stake]:
     """The stake of each item some provider can price (items with nothing billable at stake,
     such as a reconnect, are left out)."""
     listed = list(items)
@@ -98,12 +125,14 @@ def open_items_at_stake(*, user: User) -> dict[str, Decimal]:
     """The unbilled money waiting on the user's decisions, per currency ('' = hours with no
     rate yet: the figure is hours). The dashboard's attention panel shows this."""
     totals: dict[str, Decimal] = {}
-    # What the stake providers read of an item: not its description, notes or timestamps.
-    items = (
+    # What the stake providers read of an item: not its description, notes, timestamps or
+    # any recommendation but the first (the database picks it out of the list).
+    items = map(
+        StakeRow._make,
         ActionLog.objects.filter(user=user)
         .open()
-        .only("pk", "user", "event_type", "details", "recommendations")
         .order_by()
+        .values_list("pk", "user_id", "event_type", "details", "recommendations__0"),
     )
     for stake in action_items_at_stake(items=items).values():
         key = stake.currency if stake.amount is not None else ""

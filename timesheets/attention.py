@@ -4,6 +4,7 @@ times the hours at stake). Registered in `TimesheetsConfig.ready`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -11,11 +12,12 @@ from typing import NamedTuple
 from django.db.models import DurationField, ExpressionWrapper, F
 
 from accounts.models import User
-from auditing.attention import Stake, stake_provider_register
+from auditing.attention import Stake, StakeItem, stake_provider_register
 from auditing.models import ActionLog
 from auditing.resolutions import ResolutionFailed, resolutions_register
 from calendars.categories import CategoryError, parse_billing_category
 from calendars.models import Appointment
+from foundations.lookups import AmongIds
 from timesheets.billing import Pricing, line_amount
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
 
@@ -64,7 +66,7 @@ def xero_reconnect_check(*, item: ActionLog, by: User) -> str:
     return "Xero accepts the connection again."
 
 
-def _item_appointments(item: ActionLog) -> list[int]:
+def _item_appointments(item: StakeItem) -> list[int]:
     details = item.details or {}
     ids = [details["appointment"]] if isinstance(details.get("appointment"), int) else []
     ids += [m["id"] for m in details.get("appointments", []) if isinstance(m.get("id"), int)]
@@ -80,7 +82,7 @@ class _StakeRow(NamedTuple):
     customer: str
 
 
-def _item_customer(item: ActionLog, appointment: _StakeRow) -> str | None:
+def _item_customer(item: StakeItem, appointment: _StakeRow) -> str | None:
     """Whose money it is: the appointment's customer, else the top suggested category's."""
     if appointment.customer:
         return appointment.customer
@@ -94,7 +96,7 @@ def _item_customer(item: ActionLog, appointment: _StakeRow) -> str | None:
         return None
 
 
-def items_at_stake(items: list[ActionLog]) -> dict[int, Stake]:
+def items_at_stake(items: Sequence[StakeItem]) -> dict[int, Stake]:
     """Hours times the customer's rate of the appointments each item holds back; a failed upload
     or push holds back its timesheet's amount. Four queries however many items."""
     if not items:
@@ -107,7 +109,7 @@ def items_at_stake(items: list[ActionLog]) -> dict[int, Stake]:
         row.pk: row
         for row in map(
             _StakeRow._make,
-            Appointment.objects.filter(pk__in=wanted)
+            Appointment.objects.filter(AmongIds(F("pk"), wanted))
             .annotate(duration=ExpressionWrapper(F("end_time") - F("start_time"), DurationField()))
             .values_list(*_StakeRow._fields),
         )
@@ -150,7 +152,7 @@ def items_at_stake(items: list[ActionLog]) -> dict[int, Stake]:
 
 
 def _appointments_stake(
-    item: ActionLog,
+    item: StakeItem,
     members: list[_StakeRow],
     terms: dict[tuple[int, str], CustomerSettings],
     defaults: dict[int, BillingProfile],
