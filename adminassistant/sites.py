@@ -3,9 +3,11 @@ changes audited. Composition: it may import every app (the dashboard does)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
+from django.db.models import Model
+from django.db.models.base import ModelBase
 from django.http import HttpRequest
 
 from adminassistant.dashboard import dashboard_context
@@ -58,6 +60,7 @@ MODEL_GROUPS: list[tuple[str, str, list[str]]] = [
 
 
 SYSTEM_GROUP = ("system", "System")
+GROUPED = frozenset(member for _label, _name, members in MODEL_GROUPS for member in members)
 
 
 class AdminAssistantSite(admin.AdminSite):
@@ -112,15 +115,39 @@ class AdminAssistantSite(admin.AdminSite):
         return groups
 
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
-        """Register as usual, auditing every model's changes, ours or a third party's."""
-        admin_class = admin_class or admin.ModelAdmin
-        if not issubclass(admin_class, AuditedAdminMixin):
-            admin_class = type(
-                admin_class.__name__,
-                (AuditedAdminMixin, admin_class),
-                {"__module__": admin_class.__module__},
-            )
-        super().register(model_or_iterable, admin_class, **options)
+        """Register as usual, auditing every model's changes, ours or a third party's; a model
+        the index does not group (framework and third-party ones) is a System model."""
+        models = cast(
+            list[type[Model]],
+            [model_or_iterable]
+            if isinstance(model_or_iterable, ModelBase)
+            else list(model_or_iterable),
+        )
+        for model in models:
+            model_admin = admin_class or admin.ModelAdmin
+            mixins: list[type] = []
+            if model._meta.label not in GROUPED and not issubclass(model_admin, SystemModuleMixin):
+                mixins.append(SystemModuleMixin)
+            if not issubclass(model_admin, AuditedAdminMixin):
+                mixins.append(AuditedAdminMixin)
+            if mixins:
+                model_admin = type(
+                    model_admin.__name__,
+                    (*mixins, model_admin),
+                    {"__module__": model_admin.__module__},
+                )
+            super().register(model, model_admin, **options)
+
+
+class SystemModuleMixin:
+    """A System model's admin: its section on the index and its app page are a superuser's, as
+    `get_app_list` lists them. Django's own check (the user's permissions for the app) loaded a
+    staff member's permissions, two queries, on every admin page, for models the index never
+    shows them. Their change lists keep Django's per-model permissions."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return user.is_active and user.is_superuser and super().has_module_permission(request)  # type: ignore[misc]
 
 
 def _group(label: str, name: str, models: list[dict]) -> dict:

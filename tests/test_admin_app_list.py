@@ -73,3 +73,29 @@ def test_the_sidebar_marks_the_page_it_is_on(alice: User) -> None:
     assert current.findall(appointments) == ["/admin/calendars/appointment/"]
     assert current.findall(timesheets) == ["/admin/timesheets/timesheet/"]
     assert 'id="nav-sidebar"' in appointments
+
+
+def test_a_staff_members_pages_never_load_their_permissions_for_system_models(
+    alice: User, django_assert_num_queries: object
+) -> None:
+    from django.contrib.auth.models import Permission
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    # Even with a permission for a System model (the sign-in attempts), it is not listed.
+    alice.user_permissions.add(Permission.objects.get(codename="view_accessattempt"))
+    client = logged_in(alice)
+    with CaptureQueriesContext(connections["default"]) as queries:
+        home = client.get("/admin/")
+    assert home.status_code == 200
+    assert "/admin/axes/" not in home.content.decode()
+    assert not [q["sql"] for q in queries.captured_queries if "auth_permission" in q["sql"]]
+    assert client.get("/admin/axes/").status_code == 404
+    # The model's own permissions still decide its change list.
+    assert client.get("/admin/axes/accessattempt/").status_code == 200
+    assert (
+        logged_in(User.objects.create_user(email="c@example.com", password="x", is_staff=True))
+        .get("/admin/axes/accessattempt/")
+        .status_code
+        == 403
+    )
