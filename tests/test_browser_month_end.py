@@ -158,6 +158,18 @@ def looked_at(page: Page, name: str) -> None:
         ".map(box => `${box.id || box.className}: ${box.scrollWidth} > ${box.clientWidth}`)"
     )
     assert clipped == [], f"{name}: these boxes scroll sideways at {WIDTH} px: {clipped}"
+    # No button of the page's tools lies over the title's or the subtitle's text.
+    covered = page.evaluate(
+        "() => { const text = el => { const r = document.createRange(); r.selectNodeContents(el);"
+        " return r.getBoundingClientRect(); };"
+        " const heads = [...document.querySelectorAll('#content > h1, #content > h2')];"
+        " const tools = '.object-tools li > a, .object-tools li button';"
+        " return [...document.querySelectorAll(tools)].flatMap(tool => {"
+        " const b = tool.getBoundingClientRect(); return heads.filter(h => { const t = text(h);"
+        " return b.left < t.right && t.left < b.right && b.top < t.bottom && t.top < b.bottom; })"
+        ".map(h => `${tool.innerText.trim()} over ${h.innerText.trim()}`); }); }"
+    )
+    assert covered == [], f"{name}: {covered}"
 
 
 def test_the_dashboard_shows_the_months_amounts_per_customer_and_currency(
