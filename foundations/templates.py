@@ -26,19 +26,19 @@ one Django makes; with DEBUG on (templates edited while the server runs) the lis
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest
 from django.template import TemplateDoesNotExist
 from django.template.backends import django as django_backend
 from django.template.context import make_context
 from django.template.loader import select_template
 from django.template.response import SimpleTemplateResponse
+from django.utils.deprecation import MiddlewareMixin
 
 
 class Template(django_backend.Template):
@@ -85,13 +85,7 @@ def _templates_changed(*, setting: str, **kwargs: Any) -> None:
         template_choice.cache_clear()
 
 
-class TemplateChoiceMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        return self.get_response(request)
-
+class TemplateChoiceMiddleware(MiddlewareMixin):
     def process_template_response(self, request: HttpRequest, response: Any) -> Any:
         names = getattr(response, "template_name", None)
         if (

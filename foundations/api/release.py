@@ -20,10 +20,10 @@ attributes other than the answer and its bound actions stay.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest
+from django.utils.deprecation import MiddlewareMixin
 from rest_framework.response import Response
 from rest_framework.serializers import ListSerializer
 
@@ -51,13 +51,7 @@ def _release(response: Any) -> None:
         child.parent = None  # type: ignore[assignment]
 
 
-class ApiReleaseMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        return self.get_response(request)
-
+class ApiReleaseMiddleware(MiddlewareMixin):
     def process_template_response(self, request: HttpRequest, response: Any) -> Any:
         if isinstance(response, Response):
             response.add_post_render_callback(_release)
