@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
+from seeding import archive_configuration  # benchmarks/, beside this module
 
 from accounts.models import ApiToken, User
 from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun
@@ -147,13 +148,7 @@ def seed(user: User, size: int) -> None:
         )
         for n in range(ACTION_ITEMS)
     )
-    configuration = ArchiveConfiguration.objects.create(
-        user=user,
-        name="Bench",
-        source_calendar_uri="msgraph://calendars/Calendar",
-        destination_calendar_uri="msgraph://calendars/Archive",
-        timezone="Europe/London",
-    )
+    configuration = archive_configuration(user)
     ArchiveRun.objects.bulk_create(
         ArchiveRun(
             task_id=f"bench-{user.pk}-{n}",

@@ -81,10 +81,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from seeding import archive_configuration  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from adminassistant.dashboard import attention_at_stake  # noqa: E402
-from archiving.models import ArchiveConfiguration, ArchiveRun, JobConfiguration  # noqa: E402
+from archiving.models import ArchiveRun, JobConfiguration  # noqa: E402
 from auditing.models import ActionLog  # noqa: E402
 from calendars.models import Appointment  # noqa: E402
 from timesheets.models import CustomerSettings, Timesheet  # noqa: E402
@@ -166,13 +167,7 @@ def seed(user: User, count: int, now: datetime, *, offset: int = 0) -> None:
                 user=user, customer=customer, currency=currency, hourly_rate=rate
             )
         # Archive health: the consultant's nightly archive and last night's run.
-        configuration = ArchiveConfiguration.objects.create(
-            user=user,
-            name="Work calendar",
-            source_calendar_uri="msgraph://consultant@example.com/calendars/Calendar",
-            destination_calendar_uri="msgraph://consultant@example.com/calendars/Archive",
-            timezone="Europe/London",
-        )
+        configuration = archive_configuration(user)
         JobConfiguration.objects.create(
             user=user,
             archive_configuration=configuration,

@@ -101,7 +101,8 @@ def items_at_stake(items: Sequence[StakeItem]) -> dict[int, Stake]:
     or push holds back its timesheet's amount. Four queries however many items."""
     if not items:
         return {}
-    wanted = {pk for item in items for pk in _item_appointments(item)}
+    named = {item.pk: _item_appointments(item) for item in items}
+    wanted = {pk for ids in named.values() for pk in ids}
     # Only what pricing reads, as plain rows, each appointment's length subtracted by the
     # database: a model instance and two parsed times per appointment were most of the
     # dashboard's attention panel.
@@ -140,7 +141,7 @@ def items_at_stake(items: Sequence[StakeItem]) -> dict[int, Stake]:
             continue
         members = [
             appointments[pk]
-            for pk in _item_appointments(item)
+            for pk in named[item.pk]
             if pk in appointments and appointments[pk].user_id == item.user_id
         ]
         if not members:
