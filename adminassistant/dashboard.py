@@ -28,6 +28,7 @@ from timesheets.billing import format_hours, format_money
 from timesheets.selectors import (
     CustomerHours,
     amounts_by_currency,
+    billing_terms_shared,
     period_and_unbilled_customer_hours,
 )
 
@@ -79,6 +80,12 @@ def month_end(first: date) -> date:
 
 
 def dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
+    # The month, the unbilled and the amount at stake are priced by the same terms: read once.
+    with billing_terms_shared():
+        return _dashboard_context(request)
+
+
+def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     owner = dashboard_owner(request)
     first = dashboard_month(request, owner)
     last = month_end(first)
@@ -274,7 +281,7 @@ def _archive_health(owner: User) -> list[dict[str, Any]]:
     jobs: dict[int, list[JobConfiguration]] = {}
     for job in JobConfiguration.objects.filter(
         archive_configuration__in=configurations, is_active=True
-    ):
+    ).order_by():  # grouped below: no joins for the model's order
         # Its configuration is read already: job_next_run takes its zone from it.
         job.archive_configuration = by_pk[job.archive_configuration_id]
         jobs.setdefault(job.archive_configuration_id, []).append(job)

@@ -11,11 +11,13 @@ renderer: the part we own.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.contrib.admin.models import LogEntry
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import Context, Template
 from django.urls import include, path
@@ -23,12 +25,14 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.authentication import ApiTokenAuthentication
 from accounts.models import User
-from archiving.models import ArchiveCopy, ArchiveRun
+from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
 from auditing.models import ActionLog, AuditLog
-from calendars.models import Appointment
+from calendars.models import Appointment, Category
+from foundations.days import today_in
 from foundations.figures import format_money
 from timesheets.billing import period_label
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
+from timesheets.selectors import hours_groups, period_appointments, unbilled_appointments
 
 PAGE = 50
 
@@ -284,7 +288,106 @@ def admin_archive_runs(request: HttpRequest) -> HttpResponse:
     return admin_rows(request, rows, columns)
 
 
+READS = Template("<ul>{% for count in reads %}<li>{{ count }} rows</li>{% endfor %}</ul>")
+
+
+def _held_ids(details: Any) -> list[int]:
+    """The appointment ids an open item's details name (an overlap its members, the others
+    one), as the amount at stake reads them."""
+    named = [row.get("id") for row in details.get("appointments") or [] if isinstance(row, dict)]
+    return [pk for pk in [*named, details.get("appointment")] if isinstance(pk, int)]
+
+
+def _latest_runs(configuration_ids: list[int]) -> list[dict[str, Any]]:
+    """Each configuration's latest finished run, as the page reads it (DISTINCT ON where the
+    database has it)."""
+    finished = ArchiveRun.objects.filter(
+        configuration_id__in=configuration_ids, finished_at__isnull=False
+    )
+    if connection.features.can_distinct_on_fields:
+        rows = finished.order_by("configuration_id", "-finished_at", "-pk").distinct(
+            "configuration_id"
+        )
+    else:
+        latest = finished.filter(configuration=OuterRef("pk")).order_by("-finished_at", "-pk")
+        rows = ArchiveRun.objects.filter(
+            pk__in=ArchiveConfiguration.objects.filter(pk__in=configuration_ids)
+            .annotate(last=Subquery(latest.values("pk")[:1]))
+            .values("last")
+        )
+    return list(rows.values())
+
+
+def _latest_audited(runs: QuerySet) -> list[dict[str, Any]]:
+    columns = ["id", "resource_id", "status", "message", "correlation_id", "created_at"]
+    if connection.features.can_distinct_on_fields:
+        return list(runs.order_by("resource_id", "-id").distinct("resource_id").values(*columns))
+    latest = runs.values("resource_id").annotate(last=Max("id")).values("last")
+    return list(AuditLog.objects.filter(pk__in=latest).values(*columns))
+
+
+def admin_dashboard(request: HttpRequest) -> HttpResponse:
+    """The home page's floor: the page's reads through the ORM with `values()`, under the same
+    middleware and session, each read's number of rows printed. The reads are the page's own:
+    this month's and the unbilled appointments counted in groups that bill alike
+    (`hours_groups`, what pricing reads), the customer settings, default rate and categories
+    that price them; the open items by kind; the open items and the appointments they hold
+    back (the amount at stake); the archive configurations with their latest recorded and
+    audited runs and their active schedules (archive health); open reconnect items
+    (connections); the recent actions. Nothing is priced, summed, formatted or linked: what the
+    page's figures cost to read."""
+    if not request.user.is_authenticated or not request.user.is_staff:
+        return HttpResponse(status=302)
+    user = request.user
+    first = today_in(user.timezone).replace(day=1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    open_items = ActionLog.objects.filter(user=user, state=ActionLog.State.OPEN).order_by()
+    items = list(open_items.values("pk", "event_type", "details", "recommendations__0"))
+    held = [pk for item in items for pk in _held_ids(item["details"] or {})]
+    configurations = list(ArchiveConfiguration.objects.filter(user=user).order_by("name").values())
+    ids = [row["id"] for row in configurations]
+    audited = AuditLog.objects.filter(
+        action_type=AuditLog.ActionType.ARCHIVE,
+        operation="run",
+        resource_type="ArchiveConfiguration",
+        resource_id__in=[str(pk) for pk in ids],
+    )
+    tables = [
+        list(hours_groups(period_appointments(user=user, start=first, end=last))),
+        list(hours_groups(unbilled_appointments(user=user))),
+        list(CustomerSettings.objects.filter(user=user).order_by().values()),
+        list(BillingProfile.objects.filter(user=user).order_by("id").values()[:1]),
+        list(Category.objects.filter(user=user).order_by().values("name", "is_internal")),
+        list(open_items.values("event_type").annotate(count=Count("id")).order_by("event_type")),
+        items,
+        list(
+            Appointment.objects.filter(pk__in=held)
+            .annotate(duration=F("end_time") - F("start_time"))
+            .values("pk", "user_id", "duration", "customer")
+        ),
+        configurations,
+        _latest_runs(ids),
+        _latest_audited(audited),
+        list(
+            JobConfiguration.objects.filter(archive_configuration_id__in=ids, is_active=True)
+            .order_by()
+            .values()
+        ),
+        list(
+            ActionLog.objects.filter(
+                user=user,
+                state=ActionLog.State.OPEN,
+                event_type=ActionLog.EventType.RECONNECT_MICROSOFT,
+            ).values("user_id")
+        ),
+        list(LogEntry.objects.filter(user=user).order_by("-action_time").values()[:10]),
+    ]
+    body = READS.render(Context({"reads": [len(rows) for rows in tables]}))
+    return HttpResponse(body)
+
+
 urlpatterns = [
+    path("floor/admin/dashboard/", admin_dashboard),
     path("floor/admin/appointments/", admin_appointments),
     path("floor/admin/archive-runs/", admin_archive_runs),
     path("floor/appointments/", appointments),

@@ -99,3 +99,69 @@ def test_a_staff_members_pages_never_load_their_permissions_for_system_models(
         .status_code
         == 403
     )
+
+
+def _built_afresh(user: User) -> list[dict]:
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return admin.site._grouped_app_list(request)  # type: ignore[attr-defined]
+
+
+def _names(apps: list[dict]) -> list[tuple[str, list[str]]]:
+    return [(app["name"], [model["admin_url"] for model in app["models"]]) for app in apps]
+
+
+def test_each_persons_kept_list_is_theirs_and_what_a_fresh_build_gives(
+    admin_user: User, alice: User
+) -> None:
+    """The list is kept per person between pages: the second page reads the kept one, which
+    is what building it afresh gives, and a superuser's (with System) never reaches a staff
+    member's page, nor the other way round."""
+    for user in (admin_user, alice, admin_user, alice):
+        request = RequestFactory().get("/admin/")
+        request.user = user
+        assert _names(admin.site.get_app_list(request)) == _names(_built_afresh(user))
+    staff, superuser = _built_afresh(alice), _built_afresh(admin_user)
+    assert [app["name"] for app in superuser][-1] == "System"
+    assert "System" not in [app["name"] for app in staff]
+
+
+def test_a_page_that_changes_its_list_does_not_change_the_next_ones(alice: User) -> None:
+    first = RequestFactory().get("/admin/")
+    first.user = alice
+    apps = admin.site.get_app_list(first)
+    apps[0]["models"][0]["name"] = "Changed by a page"
+    apps[0]["models"].clear()
+
+    second = RequestFactory().get("/admin/")
+    second.user = alice
+    assert _names(admin.site.get_app_list(second)) == _names(_built_afresh(alice))
+
+
+def test_a_list_that_read_the_database_to_be_built_is_not_kept(
+    alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model admin that asks the database (Django's permissions, say) makes the list depend
+    on rows: it is built afresh on each page, so a changed row shows on the next."""
+    from calendars.models import Location
+
+    location_admin = admin.site._registry[Location]
+    monkeypatch.setattr(
+        location_admin,
+        "has_module_permission",
+        lambda request: not User.objects.filter(email="hide-locations@example.com").exists(),
+    )
+
+    def listed() -> bool:
+        request = RequestFactory().get("/admin/")
+        request.user = alice
+        urls = [
+            model["admin_url"]
+            for app in admin.site.get_app_list(request)
+            for model in app["models"]
+        ]
+        return "/admin/calendars/location/" in urls
+
+    assert listed()
+    User.objects.create_user(email="hide-locations@example.com", password="x")
+    assert not listed()

@@ -358,6 +358,42 @@ def test_the_dashboard_shows_the_money_waiting_on_decisions(
     )
 
 
+def test_the_home_page_reads_the_terms_once_for_its_prices_and_the_money_at_stake(
+    alice: User, alice_client: Client
+) -> None:
+    """The month, the unbilled and the amount at stake are priced by the same customer
+    settings and default rate: the page reads them once, and prices the stake as it would
+    alone."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from auditing.attention import open_items_at_stake
+    from timesheets.models import BillingProfile
+    from timesheets.selectors import BillingTerms, billing_terms_shared
+
+    coffee_item(alice)
+    Appointment.objects.update(customer="Modena", billing_type="billable", is_archived=True)
+    BillingProfile.objects.create(user=alice, currency="GBP", hourly_rate=80)
+    CustomerSettings.objects.create(user=alice, customer="Modena", display_name="Modena")
+
+    with CaptureQueriesContext(connections["default"]) as queries:
+        page = alice_client.get(reverse("admin:index"))
+
+    tables = [query["sql"].split(" FROM ")[1].split()[0] for query in queries.captured_queries]
+    assert tables.count('"timesheet_customer_settings"') == 1
+    assert tables.count('"timesheet_billing_profiles"') == 1
+    # Modena has no rate of its own: Alice's default prices its 1.50 hours.
+    assert "Waiting on your decisions: <strong>£120.00</strong> unbilled." in (
+        page.content.decode()
+    )
+    alone = open_items_at_stake(user=alice)
+    with billing_terms_shared():
+        BillingTerms.of(alice)
+        with CaptureQueriesContext(connections["default"]) as shared:
+            assert open_items_at_stake(user=alice) == alone == {"GBP": Decimal("120.00")}
+    assert not [query for query in shared.captured_queries if "timesheet_" in query["sql"]]
+
+
 # The command ---------------------------------------------------------------------------------
 
 

@@ -237,6 +237,37 @@ def test_archive_health_shows_when_the_recorded_run_finished_and_links_to_it(
     assert "Success" in row and "2 Jun 2025" not in row
 
 
+def test_each_configuration_shows_its_own_latest_run_however_its_runs_were_recorded(
+    alice: User,
+) -> None:
+    """The latest run of each configuration, picked by the database (DISTINCT ON on
+    PostgreSQL, a subquery elsewhere): the one that finished last, with its own audit row's
+    message; a run still running is not a last run, and a configuration never run has none."""
+    from archiving.run_status import archive_last_runs
+
+    home = ArchiveConfigurationFactory(user=alice, name="Home")
+    office = ArchiveConfigurationFactory(user=alice, name="Office")
+    recorded_run(home, datetime(2025, 6, 2, 22, 0, tzinfo=UTC))
+    office_run = recorded_run(office, datetime(2025, 5, 1, 21, 30, tzinfo=UTC))
+    later = recorded_run(home, datetime(2025, 6, 3, 22, 5, tzinfo=UTC))
+    ArchiveRun.objects.create(
+        configuration=home,
+        start=date(2025, 6, 4),
+        end=date(2025, 6, 4),
+        correlation_id="still-running",
+        status=ArchiveRun.Status.RUNNING,
+        started_at=datetime(2025, 6, 4, 22, tzinfo=UTC),
+    )
+    nothing = ArchiveConfigurationFactory(user=alice, name="Never run")
+
+    last = archive_last_runs(configuration_ids=[home.pk, office.pk, nothing.pk])
+
+    assert last[home.pk].record == later and last[home.pk].message == "2025-06-03: 3 fetched, 3 new"
+    assert last[office.pk].record == office_run
+    assert last[office.pk].message == "2025-05-01: 3 fetched, 3 new"
+    assert nothing.pk not in last
+
+
 def test_archive_health_shows_a_terminal_run_that_came_after_the_recorded_one(
     alice: User, alice_client: Client
 ) -> None:

@@ -20,6 +20,7 @@ from calendars.models import Appointment
 from foundations.lookups import AmongIds
 from timesheets.billing import Pricing, line_amount
 from timesheets.models import BillingProfile, CustomerSettings, Timesheet
+from timesheets.selectors import shared_billing_terms
 
 HOUR = Decimal(3600)
 
@@ -98,7 +99,8 @@ def _item_customer(item: StakeItem, appointment: _StakeRow) -> str | None:
 
 def items_at_stake(items: Sequence[StakeItem]) -> dict[int, Stake]:
     """Hours times the customer's rate of the appointments each item holds back; a failed upload
-    or push holds back its timesheet's amount. Four queries however many items."""
+    or push holds back its timesheet's amount. Four queries however many items (two inside
+    `billing_terms_shared`, once the items' users' terms are read)."""
     if not items:
         return {}
     named = {item.pk: _item_appointments(item) for item in items}
@@ -116,11 +118,14 @@ def items_at_stake(items: Sequence[StakeItem]) -> dict[int, Stake]:
         )
     }
     users = {item.user_id for item in items}
-    terms = {
-        (row.user_id, row.customer.casefold()): row
-        for row in CustomerSettings.objects.filter(user_id__in=users)
-    }
-    defaults = {p.user_id: p for p in BillingProfile.objects.filter(user_id__in=users)}
+    shared = shared_billing_terms(users)  # the page's pricing has read them already
+    if shared is not None:
+        rows = [row for each in shared.values() for row in each.settings_rows]
+        defaults = {pk: each.default for pk, each in shared.items() if each.default is not None}
+    else:
+        rows = list(CustomerSettings.objects.filter(user_id__in=users))
+        defaults = {p.user_id: p for p in BillingProfile.objects.filter(user_id__in=users)}
+    terms = {(row.user_id, row.customer.casefold()): row for row in rows}
     timesheets = {
         t.pk: t
         for t in Timesheet.objects.filter(

@@ -8,7 +8,9 @@ page is the figure a timesheet for it prints.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -137,7 +139,8 @@ def internal_customers(*, user: User) -> tuple[set[str], set[str]]:
     (Admin, Break) is internal too, whatever it is called."""
     internal: set[str] = set()
     billable: set[str] = set()
-    for name, is_internal in Category.objects.filter(user=user).values_list("name", "is_internal"):
+    categories = Category.objects.filter(user=user).order_by()  # sets: no join for the order
+    for name, is_internal in categories.values_list("name", "is_internal"):
         try:
             parsed = parse_billing_category(name)
         except CategoryError:
@@ -224,17 +227,52 @@ class BillingTerms:
     default: BillingProfile | None
     internal: set[str]  # see `internal_customers`
     billable_categories: set[str]
+    settings_rows: tuple[CustomerSettings, ...] = ()  # every row, as read
 
     @classmethod
     def of(cls, user: User) -> BillingTerms:
-        settings = CustomerSettings.objects.filter(user=user)
+        shared = _SHARED_TERMS.get()
+        if shared is not None and user.pk in shared:
+            return shared[user.pk]
+        settings = tuple(CustomerSettings.objects.filter(user=user).order_by("customer"))
         marked, billable = internal_customers(user=user)
-        return cls(
+        terms = cls(
             customer_settings={row.customer.strip().lower(): row for row in settings},
             default=BillingProfile.objects.filter(user=user).first(),
             internal=marked,
             billable_categories=billable,
+            settings_rows=settings,
         )
+        if shared is not None:
+            shared[user.pk] = terms
+        return terms
+
+
+_SHARED_TERMS: ContextVar[dict[int, BillingTerms] | None] = ContextVar(
+    "shared_billing_terms", default=None
+)
+
+
+@contextmanager
+def billing_terms_shared() -> Iterator[None]:
+    """Within the block each user's terms are read once, however many figures price them (the
+    home page prices the month, the unbilled and the amount at stake). For a page that only
+    reads: a change to a user's settings made inside the block is not seen by a later figure."""
+    token = _SHARED_TERMS.set({})
+    try:
+        yield
+    finally:
+        _SHARED_TERMS.reset(token)
+
+
+def shared_billing_terms(user_ids: Iterable[int]) -> dict[int, BillingTerms] | None:
+    """The terms `BillingTerms.of` has read in this `billing_terms_shared` block for each of
+    the users, or None when any of them is not among them (read them then)."""
+    shared = _SHARED_TERMS.get()
+    if shared is None:
+        return None
+    wanted = set(user_ids)
+    return {pk: shared[pk] for pk in wanted} if wanted <= shared.keys() else None
 
 
 def customer_hours(
