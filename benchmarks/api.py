@@ -16,9 +16,9 @@ authentication, same SQL through `values()`, a `JsonResponse`) right after it.
 The admin's change lists (appointments, archive runs) and its home page are measured in this
 process with Django's test client, signed in as the consultant (benchmarks/admin_pages.py): the
 change lists against a floor page that reads the same first 100 rows and their count through the
-ORM into one plain table, the home page against the ORM aggregates its figures are priced from
-(benchmarks/dashboard_floor.py). Query counts are printed at this size and
-at a tenth of it: they must be the same.
+ORM into one plain table, the home page against a floor page that runs its reads through the ORM
+with `values()` and prints their row counts (floor_urls.py `admin_dashboard`). Query counts are
+printed at this size and at a tenth of it: they must be the same.
 
 Each API figure is printed with the workers' CPU per request (read from /proc around each wrk
 run), which a busy shared machine disturbs far less than latency; its cost is that CPU divided

@@ -349,3 +349,34 @@ def test_the_home_page_queries_do_not_grow_with_archive_configurations_and_their
     for name in ("Home", "Club", "Board"):
         nightly_at_half_past_eleven(alice, name, "Europe/London")
     assert queries() == one
+
+
+def test_recent_actions_show_ones_own_changes_without_reading_anyones_tokens(
+    alice: User, bob: User, alice_client: Client
+) -> None:
+    """The sidebar lists the viewer's own admin changes; its query no longer joins the users
+    (whose encrypted Microsoft tokens were decrypted for every entry shown)."""
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from calendars.models import Category
+
+    kind = ContentType.objects.get_for_model(Category)
+    for user, name in ((alice, "Acme - billable"), (bob, "Bob's secret - billable")):
+        category = Category.objects.create(user=user, name=name)
+        LogEntry.objects.create(
+            user=user,
+            content_type=kind,
+            object_id=str(category.pk),
+            object_repr=name,
+            action_flag=CHANGE,
+        )
+
+    with CaptureQueriesContext(connections["default"]) as queries:
+        body = alice_client.get(reverse("admin:index")).content.decode()
+
+    sidebar = body.split('id="recent-actions-module"')[1]
+    assert "Acme - billable" in sidebar and "Bob's secret" not in sidebar
+    assert "Category" in sidebar  # the entry's kind, from its content type
+    (log,) = [q["sql"] for q in queries.captured_queries if '"django_admin_log"' in q["sql"]]
+    assert '"users"' not in log
