@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connections
-from django.db.models import Max, Model, OuterRef, Subquery
+from django.db.models import Max, Model, OuterRef, QuerySet, Subquery
 from django_q.models import Task
 
 from accounts.models import User
@@ -134,21 +134,7 @@ def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, LastRun]:
     if not configuration_ids:
         return {}
     audited = _last_audited_runs(configuration_ids)
-    finished = ArchiveRun.objects.filter(
-        configuration_id__in=configuration_ids, finished_at__isnull=False
-    )
-    if _distinct_on(ArchiveRun):
-        # The first row of each configuration in this order: a third of the subquery's time.
-        records = finished.order_by("configuration_id", "-finished_at", "-pk").distinct(
-            "configuration_id"
-        )
-    else:
-        latest = finished.filter(configuration=OuterRef("pk")).order_by("-finished_at", "-pk")
-        records = ArchiveRun.objects.filter(
-            pk__in=ArchiveConfiguration.objects.filter(pk__in=configuration_ids)
-            .annotate(last=Subquery(latest.values("pk")[:1]))
-            .values("last")
-        )
+    records = latest_finished_runs(configuration_ids)
     last = {pk: _audited(row) for pk, row in audited.items()}
     for record in records:
         row = audited.get(record.configuration_id)
@@ -170,6 +156,39 @@ def archive_last_runs(*, configuration_ids: list[int]) -> dict[int, LastRun]:
     return last
 
 
+def latest_finished_runs(configuration_ids: list[int]) -> QuerySet[ArchiveRun]:
+    """Each configuration's latest finished run, picked by the database: one query."""
+    finished = ArchiveRun.objects.filter(
+        configuration_id__in=configuration_ids, finished_at__isnull=False
+    )
+    if _distinct_on(ArchiveRun):
+        # The first row of each configuration in this order: a third of the subquery's time.
+        return finished.order_by("configuration_id", "-finished_at", "-pk").distinct(
+            "configuration_id"
+        )
+    latest = finished.filter(configuration=OuterRef("pk")).order_by("-finished_at", "-pk")
+    return ArchiveRun.objects.filter(
+        pk__in=ArchiveConfiguration.objects.filter(pk__in=configuration_ids)
+        .annotate(last=Subquery(latest.values("pk")[:1]))
+        .values("last")
+    )
+
+
+def latest_audited_runs(configuration_ids: list[int]) -> QuerySet[AuditLog]:
+    """The latest archive-run audit row of each configuration, picked by the database: one
+    query."""
+    runs = AuditLog.objects.filter(
+        action_type=AuditLog.ActionType.ARCHIVE,
+        operation="run",
+        resource_type="ArchiveConfiguration",
+        resource_id__in=[str(pk) for pk in configuration_ids],
+    )
+    if _distinct_on(AuditLog):
+        return runs.order_by("resource_id", "-id").distinct("resource_id")
+    latest = runs.values("resource_id").annotate(last=Max("id")).values("last")
+    return AuditLog.objects.filter(pk__in=latest).order_by()
+
+
 def _distinct_on(model: type[Model]) -> bool:
     """Whether the model's database picks each group's first row itself (PostgreSQL's
     DISTINCT ON)."""
@@ -188,20 +207,12 @@ def _audited(row: AuditLog) -> LastRun:
 
 def _last_audited_runs(configuration_ids: list[int]) -> dict[int, AuditLog]:
     """The latest archive-run audit row of each configuration: one query."""
-    runs = AuditLog.objects.filter(
-        action_type=AuditLog.ActionType.ARCHIVE,
-        operation="run",
-        resource_type="ArchiveConfiguration",
-        resource_id__in=[str(pk) for pk in configuration_ids],
-    )
-    if _distinct_on(AuditLog):
-        rows = runs.order_by("resource_id", "-id").distinct("resource_id")
-    else:
-        latest = runs.values("resource_id").annotate(last=Max("id")).values("last")
-        rows = AuditLog.objects.filter(pk__in=latest).order_by()
     # What a LastRun reads: not the rows' request and response bodies.
-    rows = rows.only("pk", "resource_id", "created_at", "status", "message", "correlation_id")
-    return {int(row.resource_id): row for row in rows}
+    rows = latest_audited_runs(configuration_ids).only(
+        "pk", "resource_id", "created_at", "status", "message", "correlation_id"
+    )
+    # Each row's resource_id is one of the configurations' ids (the filter says so).
+    return {int(row.resource_id or 0): row for row in rows}
 
 
 def archive_run_opened_items(*, run: ArchiveRunStatus, user: User) -> list[ActionLog]:

@@ -16,8 +16,7 @@ from typing import Any
 
 from django.contrib.admin.models import LogEntry
 from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Count, F, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import Context, Template
 from django.urls import include, path
@@ -26,6 +25,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from accounts.authentication import ApiTokenAuthentication
 from accounts.models import User
 from archiving.models import ArchiveConfiguration, ArchiveCopy, ArchiveRun, JobConfiguration
+from archiving.run_status import latest_audited_runs, latest_finished_runs
 from auditing.models import ActionLog, AuditLog
 from calendars.models import Appointment, Category
 from foundations.days import today_in
@@ -298,34 +298,6 @@ def _held_ids(details: Any) -> list[int]:
     return [pk for pk in [*named, details.get("appointment")] if isinstance(pk, int)]
 
 
-def _latest_runs(configuration_ids: list[int]) -> list[dict[str, Any]]:
-    """Each configuration's latest finished run, as the page reads it (DISTINCT ON where the
-    database has it)."""
-    finished = ArchiveRun.objects.filter(
-        configuration_id__in=configuration_ids, finished_at__isnull=False
-    )
-    if connection.features.can_distinct_on_fields:
-        rows = finished.order_by("configuration_id", "-finished_at", "-pk").distinct(
-            "configuration_id"
-        )
-    else:
-        latest = finished.filter(configuration=OuterRef("pk")).order_by("-finished_at", "-pk")
-        rows = ArchiveRun.objects.filter(
-            pk__in=ArchiveConfiguration.objects.filter(pk__in=configuration_ids)
-            .annotate(last=Subquery(latest.values("pk")[:1]))
-            .values("last")
-        )
-    return list(rows.values())
-
-
-def _latest_audited(runs: QuerySet) -> list[dict[str, Any]]:
-    columns = ["id", "resource_id", "status", "message", "correlation_id", "created_at"]
-    if connection.features.can_distinct_on_fields:
-        return list(runs.order_by("resource_id", "-id").distinct("resource_id").values(*columns))
-    latest = runs.values("resource_id").annotate(last=Max("id")).values("last")
-    return list(AuditLog.objects.filter(pk__in=latest).values(*columns))
-
-
 def admin_dashboard(request: HttpRequest) -> HttpResponse:
     """The home page's floor: the page's reads through the ORM with `values()`, under the same
     middleware and session, each read's number of rows printed. The reads are the page's own:
@@ -346,12 +318,6 @@ def admin_dashboard(request: HttpRequest) -> HttpResponse:
     held = [pk for item in items for pk in _held_ids(item["details"] or {})]
     configurations = list(ArchiveConfiguration.objects.filter(user=user).order_by("name").values())
     ids = [row["id"] for row in configurations]
-    audited = AuditLog.objects.filter(
-        action_type=AuditLog.ActionType.ARCHIVE,
-        operation="run",
-        resource_type="ArchiveConfiguration",
-        resource_id__in=[str(pk) for pk in ids],
-    )
     tables = [
         list(hours_groups(period_appointments(user=user, start=first, end=last))),
         list(hours_groups(unbilled_appointments(user=user))),
@@ -366,8 +332,12 @@ def admin_dashboard(request: HttpRequest) -> HttpResponse:
             .values("pk", "user_id", "duration", "customer")
         ),
         configurations,
-        _latest_runs(ids),
-        _latest_audited(audited),
+        list(latest_finished_runs(ids).values()),
+        list(
+            latest_audited_runs(ids).values(
+                "id", "resource_id", "status", "message", "correlation_id", "created_at"
+            )
+        ),
         list(
             JobConfiguration.objects.filter(archive_configuration_id__in=ids, is_active=True)
             .order_by()
