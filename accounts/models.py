@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.fields import EncryptedTextField
 from foundations.inputs import validate_date_in_range
-from foundations.models import OwnedQuerySet
+from foundations.models import FastLoaded, OwnedQuerySet
 from foundations.validators import HTTPS_URL_MESSAGE, validate_https_url, validate_timezone
 
 
@@ -44,7 +44,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(FastLoaded, AbstractBaseUser, PermissionsMixin):
     """A person who bills by time; the email address is the login (case-insensitive)."""
 
     class Role(models.TextChoices):
@@ -158,7 +158,7 @@ class ApiTokenQuerySet(OwnedQuerySet):
         )
 
 
-class ApiToken(models.Model):
+class ApiToken(FastLoaded):
     """A personal key for the REST API. Only a SHA-256 hash of the key is stored; the key itself
     is shown once, when the token is created."""
 

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from calendars.uris import validate_calendar_uri
-from foundations.models import OwnedQuerySet, Timestamped
+from foundations.models import FastLoaded, OwnedQuerySet, Timestamped
 from foundations.validators import validate_timezone
 
 
@@ -338,7 +338,7 @@ class ArchiveRunQuerySet(OwnedQuerySet):
         )
 
 
-class ArchiveRun(models.Model):
+class ArchiveRun(FastLoaded):
     """One queued or scheduled archive run, recorded here so that its status never depends on
     django-q2's results, which it prunes (`Q_SAVE_LIMIT`)."""
 

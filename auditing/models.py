@@ -16,7 +16,7 @@ from auditing.recommendations import (
 )
 from auditing.resolutions import recommendations_check
 from foundations.audit import audit_change
-from foundations.models import OwnedQuerySet, Timestamped
+from foundations.models import FastLoaded, OwnedQuerySet, Timestamped
 
 if TYPE_CHECKING:
     # AUTH_USER_MODEL as django-stubs resolves it: auditing sits below accounts and does not
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import _User as User
 
 
-class AuditLog(models.Model):
+class AuditLog(FastLoaded):
     """One thing the system did, who asked for it, and how it went. Never edited."""
 
     class Status(models.TextChoices):

@@ -17,7 +17,7 @@ from foundations.inputs import (
     validate_date_in_range,
     validate_json_value,
 )
-from foundations.models import OwnedQuerySet, Timestamped
+from foundations.models import FastLoaded, OwnedQuerySet, Timestamped
 
 
 class Calendar(Timestamped):
@@ -60,7 +60,7 @@ class Calendar(Timestamped):
         return f"{self.name} (archive)" if self.is_archive else self.name
 
 
-class Location(models.Model):
+class Location(FastLoaded):
     name = models.CharField(max_length=255)
     address = models.CharField(max_length=1024, null=True, blank=True)
     user = models.ForeignKey(
@@ -84,7 +84,7 @@ class Location(models.Model):
         return self.name
 
 
-class Category(models.Model):
+class Category(FastLoaded):
     """An Outlook category; `Acme - billable` style names carry the billing customer."""
 
     name = models.CharField(max_length=255)

@@ -18,7 +18,7 @@ from django.db.models.functions import Lower, Now
 
 from accounts.fields import EncryptedTextField
 from foundations.inputs import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
-from foundations.models import OwnedQuerySet
+from foundations.models import FastLoaded, OwnedQuerySet
 from timesheets.billing import MAX_HOURLY_RATE, Pricing, Rounding, RoundingMode, valid_currency
 
 MAX_PERIOD_DAYS = 366
@@ -80,7 +80,7 @@ class BillingProfile(models.Model):
         return f"Billing defaults of {self.user}"
 
 
-class Timesheet(models.Model):
+class Timesheet(FastLoaded):
     """One customer's timesheet for a period, and the files made from it."""
 
     class Status(models.TextChoices):
