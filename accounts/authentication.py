@@ -40,12 +40,12 @@ class ApiTokenAuthentication(BaseAuthentication):
             key = parts[1].decode("ascii")
         except UnicodeDecodeError as error:
             raise exceptions.AuthenticationFailed("Unknown API token.") from error
-        token = (
-            ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash_key(key)).first()
-        )
+        try:
+            # The key's hash is unique: no order to compile, as `first()` would add.
+            token = ApiToken.objects.select_related("user").get(key_hash=ApiToken.hash_key(key))
+        except ApiToken.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Unknown API token.") from None
         now = timezone.now()
-        if token is None:
-            raise exceptions.AuthenticationFailed("Unknown API token.")
         if token.is_revoked:
             raise exceptions.AuthenticationFailed(
                 f"This API token ({token.key_prefix}…) was revoked."

@@ -24,3 +24,11 @@ class AdminAssistantConfig(AppConfig):
 
     name = "adminassistant"
     verbose_name = "Admin Assistant"
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from foundations.postgres import use_c_loaders
+
+        # PostgreSQL's timestamps parsed in C, as Django's loader would leave them.
+        connection_created.connect(use_c_loaders, dispatch_uid="postgres-c-loaders")
