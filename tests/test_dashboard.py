@@ -221,6 +221,15 @@ def recorded_run(
     return run
 
 
+def unaudited_run(
+    configuration: ArchiveConfiguration, day: date, correlation_id: str, **fields: object
+) -> ArchiveRun:
+    """A run of one day with no audit row: still running, or stopped before writing one."""
+    return ArchiveRun.objects.create(
+        configuration=configuration, start=day, end=day, correlation_id=correlation_id, **fields
+    )
+
+
 def test_archive_health_shows_when_the_recorded_run_finished_and_links_to_it(
     alice: User, alice_client: Client
 ) -> None:
@@ -250,11 +259,10 @@ def test_each_configuration_shows_its_own_latest_run_however_its_runs_were_recor
     recorded_run(home, datetime(2025, 6, 2, 22, 0, tzinfo=UTC))
     office_run = recorded_run(office, datetime(2025, 5, 1, 21, 30, tzinfo=UTC))
     later = recorded_run(home, datetime(2025, 6, 3, 22, 5, tzinfo=UTC))
-    ArchiveRun.objects.create(
-        configuration=home,
-        start=date(2025, 6, 4),
-        end=date(2025, 6, 4),
-        correlation_id="still-running",
+    unaudited_run(
+        home,
+        date(2025, 6, 4),
+        "still-running",
         status=ArchiveRun.Status.RUNNING,
         started_at=datetime(2025, 6, 4, 22, tzinfo=UTC),
     )
@@ -295,11 +303,10 @@ def test_archive_health_says_why_a_recorded_run_without_an_audit_row_stopped(
     alice: User, alice_client: Client
 ) -> None:
     configuration = ArchiveConfigurationFactory(user=alice)
-    ArchiveRun.objects.create(
-        configuration=configuration,
-        start=date(2025, 6, 3),
-        end=date(2025, 6, 3),
-        correlation_id="abandoned-run",
+    unaudited_run(
+        configuration,
+        date(2025, 6, 3),
+        "abandoned-run",
         status=ArchiveRun.Status.ABANDONED,
         finished_at=timezone.now(),
         error="Its worker host:12 stopped: last heartbeat 2025-06-03 22:00:00 UTC.",
