@@ -111,6 +111,7 @@ def profile(ask: Callable[[], None], warm: int, requests: int) -> dict[str, Any]
         "queries": len(queries) / requests,
         "layers": {name: s * 1000 / requests for name, s in by_layer(stats).items()},
         "stats": stats,
+        "requests": requests,
     }
 
 
@@ -129,10 +130,9 @@ def show(name: str, own: dict[str, Any], floor: dict[str, Any], top: int) -> Non
     print(f"  {'all':24} {mine:7.2f} {bare:7.2f} {mine - bare:+7.2f}")
     if top:
         print(f"  the list's {top} costliest functions (own time, C calls apart):")
-        own["stats"].sort_stats("tottime")
         table: dict[Any, Any] = own["stats"].stats
         ranked = sorted(table.items(), key=lambda item: item[1][2], reverse=True)[:top]
-        requests = max(1, own["requests"])
+        requests = own["requests"]
         for (filename, line, function), (_, calls, spent, _, _) in ranked:
             where = "built-in" if filename == "~" else f"{Path(filename).name}:{line}"
             print(
@@ -180,7 +180,6 @@ def main() -> None:
             continue
         own = profile(asker(path), options.warm, options.requests)
         floor = profile(asker(floor_path), options.warm, options.requests)
-        own["requests"] = options.requests
         show(name, own, floor, options.top)
 
 
